@@ -1,0 +1,114 @@
+import { Command, Option } from 'commander';
+import { parseAssetIdentifier } from '../../core/identifiers/asset.js';
+import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
+import { signToken, type EmblemSpec, type EndorsementSpec } from '../../core/tokens/sign.js';
+import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from '../../core/tokens/token.js';
+import { parseDuration, parseTime } from '../duration.js';
+import { UsageError } from '../exit.js';
+import { readPublicKeyFile, readSigningKey } from '../inputs.js';
+import { parseLogOption } from '../log-option.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function checkOrganization(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseOrganizationIdentifier(value).text;
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+function checkAssets(values: string[], flag: string): string[] {
+  for (const v of values) {
+    try {
+      parseAssetIdentifier(v);
+    } catch (err) {
+      throw new UsageError(`${flag} ${v}: ${(err as Error).message}`);
+    }
+  }
+  return values;
+}
+
+function checkNames<T extends string>(values: string[] | undefined, table: Record<T, number>, flag: string): T[] | undefined {
+  if (!values) return undefined;
+  for (const v of values) if (!Object.hasOwn(table, v)) throw new UsageError(`${flag} must be one of ${Object.keys(table).join(', ')}; got ${v}`);
+  return values as T[];
+}
+
+interface TimeFlags {
+  lifetime: string;
+  notBefore?: string;
+}
+
+function times(flags: TimeFlags): { iat: number; nbf: number; exp: number } {
+  const iat = Math.floor(Date.now() / 1000);
+  const nbf = flags.notBefore ? Math.floor(parseTime(flags.notBefore, '--not-before').getTime() / 1000) : iat;
+  return { iat, nbf, exp: nbf + parseDuration(flags.lifetime, '--lifetime') };
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--key <file>', 'private key that signs (from emblem keygen)')
+    .option('--iss <oi>', 'issuer organisation identifier, https://<host>')
+    .addOption(new Option('--era <era>', 'jws: CORE-01 JWS, as deployed; cwt: CORE-02 CWT').choices(['jws', 'cwt']).default('jws'))
+    .option('--lifetime <duration>', 'validity from --not-before (30d, 12h, ...)', '30d')
+    .option('--not-before <time>', 'start of validity (ISO-8601, default now)')
+    .option('--embed-key', 'JWS only: put the public key in the header ("jwk") instead of naming it by "kid"')
+    .option('--passphrase-file <file>', 'passphrase of an encrypted key file (default $EMBLEM_PASSPHRASE)');
+}
+
+function print(token: { text: string }): void {
+  process.stdout.write(`${token.text}\n`);
+}
+
+export function registerSign(program: Command): void {
+  const sign = program.command('sign').description('sign an emblem or an endorsement; prints one token (JWS compact, or CWT as hex)');
+
+  commonOptions(sign.command('emblem').description('sign an emblem for one or more assets'))
+    .requiredOption('--asset <ai>', 'asset identifier: domain, *.domain, [IPv6], [IPv6/len], [IPv4] (repeatable)', collect)
+    .option('--purpose <p>', `purpose (repeatable; default protective): ${Object.keys(PURPOSE_BITS).join(', ')} (JWS: protective, indicative)`, collect)
+    .option('--dst <method>', 'JWS only: distribution method (repeatable): dns', collect)
+    .addHelpText('after', '\nExample:\n  emblem sign emblem --key hospital.jwk --asset hospital.example --iss https://hospital.example --lifetime 7d > emblem.jws')
+    .action(async (opts: TimeFlags & { key: string; iss?: string; era: Era; embedKey?: boolean; asset: string[]; purpose?: string[]; dst?: string[]; passphraseFile?: string }) => {
+      const key = await readSigningKey(opts.key, opts.passphraseFile);
+      const spec: EmblemSpec = {
+        ...times(opts),
+        assets: checkAssets(opts.asset, '--asset'),
+        purposes: checkNames<PurposeName>(opts.purpose, PURPOSE_BITS, '--purpose'),
+        distribution: checkNames<DistributionName>(opts.dst, DISTRIBUTION_BITS, '--dst'),
+      };
+      const iss = checkOrganization(opts.iss, '--iss');
+      if (iss) spec.iss = iss;
+      print(await signToken(opts.era, 'emblem', spec, key, { embedKey: opts.embedKey }));
+    });
+
+  commonOptions(sign.command('endorsement').description('sign an endorsement of another key (internal: same --iss as the emblem; external: an authority endorsing an organisation)'))
+    .requiredOption('--endorse <file>', 'public key being endorsed (JWK or PEM)')
+    .option('--sub <oi>', 'organisation identifier of the endorsed key (internal endorsements: the emblem issuer)')
+    .option('--end', 'the endorsed key may itself endorse keys (set on every link above the emblem key)')
+    .option('--constrain-asset <ai>', 'JWS only: assets the endorsed key may mark (repeatable)', collect)
+    .option('--constrain-purpose <p>', 'purposes the endorsed key may claim (repeatable)', collect)
+    .option('--constrain-dst <method>', 'JWS only: distribution methods allowed (repeatable)', collect)
+    .option('--max-lifetime <duration>', 'JWS only: longest emblem lifetime allowed (wnd)')
+    .option('--log <json|file>', 'CT log entries of the binding certificate (output of emblem ct leafhash); required on root endorsements')
+    .addHelpText('after', '\nExample:\n  emblem sign endorsement --key org-root.jwk --endorse hospital.pub.jwk --iss https://hospital.example \\\n    --sub https://hospital.example --log log.json > root-endorsement.jws')
+    .action(async (opts: TimeFlags & { key: string; iss?: string; era: Era; embedKey?: boolean; endorse: string; sub?: string; end?: boolean; constrainAsset?: string[]; constrainPurpose?: string[]; constrainDst?: string[]; maxLifetime?: string; log?: string; passphraseFile?: string }) => {
+      const key = await readSigningKey(opts.key, opts.passphraseFile);
+      const spec: EndorsementSpec = {
+        ...times(opts),
+        endorse: await readPublicKeyFile(opts.endorse),
+        end: opts.end === true,
+        purposes: checkNames<PurposeName>(opts.constrainPurpose, PURPOSE_BITS, '--constrain-purpose'),
+        distribution: checkNames<DistributionName>(opts.constrainDst, DISTRIBUTION_BITS, '--constrain-dst'),
+        assets: opts.constrainAsset ? checkAssets(opts.constrainAsset, '--constrain-asset') : undefined,
+        window: opts.maxLifetime ? parseDuration(opts.maxLifetime, '--max-lifetime') : undefined,
+        log: opts.log ? parseLogOption(opts.log) : undefined,
+      };
+      const iss = checkOrganization(opts.iss, '--iss');
+      const sub = checkOrganization(opts.sub, '--sub');
+      if (iss) spec.iss = iss;
+      if (sub) spec.sub = sub;
+      print(await signToken(opts.era, 'endorsement', spec, key, { embedKey: opts.embedKey }));
+    });
+}

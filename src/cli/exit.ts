@@ -1,0 +1,19 @@
+/** Exit codes, documented in the README; scripts depend on them. */
+export const ExitCode = {
+  /** The result is neither INVALID nor UNSIGNED (or the command succeeded). */
+  OK: 0,
+  /** Verification ran and the result is INVALID or UNSIGNED (or a check found no valid emblem). */
+  NOT_VALID: 1,
+  /** Bad usage or unreadable input. */
+  USAGE: 2,
+} as const;
+
+/** Thrown by commands for bad usage or unreadable input: printed as one line, exit 2, no stack trace. */
+export class UsageError extends Error {
+  readonly code: string;
+  constructor(message: string, code = 'USAGE') {
+    super(message);
+    this.name = 'UsageError';
+    this.code = code;
+  }
+}

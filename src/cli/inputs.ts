@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { EmblemError } from '../core/errors.js';
+import type { Material } from '../core/material/material.js';
+import { parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../core/tokens/keys.js';
+import { readPrivateKeyFile } from '../store/key-file.js';
+import { loadSigningKey, type SigningKey } from '../core/tokens/sign.js';
+import { UsageError } from './exit.js';
+
+/** Most bytes read from one input file or stdin: far above any real token set, small enough to never exhaust memory. */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    const data = await readFile(path);
+    if (data.length > MAX_INPUT_BYTES) throw new UsageError(`${path} is larger than ${MAX_INPUT_BYTES} bytes`);
+    return data.toString('utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_INPUT_BYTES) throw new UsageError(`standard input is larger than ${MAX_INPUT_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A public key file: PEM SubjectPublicKeyInfo, a JWK (a private JWK's public half is used), or a COSE_Key in hex.
+ * Pretty-printed JSON spanning lines is fine.
+ */
+export async function readPublicKeyFile(path: string): Promise<PublicKey> {
+  const text = (await readTextFile(path)).trim();
+  try {
+    if (text.includes('-----BEGIN PUBLIC KEY-----')) return await parsePublicKeyPem(text);
+    if (text.startsWith('{')) {
+      const { d: _d, kid: _kid, ...pub } = JSON.parse(text) as Record<string, unknown>;
+      return parsePublicJwk(pub);
+    }
+  } catch (err) {
+    throw new UsageError(`${path}: ${(err as Error).message}`, err instanceof EmblemError ? err.code : 'KEY_INVALID');
+  }
+  throw new UsageError(`${path} is not a PEM public key or a JWK`, 'KEY_INVALID');
+}
+
+export function publicKeyMaterial(key: PublicKey, source: string): Material {
+  return { kind: 'jwk', jwk: key.jwk, source };
+}
+
+/** The passphrase for encrypted key files: --passphrase-file, else $EMBLEM_PASSPHRASE, else none. */
+export async function readPassphrase(passphraseFile?: string): Promise<string | undefined> {
+  if (passphraseFile) return (await readTextFile(passphraseFile)).replace(/\r?\n$/, '');
+  return process.env.EMBLEM_PASSPHRASE || undefined;
+}
+
+export async function readSigningKey(path: string, passphraseFile?: string): Promise<SigningKey> {
+  const jwk = await readPrivateKeyFile(path, await readPassphrase(passphraseFile));
+  try {
+    return await loadSigningKey(jwk);
+  } catch (err) {
+    throw new UsageError(`${path}: ${(err as Error).message}`, 'KEY_INVALID');
+  }
+}

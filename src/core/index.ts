@@ -1,0 +1,20 @@
+/** The pure ADEM core: no I/O, no node:* imports; runs in browsers. */
+export * from './errors.js';
+export * from './limits.js';
+export * from './encoding.js';
+export * from './identifiers/asset.js';
+export * from './identifiers/organization.js';
+export * from './identifiers/domain.js';
+export * from './tokens/algorithms.js';
+export * from './tokens/keys.js';
+export * from './tokens/token.js';
+export { parseJwsToken } from './tokens/jws.js';
+export { parseCwtToken } from './tokens/cwt.js';
+export * from './tokens/sign.js';
+export * from './material/material.js';
+export * from './material/txt.js';
+export * from './material/parse-text.js';
+export * from './verify/commitment.js';
+export * from './verify/report.js';
+export * from './verify/signature-cache.js';
+export { verifyMaterial, loadPublicKeys, type VerifyOptions, type VerificationPolicy } from './verify/index.js';

@@ -1,0 +1,205 @@
+import { EmblemError, type ReportedError } from '../errors.js';
+import { parseOrganizationIdentifier } from '../identifiers/organization.js';
+import { Limits } from '../limits.js';
+import { kidOf, type PublicKey } from '../tokens/keys.js';
+import { distributionNames, purposeNames, type Era, type Token } from '../tokens/token.js';
+import { buildInternalChain } from './chain.js';
+import type { CommitmentChecker, CommitmentOutcome } from './commitment.js';
+import { constraintViolation } from './constraints.js';
+import type { CommitmentReport, Level, VerificationReport } from './report.js';
+import { combineLevels, type AchievedLevel } from './result.js';
+import type { SignatureCache } from './signature-cache.js';
+import { describe, KeyRing, verifyTokenSignature, type VerifiedToken } from './signature-step.js';
+
+export interface VerificationPolicy {
+  /**
+   * What a chain that no commitment or trusted key authenticates (an emblem without `iss`) yields.
+   * "spec" (default): SIGNED-UNTRUSTED, as CORE-01/-02 say. "prototype": INVALID unless a token is signed by a
+   * trusted key, as the Go and JS prototypes do (they accept only keys reached from a logged root or a trusted key).
+   */
+  unauthenticatedChain?: 'spec' | 'prototype';
+}
+
+export interface TokenSetOptions {
+  now: Date;
+  commitments: CommitmentChecker;
+  trustedKeys?: PublicKey[];
+  policy?: VerificationPolicy;
+  cache?: SignatureCache;
+}
+
+/** Collects errors without letting hostile input grow the report without bound. */
+export class ErrorList {
+  readonly items: ReportedError[] = [];
+  private dropped = 0;
+  add(code: string, message: string): void {
+    if (this.items.length < Limits.maxReportedErrors) this.items.push({ code, message });
+    else this.dropped++;
+  }
+  addError(err: EmblemError): void {
+    this.add(err.code, err.message);
+  }
+  finish(): ReportedError[] {
+    if (this.dropped > 0) return [...this.items, { code: 'LIMIT_EXCEEDED', message: `${this.dropped} more errors not shown` }];
+    return this.items;
+  }
+}
+
+function emptyReport(era: Era | null, now: Date, errors: ErrorList, result: 'INVALID' | 'UNSIGNED', commitment: CommitmentReport = 'not-required'): VerificationReport {
+  return {
+    era, result: [result], levels: [], protected: [], issuer: null, endorsedBy: [],
+    commitment, errors: errors.finish(), emblem: null, verifiedAt: now.toISOString(),
+  };
+}
+
+/**
+ * The ADEM verification procedure for one token set of one era (SPEC-NOTES §1.4): CORE-02 §8 steps, reporting
+ * both the CORE-02 levels and the CORE-01 TRUSTED/UNTRUSTED result. Differences between the drafts are handled
+ * per era: in the JWS era (CORE-01) a same-issuer endorsement that fails its signature or time check makes the
+ * set INVALID ("verify every signature ... none expired"); in the CWT era (CORE-02 step 2) it is discarded.
+ */
+export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[], options: TokenSetOptions, errors: ErrorList, sawUnsigned = false): Promise<VerificationReport> {
+  const now = options.now;
+  const nowSeconds = now.getTime() / 1000;
+  const ring = new KeyRing(era);
+  for (const k of keys) ring.add(k);
+  const trustedKids = new Set<string>();
+  for (const k of options.trustedKeys ?? []) {
+    ring.add(k);
+    trustedKids.add(kidOf(k, era));
+  }
+
+  const checked = await Promise.all(tokens.map((t) => verifyTokenSignature(t, ring, nowSeconds, options.cache)));
+  const valid: VerifiedToken[] = [];
+  const failed: Array<{ token: Token; error: EmblemError }> = [];
+  for (const r of checked) {
+    if (r.ok) valid.push(r.verified);
+    else {
+      failed.push(r);
+      errors.addError(r.error);
+    }
+  }
+
+  // Step 3: exactly one valid emblem.
+  const emblems = valid.filter((v) => v.token.kind === 'emblem');
+  if (emblems.length === 0) {
+    if (sawUnsigned) return emptyReport(era, now, errors, 'UNSIGNED');
+    if (!tokens.some((t) => t.kind === 'emblem')) errors.add('NO_EMBLEM', 'the token set contains no emblem');
+    else errors.add('NO_EMBLEM', 'no emblem in the set passed signature and validity checks');
+    return emptyReport(era, now, errors, 'INVALID');
+  }
+  if (emblems.length > 1) {
+    errors.add('MULTIPLE_EMBLEMS', `the token set contains ${emblems.length} valid emblems; exactly one is allowed`);
+    return emptyReport(era, now, errors, 'INVALID');
+  }
+  const emblem = emblems[0]!;
+  const iss = emblem.token.claims.iss;
+  const invalid = (err: EmblemError, commitment?: CommitmentReport): VerificationReport => {
+    errors.addError(err);
+    return emptyReport(era, now, errors, 'INVALID', commitment);
+  };
+
+  // Step 4, signed procedure, on the endorsements sharing the emblem's iss (absent == absent).
+  if (era === 'jws') {
+    const broken = failed.find((f) => f.token.kind === 'endorsement' && f.token.claims.iss === iss);
+    if (broken) return invalid(new EmblemError('CHAIN_BROKEN', `${describe(broken.token)} failed verification (${broken.error.code})`));
+  }
+  const internal = valid.filter((v) => v.token.kind === 'endorsement' && v.token.claims.iss === iss);
+  let chain: VerifiedToken[];
+  try {
+    chain = buildInternalChain(emblem, internal);
+  } catch (err) {
+    return invalid(err as EmblemError);
+  }
+  const chainTokens = [emblem, ...chain];
+  const achieved: AchievedLevel[] = [{ level: 'SIGNED', trusted: chainTokens.some((t) => trustedKids.has(t.signerKid)) }];
+  const summary = {
+    kid: emblem.signerKid,
+    purposes: purposeNames(emblem.token.claims.purposes ?? 0),
+    distribution: distributionNames(emblem.token.claims.distribution ?? 0),
+    notBefore: new Date(emblem.token.claims.nbf * 1000).toISOString(),
+    expires: new Date(emblem.token.claims.exp * 1000).toISOString(),
+    issuedAt: emblem.token.claims.iat === null ? null : new Date(emblem.token.claims.iat * 1000).toISOString(),
+    chain: chainTokens.map((t) => t.signerKid),
+  };
+  const report = (commitment: CommitmentReport, endorsedBy: string[]): VerificationReport => ({
+    era,
+    result: combineLevels(achieved),
+    levels: achieved.map((a) => a.level) as Level[],
+    protected: [...(emblem.token.claims.assets ?? [])],
+    issuer: iss,
+    endorsedBy,
+    commitment,
+    errors: errors.finish(),
+    emblem: summary,
+    verifiedAt: now.toISOString(),
+  });
+
+  // Step 5: without iss the result stands (unless the policy wants every chain authenticated).
+  if (iss === null) {
+    if (options.policy?.unauthenticatedChain === 'prototype' && !achieved[0]!.trusted) {
+      return invalid(new EmblemError('CHAIN_NOT_AUTHENTICATED', 'no issuer commitment and no trusted key authenticates this emblem (prototype policy)'));
+    }
+    return report('not-required', []);
+  }
+
+  // Step 6, organizational: the top of the internal chain carries `log`, and its key is committed for iss in CT.
+  const root = chain[chain.length - 1];
+  if (!root) return invalid(new EmblemError('ROOT_LOG_MISSING', `the emblem names issuer ${iss} but no endorsement by ${iss} authenticates its key`));
+  if (!root.token.claims.log) return invalid(new EmblemError('ROOT_LOG_MISSING', `the root endorsement of ${iss} has no "log" pointing to its key's commitment`));
+  const rootCommitment = await checkCommitment(options, era, root);
+  if (rootCommitment.status === 'failed') {
+    for (const e of rootCommitment.errors) errors.add(e.code, e.message);
+    return invalid(new EmblemError('COMMITMENT_FAILED', `the root key ${root.signerKid} of ${iss} is not committed in Certificate Transparency`), 'failed');
+  }
+  achieved.push({ level: 'ORGANIZATIONAL', trusted: trustedKids.has(root.signerKid) });
+
+  // Steps 7-8, endorsed: endorsements by other organisations of the root key. Failures drop only that endorsement.
+  const externals = valid.filter((v) => v.token.kind === 'endorsement' && v.token.claims.iss !== null && v.token.claims.iss !== iss);
+  const accepted = await Promise.all(externals.map((x) => acceptExternal(x, emblem, root, options, era, errors)));
+  const survivors = externals.filter((_, i) => accepted[i]);
+  if (survivors.length > 0) {
+    achieved.push({ level: 'ENDORSED', trusted: survivors.some((s) => trustedKids.has(s.signerKid)) });
+  }
+  const endorsedBy = [...new Set(survivors.map((s) => s.token.claims.iss!))];
+  return report(rootCommitment.status, endorsedBy);
+}
+
+async function checkCommitment(options: TokenSetOptions, era: Era, holder: VerifiedToken): Promise<CommitmentOutcome> {
+  const issuer = holder.token.claims.iss!;
+  try {
+    return await options.commitments.check({
+      era,
+      issuer,
+      host: parseOrganizationIdentifier(issuer).host,
+      kid: holder.signerKid,
+      publicKey: holder.signer.jwk as JsonWebKey,
+      logs: holder.token.claims.log ?? [],
+      now: options.now,
+    });
+  } catch (err) {
+    // A checker that throws (network, hostile log response) is a failed check, never a crash.
+    return { status: 'failed', errors: [{ code: 'COMMITMENT_FAILED', message: (err as Error).message }] };
+  }
+}
+
+async function acceptExternal(x: VerifiedToken, emblem: VerifiedToken, root: VerifiedToken, options: TokenSetOptions, era: Era, errors: ErrorList): Promise<boolean> {
+  const c = x.token.claims;
+  const reject = (reason: string, code = 'ENDORSEMENT_REJECTED') => {
+    errors.add(code, `endorsement by ${c.iss} dropped: ${reason}`);
+    return false;
+  };
+  if (c.key !== root.signerKid || c.sub !== emblem.token.claims.iss) {
+    return reject(`it does not endorse the root key ${root.signerKid} of ${emblem.token.claims.iss}`);
+  }
+  if (!c.end) return reject('it has end=false, so it cannot endorse a key that endorses further');
+  const violation = constraintViolation(emblem.token, x.token);
+  if (violation) return reject(violation.message, violation.code);
+  if (!c.log) return reject(`it has no "log" committing the key of ${c.iss}`, 'ROOT_LOG_MISSING');
+  const outcome = await checkCommitment(options, era, x);
+  if (outcome.status === 'failed') {
+    for (const e of outcome.errors) errors.add(e.code, e.message);
+    return reject(`the key of ${c.iss} is not committed in Certificate Transparency`, 'COMMITMENT_FAILED');
+  }
+  return true;
+}
