@@ -1,0 +1,9 @@
+/** Each benchmark suite registers here; `npm run bench` runs them all in one process, one after another. */
+export interface BenchSuite {
+  name: string;
+  run(): Promise<void>;
+}
+
+export const suites: Array<() => Promise<BenchSuite>> = [
+  async () => (await import('./verify.bench.js')).default,
+];
