@@ -52,7 +52,8 @@ export function parseMaterialText(text: string, sourceName = 'input'): ParsedTex
   };
 
   for (const pem of text.match(PEM_BLOCK) ?? []) material.push({ kind: 'spki-pem', pem, source: sourceName });
-  const withoutPem = text.replace(PEM_BLOCK, '');
+  // Keep the line breaks of removed PEM blocks so that reported line numbers stay right.
+  const withoutPem = text.replace(PEM_BLOCK, (block) => '\n'.repeat(block.split('\n').length - 1));
 
   const txtValues: Array<AdemTxtValue & { source: string }> = [];
   let lineNumber = 0;
