@@ -2,7 +2,7 @@ import { EmblemError } from '../errors.js';
 import { base32LowerNoPad, base64urlDecode, base64urlEncode, utf8Encode } from '../encoding.js';
 import { sha256 } from '../hash.js';
 import { Limits } from '../limits.js';
-import { ALGORITHMS, algorithmForCurve, algorithmFromCose, algorithmFromJose, type AlgorithmInfo, type SignatureAlgorithm } from './algorithms.js';
+import { ALGORITHMS, algorithmForCurve, algorithmFromCose, type AlgorithmInfo, type SignatureAlgorithm } from './algorithms.js';
 
 /** The public members ADEM uses, plus `alg` (CORE-01: keys must carry `alg`; never `kid`). */
 export interface PublicJwk {
@@ -183,4 +183,3 @@ export async function parsePublicKeyPem(pem: string): Promise<PublicKey> {
   throw new EmblemError('KEY_INVALID', 'PEM key is not an ES256/ES384/ES512/Ed25519 public key');
 }
 
-export { algorithmFromJose };

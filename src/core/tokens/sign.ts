@@ -1,11 +1,11 @@
 import { EmblemError } from '../errors.js';
-import { base32LowerNoPadDecode, base64Encode, base64urlEncode, utf8Encode } from '../encoding.js';
+import { base64Encode, base64urlEncode, hexEncode, utf8Encode } from '../encoding.js';
 import type { LogPointer } from '../verify/commitment.js';
 import { ALGORITHMS, algorithmForCurve, type SignatureAlgorithm } from './algorithms.js';
 import { COSE_SIGN1_TAG, CWT_TAG, encodeCbor, Tagged } from './cbor.js';
 import { ADEM_TYP, sign1SigningInput } from './cwt.js';
 import { parsePublicJwk, type PublicKey } from './keys.js';
-import { DISTRIBUTION_BITS, JWS_PURPOSES, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from './token.js';
+import { JWS_PURPOSES, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from './token.js';
 
 /** A private key ready to sign, with its public half. */
 export interface SigningKey {
@@ -176,12 +176,5 @@ export async function signToken(era: Era, kind: 'emblem' | 'endorsement', spec: 
   }
   if (options.embedKey) throw new EmblemError('USAGE', 'CWT-era tokens cannot embed keys; publish the key as a COSE_Key');
   const bytes = await signCwt(kind, spec, key);
-  return { text: Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase(), bytes };
+  return { text: hexEncode(bytes, true), bytes };
 }
-
-/** Decodes a kid given as base32 text into the 32 bytes CWT endorsements carry. */
-export function kidBytes(kid: string): Uint8Array {
-  return base32LowerNoPadDecode(kid);
-}
-
-export { DISTRIBUTION_BITS };
