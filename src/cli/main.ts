@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { allCommands } from './commands/index.js';
 import { ExitCode, UsageError } from './exit.js';
 import { EmblemError } from '../core/errors.js';
+import { installNodeSignatureVerifier } from '../crypto/node-signature-verifier.js';
+
+installNodeSignatureVerifier();
 
 const program = new Command();
 program

@@ -16,6 +16,9 @@ import { writePrivateKeyFile } from '../store/key-file.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { formatReport } from '../cli/report-text.js';
 import { prepareCommitments } from './commitments.js';
+import { installNodeSignatureVerifier } from '../crypto/node-signature-verifier.js';
+
+installNodeSignatureVerifier();
 
 const ASSET = 'clinic.hospital.example';
 const ORG = 'https://hospital.example';

@@ -1,6 +1,6 @@
 import { EmblemError } from '../errors.js';
 import { base32LowerNoPad, hexEncode } from '../encoding.js';
-import { sha256Hex } from '../hash.js';
+import { lazyTokenHash } from './token-hash.js';
 import { Limits } from '../limits.js';
 import type { LogPointer } from '../verify/commitment.js';
 import { algorithmFromCose } from './algorithms.js';
@@ -58,18 +58,17 @@ export function parseCwtToken(bytes: Uint8Array): Token {
   if (!(claimsMap instanceof Map)) throw new EmblemError('TOKEN_MALFORMED', 'CWT claims must be a map');
   const claims = parseCwtClaims(claimsMap, header.get('log'));
   if (signature.length === 0) throw new EmblemError('TOKEN_UNSIGNED', 'token has an empty signature');
-  return {
+  return lazyTokenHash({
     era: 'cwt',
     kind: claims.assets ? 'emblem' : 'endorsement',
     raw: hexEncode(bytes),
-    hash: sha256Hex(bytes),
     alg: info.alg,
     headerKid: base32LowerNoPad(kid),
     embeddedKey: null,
     signingInput: sign1SigningInput(protectedBytes, payload),
     signature,
     claims,
-  };
+  }, () => bytes);
 }
 
 function parseCwtLog(value: unknown): LogPointer[] {

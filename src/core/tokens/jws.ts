@@ -1,6 +1,6 @@
 import { EmblemError } from '../errors.js';
 import { base64Decode, base64urlDecode, utf8Decode, utf8Encode } from '../encoding.js';
-import { sha256Hex } from '../hash.js';
+import { lazyTokenHash } from './token-hash.js';
 import { Limits } from '../limits.js';
 import type { LogPointer } from '../verify/commitment.js';
 import { algorithmFromJose } from './algorithms.js';
@@ -87,18 +87,17 @@ export function parseJwsToken(text: string): Token {
   const payload = parseJsonSegment(payloadPart, 'JWS payload');
   const signature = base64urlDecode(signaturePart);
   const claims = parseJwsClaims(payload, kind);
-  return {
+  return lazyTokenHash({
     era: 'jws',
     kind,
     raw: text,
-    hash: sha256Hex(utf8Encode(text)),
     alg: info.alg,
     headerKid,
     embeddedKey,
     signingInput: utf8Encode(`${headerPart}.${payloadPart}`),
     signature,
     claims,
-  };
+  }, () => utf8Encode(text));
 }
 
 function bitsFromStrings<N extends string>(value: unknown, table: Record<N, number>, allowed: readonly N[], name: string): number {

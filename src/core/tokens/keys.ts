@@ -62,8 +62,20 @@ function makePublicKey(info: AlgorithmInfo, x: Uint8Array, y: Uint8Array | undef
   const jwk: PublicJwk = y
     ? { kty: info.kty, crv: info.crv, x: base64urlEncode(x), y: base64urlEncode(y), alg: info.alg }
     : { kty: info.kty, crv: info.crv, x: base64urlEncode(x), alg: info.alg };
-  const coseKid = coseKeyThumbprint(info, x, y);
-  return { alg: info.alg, jwk, jwsKid: jwkThumbprintKid(jwk), coseKid, coseKidText: base32LowerNoPad(coseKid) };
+  // The CWT-era kid is computed on first use: JWS-era verification never needs it.
+  let coseKid: Uint8Array | undefined;
+  const cose = () => (coseKid ??= coseKeyThumbprint(info, x, y));
+  return {
+    alg: info.alg,
+    jwk,
+    jwsKid: jwkThumbprintKid(jwk),
+    get coseKid() {
+      return cose();
+    },
+    get coseKidText() {
+      return base32LowerNoPad(cose());
+    },
+  };
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, no white space; base32 lower, unpadded. */
@@ -91,10 +103,16 @@ function cborInt(value: number): number[] {
  * a fixed shape, so it is encoded here directly rather than trusting a general encoder's key ordering.
  */
 export function coseKeyThumbprint(info: AlgorithmInfo, x: Uint8Array, y: Uint8Array | undefined): Uint8Array {
-  const bytes: number[] = [...cborHead(5, y ? 4 : 3), ...cborInt(1), ...cborInt(info.coseKty), ...cborInt(-1), ...cborInt(info.coseCrv)];
-  bytes.push(...cborInt(-2), ...cborHead(2, x.length), ...x);
-  if (y) bytes.push(...cborInt(-3), ...cborHead(2, y.length), ...y);
-  return sha256(Uint8Array.from(bytes));
+  const head = [...cborHead(5, y ? 4 : 3), ...cborInt(1), ...cborInt(info.coseKty), ...cborInt(-1), ...cborInt(info.coseCrv), ...cborInt(-2), ...cborHead(2, x.length)];
+  const parts: Array<ArrayLike<number>> = [head, x];
+  if (y) parts.push([...cborInt(-3), ...cborHead(2, y.length)], y);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return sha256(out);
 }
 
 /** COSE_Key (RFC 9052 §7) from a decoded CBOR map. `alg` (3) is required (CORE-02, GO-CWT); `d` (-4) rejected. */
@@ -153,16 +171,37 @@ export function importVerificationKey(key: PublicKey): Promise<CryptoKey> {
   return cached;
 }
 
-/** Verifies a raw signature (ECDSA r||s or Ed25519) over `data`. The algorithm comes from the key, never from a header. */
-export async function verifySignature(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  const info = ALGORITHMS[key.alg];
-  if (signature.length !== info.signatureBytes) return false;
-  try {
-    const cryptoKey = await importVerificationKey(key);
-    return await crypto.subtle.verify(info.webcrypto.verifyParams, cryptoKey, signature as BufferSource, data as BufferSource);
-  } catch {
-    return false;
-  }
+/**
+ * Verifies raw signatures (ECDSA r||s, Ed25519). The algorithm always comes from the key, never from a header.
+ * The core's default uses WebCrypto so it runs in browsers; Node front ends install a node:crypto verifier
+ * (src/crypto/node-signature-verifier.ts), which skips WebCrypto's thread-pool hop and costs less CPU per token.
+ */
+export interface SignatureVerifier {
+  verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
+export const webCryptoSignatureVerifier: SignatureVerifier = {
+  async verify(key, data, signature) {
+    const info = ALGORITHMS[key.alg];
+    if (signature.length !== info.signatureBytes) return false;
+    try {
+      const cryptoKey = await importVerificationKey(key);
+      return await crypto.subtle.verify(info.webcrypto.verifyParams, cryptoKey, signature as BufferSource, data as BufferSource);
+    } catch {
+      return false;
+    }
+  },
+};
+
+let defaultVerifier: SignatureVerifier = webCryptoSignatureVerifier;
+
+/** Installs the process-wide default verifier (a front end does this once at start-up). */
+export function useSignatureVerifier(verifier: SignatureVerifier): void {
+  defaultVerifier = verifier;
+}
+
+export function verifySignature(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  return defaultVerifier.verify(key, data, signature);
 }
 
 /** Parses a PEM SubjectPublicKeyInfo (any ADEM curve) into a PublicKey, via WebCrypto so it also runs in browsers. */

@@ -38,7 +38,7 @@ export async function verifyTokenSignature(token: Token, keys: KeyRing, nowSecon
   // The algorithm comes from the key; a header naming another algorithm is refused (algorithm confusion).
   if (signer.alg !== token.alg) return fail('KEY_INVALID', `${describe(token)} names ${token.alg} but its key is ${signer.alg}`);
   const signerKid = kidOf(signer, token.era);
-  const cacheKey = `${token.hash}:${signerKid}`;
+  const cacheKey = cache ? `${token.hash}:${signerKid}` : '';
   let valid = cache?.get(cacheKey);
   if (valid === undefined) {
     valid = await verifySignature(signer, token.signingInput, token.signature);
