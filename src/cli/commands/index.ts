@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerCheck } from './check.js';
+import { registerDns } from './dns.js';
 import { registerKeygen } from './keygen.js';
 import { registerKid } from './kid.js';
 import { registerSign } from './sign.js';
@@ -12,6 +14,8 @@ registrations.push(registerKeygen);
 registrations.push(registerKid);
 registrations.push(registerSign);
 registrations.push(registerVerify);
+registrations.push(registerDns);
+registrations.push(registerCheck);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

@@ -1,0 +1,122 @@
+import { Command, Option } from 'commander';
+import type { Material } from '../../core/material/material.js';
+import { verifyMaterial } from '../../core/verify/index.js';
+import { normalizeUserName } from '../../dns/domain-name.js';
+import { checkName, type CheckReport } from '../../dns/name-check.js';
+import { parseResolverSpec } from '../../dns/resolver.js';
+import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { parseTime } from '../duration.js';
+import { ExitCode, UsageError } from '../exit.js';
+import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
+import { formatReport } from '../report-text.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface CheckFlags extends CommitmentFlags {
+  resolver?: string;
+  doh?: string;
+  era: 'jws' | 'cwt' | 'any';
+  trustedKey?: string[];
+  at?: string;
+  json?: boolean;
+  policy: 'spec' | 'prototype';
+  ihleType: string;
+  queryType?: string;
+  timeout: string;
+  attempts: string;
+}
+
+const STATUS_TEXT: Record<CheckReport['status'], string> = {
+  protected: 'PROTECTED',
+  'not-covered': 'NOT COVERED: a valid emblem is published here, but it does not name this asset',
+  expired: 'EXPIRED: the emblem records here are outside their validity window',
+  invalid: 'INVALID: the emblem records here do not verify',
+  'no-emblem': 'NO EMBLEM: the name exists but publishes no emblem records',
+  nxdomain: 'NXDOMAIN: the name does not exist',
+  error: 'ERROR: the lookup failed',
+};
+
+function formatCheck(report: CheckReport): string {
+  const lines: string[] = [];
+  const head = report.status === 'protected' ? `PROTECTED at level ${report.level}` : STATUS_TEXT[report.status];
+  lines.push(`${report.target}: ${head}`);
+  const d = report.discovery;
+  if (d) {
+    const how = d.truncated ? `${d.transport} (the UDP answer was truncated)` : d.transport;
+    lines.push(
+      `Discovery: via ${d.resolver} over ${how}; ${d.records.txt} TXT (${d.records.ademTxt} ADEM), ${d.records.ihle} IHLE` +
+        `${d.records.ihleFromAdditional ? ` (${d.records.ihleFromAdditional} from the Additional section)` : ''}; DNSSEC AD=${d.ad ? 1 : 0}`,
+    );
+  }
+  for (const e of report.errors) lines.push(`  ${e.code}: ${e.message}`);
+  report.sets.forEach((set, i) => {
+    const cover = set.coveredBy
+      ? `covers this name through asset ${set.coveredBy.asset}${set.coveredBy.address ? ` (address ${set.coveredBy.address})` : ''}`
+      : 'does not name this asset';
+    lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${cover}:`);
+    lines.push(formatReport(set).trimEnd());
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerCheck(program: Command): void {
+  const cmd = program
+    .command('check')
+    .description('look up the emblem of a name in the DNS (through a resolver, never the asset) and verify it')
+    .argument('<name>', 'the asset\'s domain name')
+    .option('--resolver <ip[:port]|system>', 'recursive resolver or authoritative server to ask (default: system, from /etc/resolv.conf)')
+    .option('--doh <url>', 'ask a DNS-over-HTTPS server (RFC 8484 wire format) instead, so the local resolver sees nothing')
+    .addOption(new Option('--era <era>', 'jws: TXT (DNS-01); cwt: IHLE (DNS-02); any: both').choices(['jws', 'cwt', 'any']).default('any'))
+    .option('--trusted-key <file>', 'a key you trust out of band (PEM or JWK); repeatable', collect)
+    .option('--at <time>', 'verify as of this ISO-8601 time instead of now')
+    .addOption(new Option('--policy <policy>', 'as for emblem verify').choices(['spec', 'prototype']).default('spec'))
+    .option('--ihle-type <code>', 'RR type code of IHLE', String(DEFAULT_IHLE_TYPE))
+    .option('--query-type <type>', 'QTYPE asked to find IHLE records with --era cwt (e.g. A: DNS-02 servers add IHLE to the Additional section); default IHLE')
+    .option('--timeout <ms>', 'timeout per query attempt', '3000')
+    .option('--attempts <n>', 'attempts per query (UDP/DoH timeouts are retried)', '2')
+    .option('--json', 'print the JSON report')
+    .addHelpText(
+      'after',
+      `
+Status: protected | not-covered | expired | invalid | no-emblem | nxdomain | error.
+Exit codes: 0 protected; 1 any other result; 2 usage error or the lookup itself failed (status "error").
+Who sees the lookup: the resolver you choose (or your system's), the name servers of the zone, or the DoH server.
+The asset itself is never contacted. See docs/dns.md.
+
+Examples:
+  emblem check --resolver 127.0.0.1:5353 --skip-commitment-check --json emblem.felixlinker.de
+  emblem check --doh https://dns.example/dns-query --era cwt example.org`,
+    );
+  addCommitmentOptions(cmd);
+  cmd.action(async (nameText: string, opts: CheckFlags) => {
+    if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
+    let name;
+    try {
+      name = normalizeUserName(nameText);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const ihleType = parseIhleTypeCode(opts.ihleType);
+    let ihleQueryType: number | undefined;
+    if (opts.queryType !== undefined) {
+      const t = parseTypeName(opts.queryType, ihleType);
+      if (t === null) throw new UsageError(`--query-type: unknown type ${JSON.stringify(opts.queryType)}`);
+      ihleQueryType = t;
+    }
+    const timeoutMs = Number(opts.timeout);
+    const attempts = Number(opts.attempts);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError('--timeout must be 1..60000 ms');
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 5) throw new UsageError('--attempts must be 1..5');
+    const resolver = parseResolverSpec(opts.resolver, opts.doh);
+    const now = opts.at ? parseTime(opts.at, '--at') : new Date();
+    const trusted: Material[] = [];
+    for (const f of opts.trustedKey ?? []) trusted.push(publicKeyMaterial(await readPublicKeyFile(f), f));
+    const commitments = await commitmentCheckerFromOptions(opts);
+    const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
+      verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),
+    );
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
+    process.exitCode = report.status === 'protected' ? ExitCode.OK : report.status === 'error' ? ExitCode.USAGE : ExitCode.NOT_VALID;
+  });
+}

@@ -1,0 +1,261 @@
+import { writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { EmblemError } from '../../core/errors.js';
+import { AuthoritativeResponder } from '../../dns/authoritative-responder.js';
+import { AuthoritativeServer, parseListenAddress } from '../../dns/authoritative-server.js';
+import { indexZones } from '../../dns/authoritative-data.js';
+import { formatTxtRdata, joinTxtRdata } from '../../dns/character-strings.js';
+import { normalizeUserName, toFqdn, type NameKey } from '../../dns/domain-name.js';
+import { emblemRecords, assertIdentifier, type PublishableItem, type PublishEra } from '../../dns/emblem-records.js';
+import { buildEmblemZone } from '../../dns/emblem-zone.js';
+import { RateLimitedErrorLog } from '../../dns/error-log.js';
+import { formatGenericRdata } from '../../dns/generic-rdata.js';
+import { DnsLimits } from '../../dns/limits.js';
+import { readPublishableFile } from '../../dns/material-files.js';
+import { renderOctodnsYaml } from '../../dns/octodns-yaml.js';
+import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, RRType } from '../../dns/rr-type.js';
+import { parseZoneFile, renderZoneFile, type ZoneFile } from '../../dns/zone-file.js';
+import { UsageError } from '../exit.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function eraOption(): Option {
+  return new Option('--era <era>', 'which records: jws = DNS-01 TXT, cwt = DNS-02 IHLE, both').choices(['jws', 'cwt', 'both']).default('both');
+}
+
+function ihleTypeOption(): Option {
+  return new Option('--ihle-type <code>', 'RR type code for IHLE (unassigned by IANA; GO-CWT uses 65400, its CoreDNS plugin 65297)').default(String(DEFAULT_IHLE_TYPE));
+}
+
+function ttlOf(text: string | undefined): number {
+  if (text === undefined) return 3600;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0x7fffffff) throw new UsageError(`--ttl expects seconds, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function userName(text: string, flag: string): NameKey {
+  try {
+    return normalizeUserName(text);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+async function readItems(files: string[], identifier: string | undefined): Promise<PublishableItem[]> {
+  if (identifier !== undefined) assertIdentifier(identifier);
+  const items: PublishableItem[] = [];
+  for (const f of files) {
+    for (const item of await readPublishableFile(f)) {
+      items.push(identifier !== undefined && item.identifier === null ? { ...item, identifier } : item);
+    }
+  }
+  return items;
+}
+
+function warnSkipped(skipped: PublishableItem[], era: PublishEra): void {
+  if (skipped.length) {
+    process.stderr.write(`emblem: ${skipped.length} item(s) of the other era left out (--era ${era})\n`);
+  }
+}
+
+interface RecordsFlags {
+  name?: string;
+  id?: string;
+  era: PublishEra;
+  ttl?: string;
+  ihleType: string;
+  format: 'rr' | 'value';
+}
+
+interface ZoneFlags {
+  origin: string;
+  name?: string;
+  add?: string[];
+  address?: string[];
+  ns?: string[];
+  nsAddress?: string[];
+  id?: string;
+  era: PublishEra;
+  ttl?: string;
+  serial?: string;
+  ihleType: string;
+  format: 'zone' | 'octodns';
+  out?: string;
+}
+
+interface ServeFlags {
+  zone: string[];
+  listen?: string[];
+  ihleType: string;
+  ednsPayload: string;
+  statsFile?: string;
+}
+
+function splitAssignment(text: string, flag: string): [string, string] {
+  const i = text.indexOf('=');
+  if (i <= 0 || i === text.length - 1) throw new UsageError(`${flag} expects NAME=VALUE, got ${JSON.stringify(text)}`);
+  return [text.slice(0, i), text.slice(i + 1)];
+}
+
+export function registerDns(program: Command): void {
+  const dns = program.command('dns').description('publish emblems in the DNS (DNS-01 TXT, DNS-02 IHLE) and serve them');
+
+  dns
+    .command('records')
+    .description('print the DNS records that publish the given tokens and keys')
+    .argument('<files...>', 'token/key files: JWS lines, adem-token=/adem-key= values (dig quoting ok), JWK JSON, PEM public keys, CWT/COSE_Key hex lines or binary CBOR')
+    .option('--name <name>', 'owner name; prints complete resource records ("NAME TTL IN TYPE RDATA")')
+    .option('--id <identifier>', 'DNS-01 identifier for records that have none (adem-token-ID=...), to publish several token sets at one name')
+    .addOption(eraOption())
+    .option('--ttl <seconds>', 'TTL', '3600')
+    .addOption(ihleTypeOption())
+    .addOption(new Option('--format <format>', 'rr: presentation format (TXT split into 255-byte strings, IHLE as RFC 3597 \\#); value: one unsplit TXT value or IHLE hex per line, for web forms').choices(['rr', 'value']).default('rr'))
+    .addHelpText('after', '\nExample:\n  emblem dns records --name emblem.example.org ../shared/interop/dns/cyberstar.online.txt')
+    .action(async (files: string[], opts: RecordsFlags) => {
+      const ihleType = parseIhleTypeCode(opts.ihleType);
+      const owner = opts.name === undefined ? null : userName(opts.name, '--name');
+      const items = await readItems(files, opts.id);
+      const { records, skipped } = emblemRecords(items, owner ?? '', { era: opts.era, ttl: ttlOf(opts.ttl), ihleType });
+      warnSkipped(skipped, opts.era);
+      const out: string[] = [];
+      for (const r of records) {
+        const isTxt = r.type === RRType.TXT;
+        if (opts.format === 'value') {
+          out.push(isTxt ? joinTxtRdata(r.rdata).toString('utf8') : r.rdata.toString('hex').toUpperCase());
+          continue;
+        }
+        const rdata = isTxt ? `TXT ${formatTxtRdata(r.rdata)}` : `TYPE${r.type} ${formatGenericRdata(r.rdata)}`;
+        out.push(owner === null ? rdata : `${toFqdn(owner)} ${r.ttl} IN ${rdata}`);
+      }
+      process.stdout.write(out.length ? `${out.join('\n')}\n` : '');
+      if (records.length === 0) throw new UsageError('no records to print (no tokens or keys of the selected era)');
+    });
+
+  dns
+    .command('zone')
+    .description('print a complete zone (SOA, NS, emblem records) that NSD, Knot and BIND load, or octoDNS YAML')
+    .requiredOption('--origin <zone>', 'the zone apex, e.g. example.org ("." for the root)')
+    .option('--name <name>', 'owner name of the records from FILES (default: the origin)')
+    .argument('[files...]', 'token/key files for --name (see `emblem dns records --help`)')
+    .option('--add <name=file>', 'also publish FILE at NAME in the same zone; repeatable', collect)
+    .option('--address <name=ip>', 'add an A or AAAA record (address assets are matched through them); repeatable', collect)
+    .option('--ns <name>', 'name server for the apex NS RRset (default ns1.<origin>); repeatable', collect)
+    .option('--ns-address <ip>', 'address of in-zone name servers (default 127.0.0.1: replace it for a real zone); repeatable', collect)
+    .option('--id <identifier>', 'DNS-01 identifier for records that have none')
+    .addOption(eraOption())
+    .option('--ttl <seconds>', 'TTL of every record', '3600')
+    .option('--serial <n>', 'SOA serial (default: current Unix time)')
+    .addOption(ihleTypeOption())
+    .addOption(new Option('--format <format>', 'zone: RFC 1035 master file; octodns: octoDNS YamlProvider YAML').choices(['zone', 'octodns']).default('zone'))
+    .option('--out <file>', 'write to FILE instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Example (the three live deployments in one root zone, as in the acceptance test):
+  emblem dns zone --origin . \\
+    --add cyberstar.online=../shared/interop/dns/cyberstar.online.txt \\
+    --add emblem.felixlinker.de=../shared/interop/dns/emblem.felixlinker.de.txt \\
+    --address emblem.felixlinker.de=2a01:4f9:c010:d8e4::1 > emblems.zone
+  nsd-checkzone . emblems.zone`,
+    )
+    .action(async (files: string[], opts: ZoneFlags) => {
+      const ihleType = parseIhleTypeCode(opts.ihleType);
+      const origin = userName(opts.origin, '--origin');
+      const owners: Array<{ owner: NameKey; items: PublishableItem[] }> = [];
+      if (files.length) owners.push({ owner: opts.name ? userName(opts.name, '--name') : origin, items: await readItems(files, opts.id) });
+      else if (opts.name) throw new UsageError('--name given without FILES');
+      for (const add of opts.add ?? []) {
+        const [name, file] = splitAssignment(add, '--add');
+        owners.push({ owner: userName(name, '--add'), items: await readItems([file], opts.id) });
+      }
+      if (owners.length === 0) throw new UsageError('nothing to publish: give FILES (with --name) or --add NAME=FILE');
+      const addresses = (opts.address ?? []).map((a) => {
+        const [name, ip] = splitAssignment(a, '--address');
+        return { owner: userName(name, '--address'), ip };
+      });
+      if (opts.serial !== undefined && (!/^\d{1,10}$/.test(opts.serial) || Number(opts.serial) > 0xffffffff)) {
+        throw new UsageError('--serial expects an unsigned 32-bit number');
+      }
+      const { zone, skipped } = buildEmblemZone({
+        origin,
+        owners,
+        addresses,
+        nameServers: (opts.ns ?? []).map((n) => userName(n, '--ns')),
+        nameServerAddresses: opts.nsAddress,
+        era: opts.era,
+        ttl: ttlOf(opts.ttl),
+        serial: opts.serial === undefined ? undefined : Number(opts.serial),
+        ihleType,
+      });
+      warnSkipped(skipped, opts.era);
+      const text =
+        opts.format === 'octodns'
+          ? renderOctodnsYaml(zone, ihleType)
+          : renderZoneFile(zone, { ihleType, header: [`ADEM emblem zone for ${toFqdn(origin)}, generated by emblem dns zone`, `IHLE records use type code ${ihleType} (RFC 3597 generic syntax)`] });
+      if (opts.out) await writeFile(opts.out, text);
+      else process.stdout.write(text);
+    });
+
+  dns
+    .command('serve')
+    .description('serve zone files as an authoritative DNS server (UDP and TCP, EDNS(0), DNS-02 IHLE additional section)')
+    .requiredOption('--zone <file>', 'zone file (RFC 1035 master format); repeatable', collect)
+    .option('--listen <ip:port>', 'address to listen on, UDP and TCP (port 0 = a free port, printed on start); repeatable (default 127.0.0.1:53)', collect)
+    .addOption(ihleTypeOption())
+    .option('--edns-payload <bytes>', 'largest UDP answer, advertised in OPT (512..4096)', String(DnsLimits.defaultUdpPayload))
+    .option('--stats-file <file>', 'write query counters as JSON here on SIGUSR1 and on exit (and once at start)')
+    .addHelpText(
+      'after',
+      `
+On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.0.1:5353"]}.
+Errors (malformed queries...) are logged as JSON lines on stderr, rate-limited; answered queries are not logged.
+SIGUSR1 writes the counters (stats file and stderr); SIGTERM/SIGINT stop the server.
+
+Example:
+  emblem dns serve --zone emblems.zone --listen 127.0.0.1:5353 &
+  dig @127.0.0.1 -p 5353 TXT cyberstar.online`,
+    )
+    .action(async (opts: ServeFlags) => {
+      const ihleType = parseIhleTypeCode(opts.ihleType);
+      const payload = Number(opts.ednsPayload);
+      if (!Number.isInteger(payload) || payload < 512 || payload > 4096) throw new UsageError('--edns-payload must be 512..4096');
+      const zones: ZoneFile[] = [];
+      for (const file of opts.zone) {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+        try {
+          zones.push(parseZoneFile(text, { ihleType }));
+        } catch (err) {
+          if (err instanceof EmblemError) throw new EmblemError(err.code, `${file}: ${err.message}`);
+          throw err;
+        }
+      }
+      const responder = new AuthoritativeResponder(indexZones(zones, ihleType), payload);
+      const log = new RateLimitedErrorLog();
+      const server = new AuthoritativeServer(responder, log);
+      const addresses = await server.start((opts.listen?.length ? opts.listen : ['127.0.0.1:53']).map(parseListenAddress));
+      const writeStats = () => {
+        if (opts.statsFile) writeFileSync(opts.statsFile, `${JSON.stringify(server.stats)}\n`);
+      };
+      writeStats();
+      process.on('SIGUSR1', () => {
+        writeStats();
+        log.info('stats', { ...server.stats });
+      });
+      const stop = () => {
+        writeStats();
+        void server.stop().then(() => process.exit(0));
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', addresses, zones: zones.map((z) => toFqdn(z.origin)) })}\n`);
+      // Keep running until a signal arrives.
+      await new Promise<never>(() => undefined);
+    });
+}
+

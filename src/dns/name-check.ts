@@ -1,0 +1,113 @@
+import { reportError, type ReportedError } from '../core/errors.js';
+import { isMoreGeneral, parseAssetIdentifier, assetsCoverName } from '../core/identifiers/asset.js';
+import type { Material } from '../core/material/material.js';
+import { RESULT_ORDER, isFailure, type ResultLevel, type VerificationReport } from '../core/verify/report.js';
+import { discoverEmblemRecords, lookupAddresses, type DiscoveryOptions, type DiscoveryReport } from './discovery.js';
+import { toFqdn, type NameKey } from './domain-name.js';
+import { decodeEmblemRecords } from './token-sets.js';
+
+/** Outcome of `emblem check NAME`, from best to worst. */
+export type CheckStatus = 'protected' | 'not-covered' | 'expired' | 'invalid' | 'no-emblem' | 'nxdomain' | 'error';
+
+/** One verified token set: the `emblem verify` report plus how it relates to the queried name. */
+export interface CheckedTokenSet extends VerificationReport {
+  identifier: string | null;
+  /** The emblem names the queried name (domain asset, wildcards included) or one of its addresses. */
+  covered: boolean;
+  coveredBy: { asset: string; via: 'name' | 'address'; address?: string } | null;
+}
+
+export interface CheckReport {
+  target: string;
+  status: CheckStatus;
+  /** Strongest CORE-01 level of the best set when status is protected or not-covered. */
+  level: ResultLevel | null;
+  sets: CheckedTokenSet[];
+  discovery: DiscoveryReport | null;
+  /** Discovery errors (resolver failure, timeout) and unreadable records. */
+  errors: ReportedError[];
+}
+
+export type VerifySet = (material: Material[], era: 'jws' | 'cwt') => Promise<VerificationReport>;
+
+const EXPIRY_CODES = new Set(['TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID']);
+const RANK: Record<CheckStatus, number> = { protected: 0, 'not-covered': 1, expired: 2, invalid: 3, 'no-emblem': 4, nxdomain: 5, error: 6 };
+
+function strongest(report: VerificationReport): ResultLevel | null {
+  let best: ResultLevel | null = null;
+  for (const r of report.result) if (best === null || RESULT_ORDER.indexOf(r) > RESULT_ORDER.indexOf(best)) best = r;
+  return best;
+}
+
+function setStatus(set: CheckedTokenSet): CheckStatus {
+  if (!isFailure(set)) return set.covered ? 'protected' : 'not-covered';
+  return set.errors.some((e) => EXPIRY_CODES.has(String(e.code))) ? 'expired' : 'invalid';
+}
+
+function addressCoverage(assets: string[], addresses: string[]): CheckedTokenSet['coveredBy'] {
+  for (const address of addresses) {
+    let target;
+    try {
+      target = parseAssetIdentifier(`[${address}]`);
+    } catch {
+      continue;
+    }
+    for (const asset of assets) {
+      try {
+        if (isMoreGeneral(parseAssetIdentifier(asset), target)) return { asset, via: 'address', address };
+      } catch {
+        // an unparseable asset covers nothing
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The whole check of one name: discover records through the resolver, group them into token sets, verify
+ * each with the core engine, then ask whether a valid emblem names the queried name (DNS-02 §discovery) or,
+ * for JWS-era address assets, one of the name's A/AAAA addresses (looked up through the same resolver).
+ */
+export async function checkName(name: NameKey, options: DiscoveryOptions, verify: VerifySet): Promise<CheckReport> {
+  const target = toFqdn(name).replace(/\.$/, '') || '.';
+  let discovered;
+  try {
+    discovered = await discoverEmblemRecords(name, options);
+  } catch (err) {
+    return { target, status: 'error', level: null, sets: [], discovery: null, errors: [reportError(err)] };
+  }
+  const { report: discovery } = discovered;
+  if (discovery.rcode === 'NXDOMAIN') return { target, status: 'nxdomain', level: null, sets: [], discovery, errors: [] };
+
+  const decoded = decodeEmblemRecords(discovered.txtValues, discovered.ihleRdatas, `dns:${target}`);
+  discovery.records.ademTxt = discovered.txtValues.length - decoded.otherTxt;
+  if (decoded.sets.length === 0) return { target, status: 'no-emblem', level: null, sets: [], discovery, errors: decoded.errors };
+
+  const sets: CheckedTokenSet[] = [];
+  let addresses: string[] | null = null;
+  const errors = [...decoded.errors];
+  for (const set of decoded.sets) {
+    const report = await verify(set.material, set.era);
+    let coveredBy: CheckedTokenSet['coveredBy'] = null;
+    if (!isFailure(report)) {
+      const byName = report.protected.find((a) => assetsCoverName([a], target));
+      if (byName !== undefined) coveredBy = { asset: byName, via: 'name' };
+      else if (report.protected.some((a) => a.startsWith('['))) {
+        if (addresses === null) {
+          try {
+            addresses = await lookupAddresses(name, options, discovery);
+          } catch (err) {
+            addresses = [];
+            errors.push(reportError(err));
+          }
+        }
+        coveredBy = addressCoverage(report.protected, addresses);
+      }
+    }
+    sets.push({ identifier: set.identifier, covered: coveredBy !== null, coveredBy, ...report });
+  }
+  sets.sort((a, b) => RANK[setStatus(a)] - RANK[setStatus(b)]);
+  const best = sets[0]!;
+  const status = setStatus(best);
+  return { target, status, level: status === 'protected' || status === 'not-covered' ? strongest(best) : null, sets, discovery, errors };
+}

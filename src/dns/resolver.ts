@@ -1,0 +1,276 @@
+import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { connect, isIP, isIPv6 } from 'node:net';
+import { randomInt } from 'node:crypto';
+import * as dnsPacket from 'dns-packet';
+import { EmblemError } from '../core/errors.js';
+import { asciiLower, labelKeyFromBytes, nameToWire, type NameKey } from './domain-name.js';
+import { DnsLimits } from './limits.js';
+import { OPT_RECORD_BYTES } from './response-message.js';
+import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
+
+/** Where queries go. The asset itself is never contacted: only this resolver (or DoH server) sees a query. */
+export type ResolverSpec =
+  | { kind: 'udp'; host: string; port: number }
+  | { kind: 'doh'; url: string }
+  | { kind: 'system' };
+
+export interface QueryOptions {
+  timeoutMs?: number;
+  attempts?: number;
+  /** Where /etc/resolv.conf lives (tests point it elsewhere). */
+  resolvConf?: string;
+}
+
+/** One answered question, with how it travelled. */
+export interface DnsExchange {
+  message: dnsPacket.Packet;
+  transport: 'udp' | 'tcp' | 'doh';
+  /** The UDP answer had TC set and the question was asked again over TCP. */
+  truncated: boolean;
+  server: string;
+}
+
+export function parseResolverSpec(text: string | undefined, doh: string | undefined): ResolverSpec {
+  if (doh !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(doh);
+    } catch {
+      throw new EmblemError('USAGE', `--doh ${JSON.stringify(doh)} is not a URL`);
+    }
+    const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+    // Plain HTTP would show every query to the network path, which is what DoH is chosen to avoid.
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      throw new EmblemError('USAGE', '--doh needs an https:// URL (http:// only for a loopback test server)');
+    }
+    return { kind: 'doh', url: url.toString() };
+  }
+  if (text === undefined || text === 'system') return { kind: 'system' };
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  const host = m ? m[1]! : isIPv6(text) ? text : '';
+  const port = m?.[2] !== undefined ? Number(m[2]) : 53;
+  if (!isIP(host) || port < 1 || port > 65535) {
+    throw new EmblemError('USAGE', `--resolver ${JSON.stringify(text)}: expected IP[:PORT], [IPv6]:PORT or "system"`);
+  }
+  return { kind: 'udp', host, port };
+}
+
+export function describeResolver(spec: ResolverSpec): string {
+  if (spec.kind === 'doh') return spec.url;
+  if (spec.kind === 'system') return 'system';
+  return isIPv6(spec.host) ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`;
+}
+
+/** Nameservers from resolv.conf (at most 3, like glibc), as the system resolver would use them. */
+export async function systemNameservers(path = '/etc/resolv.conf'): Promise<Array<{ host: string; port: number }>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `cannot read ${path}; pass --resolver IP or --doh URL`);
+  }
+  const servers: Array<{ host: string; port: number }> = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const host = m[1]!.replace(/%.*$/, '');
+    if (isIP(host)) servers.push({ host, port: 53 });
+    if (servers.length >= DnsLimits.maxSystemNameservers) break;
+  }
+  if (servers.length === 0) throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `no nameserver in ${path}`);
+  return servers;
+}
+
+/** A query message: RD (a resolver should recurse), AD (RFC 6840 §5.7: ask for the AD bit), EDNS(0) 1232. */
+export function buildQuery(name: NameKey, qtype: number, id: number): Buffer {
+  const qname = nameToWire(name);
+  const out = Buffer.alloc(12 + qname.length + 4 + OPT_RECORD_BYTES);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(0x0100 | 0x0020, 2);
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 10);
+  qname.copy(out, 12);
+  let o = 12 + qname.length;
+  out.writeUInt16BE(qtype, o);
+  out.writeUInt16BE(CLASS_IN, o + 2);
+  o += 4;
+  out[o] = 0;
+  out.writeUInt16BE(RRType.OPT, o + 1);
+  out.writeUInt16BE(DnsLimits.defaultUdpPayload, o + 3);
+  return out;
+}
+
+function timeoutError(server: string, transport: string, ms: number): EmblemError {
+  return new EmblemError('DNS_TIMEOUT', `no answer from ${server} over ${transport} within ${ms} ms`);
+}
+
+/** Decodes a response and checks it answers our question (ID, QR, question); anything else is an error. */
+export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true): dnsPacket.Packet {
+  let message: dnsPacket.Packet;
+  try {
+    // dns-packet only follows backward compression pointers, so a pointer loop throws instead of spinning.
+    message = dnsPacket.decode(Buffer.from(bytes));
+  } catch (err) {
+    throw new EmblemError('DNS_RESPONSE_MALFORMED', `malformed response from ${server}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const counts = (message.answers?.length ?? 0) + (message.authorities?.length ?? 0) + (message.additionals?.length ?? 0);
+  if (counts > DnsLimits.maxResponseRecords) throw new EmblemError('LIMIT_EXCEEDED', `response from ${server} has ${counts} records`);
+  if (checkId && message.id !== query.readUInt16BE(0)) throw new EmblemError('DNS_RESPONSE_MALFORMED', `response ID mismatch from ${server}`);
+  const q = message.questions?.[0];
+  const qtype = query.readUInt16BE(query.length - OPT_RECORD_BYTES - 4);
+  const expected = nameKeyOf(query);
+  if (message.type !== 'response' || !q || asciiLower(q.name.replace(/\.$/, '')) !== expected || typeCode(q.type) !== qtype) {
+    throw new EmblemError('DNS_RESPONSE_MALFORMED', `response from ${server} does not answer the question asked`);
+  }
+  return message;
+}
+
+function nameKeyOf(query: Buffer): NameKey {
+  const labels: string[] = [];
+  let o = 12;
+  while (query[o]! !== 0) {
+    labels.push(labelKeyFromBytes(query, o + 1, o + 1 + query[o]!));
+    o += 1 + query[o]!;
+  }
+  return labels.join('.');
+}
+
+/** dns-packet names unknown types "UNKNOWN_<n>"; map both spellings back to the code. */
+export function typeCode(type: string | number): number {
+  if (typeof type === 'number') return type;
+  const m = /^UNKNOWN_(\d+)$/.exec(type);
+  if (m) return Number(m[1]);
+  return parseTypeName(type) ?? -1;
+}
+
+async function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  const server = describeResolver({ kind: 'udp', host, port });
+  const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
+      sock.on('error', (err) => {
+        clearTimeout(timer);
+        reject(new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${err.message}`));
+      });
+      sock.on('message', (msg, rinfo) => {
+        // Only the server we asked, with our ID: off-path spoofed packets are ignored, not fatal.
+        if (rinfo.port !== port || msg.length < 2 || msg.readUInt16BE(0) !== query.readUInt16BE(0)) return;
+        if (rinfo.address !== host && rinfo.address !== `::ffff:${host}`) return;
+        clearTimeout(timer);
+        resolve(msg);
+      });
+      sock.send(query, port, host);
+    });
+  } finally {
+    sock.close();
+  }
+}
+
+async function tcpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  const server = describeResolver({ kind: 'udp', host, port });
+  return new Promise<Buffer>((resolve, reject) => {
+    const sock = connect({ host, port });
+    let pending: Buffer = Buffer.alloc(0);
+    const done = (err: Error | null, value?: Buffer) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const timer = setTimeout(() => done(timeoutError(server, 'TCP', timeoutMs)), timeoutMs);
+    sock.on('error', (err) => done(new EmblemError('DNS_RESOLVER_UNAVAILABLE', `TCP to ${server}: ${err.message}`)));
+    sock.on('connect', () => {
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(query.length);
+      sock.write(Buffer.concat([prefix, query]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      if (pending.length >= 2) {
+        const len = pending.readUInt16BE(0);
+        if (pending.length >= 2 + len) done(null, pending.subarray(2, 2 + len));
+      }
+    });
+    sock.on('end', () => done(new EmblemError('DNS_RESPONSE_MALFORMED', `TCP connection to ${server} closed before a full answer`)));
+  });
+}
+
+async function dohExchange(url: string, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  // RFC 8484 §4.1: ID 0 makes the request cacheable by HTTP caches.
+  const body = Buffer.from(query);
+  body.writeUInt16BE(0, 0);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/dns-message', accept: 'application/dns-message' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
+  } catch (err) {
+    const e = err as Error;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') throw timeoutError(url, 'DoH', timeoutMs);
+    throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `DoH ${url}: ${e.message}`);
+  }
+  if (res.status !== 200) throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `DoH ${url}: HTTP ${res.status}`);
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/dns-message')) throw new EmblemError('DNS_RESPONSE_MALFORMED', `DoH ${url}: content-type ${type}`);
+  // Read at most one DNS message worth of bytes, whatever the server claims.
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > DnsLimits.maxMessageBytes) {
+      await reader.cancel();
+      throw new EmblemError('LIMIT_EXCEEDED', `DoH ${url}: response larger than a DNS message`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Asks one question through the chosen resolver: UDP first, the same question over TCP when the UDP answer is
+ * truncated (RFC 7766), or one DoH POST. Retries on timeout; the system resolver tries each nameserver in turn.
+ */
+export async function exchange(spec: ResolverSpec, name: NameKey, qtype: number, options: QueryOptions = {}): Promise<DnsExchange> {
+  const timeoutMs = options.timeoutMs ?? DnsLimits.defaultQueryTimeoutMs;
+  const attempts = options.attempts ?? DnsLimits.defaultQueryAttempts;
+  const query = buildQuery(name, qtype, randomInt(0, 65536));
+  if (spec.kind === 'doh') {
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const bytes = await dohExchange(spec.url, query, timeoutMs);
+        return { message: decodeResponse(bytes, query, spec.url, false), transport: 'doh', truncated: false, server: spec.url };
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof EmblemError) || err.code !== 'DNS_TIMEOUT') break;
+      }
+    }
+    throw lastError;
+  }
+  const servers = spec.kind === 'system' ? await systemNameservers(options.resolvConf) : [{ host: spec.host, port: spec.port }];
+  let lastError: unknown;
+  for (const { host, port } of servers) {
+    const server = describeResolver({ kind: 'udp', host, port });
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const udp = decodeResponse(await udpExchange(host, port, query, timeoutMs), query, server);
+        if (((udp.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) === 0) return { message: udp, transport: 'udp', truncated: false, server };
+        const tcp = decodeResponse(await tcpExchange(host, port, query, timeoutMs), query, server);
+        return { message: tcp, transport: 'tcp', truncated: true, server };
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof EmblemError) || err.code !== 'DNS_TIMEOUT') break;
+      }
+    }
+  }
+  throw lastError;
+}

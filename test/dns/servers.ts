@@ -1,0 +1,242 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { normalizeUserName } from '../../src/dns/domain-name.js';
+import { buildQuery } from '../../src/dns/resolver.js';
+import { CLI } from '../helpers/cli.js';
+
+/** Test servers on loopback: `emblem dns serve`, NSD and Knot, each with its own temp dir, stopped by the caller. */
+export interface RunningServer {
+  name: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'emblem-dns-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A port free for both UDP and TCP on 127.0.0.1 right now (NSD and Knot cannot be told "port 0").
+ * There is a small race with other processes; servers that fail to bind are reported clearly.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const udp = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
+    const ok = await new Promise<boolean>((resolve) => {
+      const tcp = createServer();
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => tcp.close(() => resolve(true)));
+    });
+    udp.close();
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+/** A Debian tool the test needs: on CI (CI=true) its absence fails the test; elsewhere the test is skipped. */
+export function requireTool(t: TestContext, tool: string): boolean {
+  const found = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+  if (found) return true;
+  if (process.env.CI === 'true') throw new Error(`${tool} is not installed (CI installs it via .ci/run APT_PACKAGES)`);
+  t.skip(`${tool} not installed`);
+  return false;
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export interface EmblemServer extends RunningServer {
+  child: ChildProcess;
+  stderr(): string;
+  /** Asks for the counters (SIGUSR1) and reads the stats file once it has been rewritten. */
+  stats(): Promise<Record<string, unknown>>;
+}
+
+/** Starts `emblem dns serve` on 127.0.0.1:0 and reads the port from its "listening" line. */
+export async function startEmblemServer(zoneFiles: string[], extraArgs: string[] = []): Promise<EmblemServer> {
+  const dir = tempDir('emblem-serve-');
+  const statsFile = join(dir.path, 'stats.json');
+  const args = [CLI, 'dns', 'serve', ...zoneFiles.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0', '--stats-file', statsFile, ...extraArgs];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emblem dns serve did not start: ${stderr}`)), 15_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        const addr = (JSON.parse(line) as { addresses: string[] }).addresses[0]!;
+        resolve(Number(addr.slice(addr.lastIndexOf(':') + 1)));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emblem dns serve exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    name: 'emblem',
+    port,
+    child,
+    stderr: () => stderr,
+    async stats() {
+      const before = readFileSync(statsFile, 'utf8');
+      child.kill('SIGUSR1');
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const now = readFileSync(statsFile, 'utf8');
+        if (now !== before || i > 50) return JSON.parse(now) as Record<string, unknown>;
+      }
+      return JSON.parse(readFileSync(statsFile, 'utf8')) as Record<string, unknown>;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child, 5_000);
+      dir.remove();
+    },
+  };
+}
+
+/** Sends a UDP query to 127.0.0.1:port; resolves with the answer or null on timeout. */
+export function udpAsk(port: number, message: Buffer, timeoutMs = 1_000): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      resolve(null);
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(msg);
+    });
+    sock.send(message, port, '127.0.0.1');
+  });
+}
+
+async function waitForAnswer(port: number, zone: string, child: ChildProcess, log: () => string): Promise<void> {
+  // A SOA query for the first zone: once it answers, the server has loaded the zone.
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${log()}`);
+    const answer = await udpAsk(port, buildQuery(normalizeUserName(zone), 6, 4242), 200);
+    if (answer && (answer[3]! & 0xf) === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not answer for ${zone}: ${log()}`);
+}
+
+export interface ZoneSpec {
+  origin: string;
+  file: string;
+}
+
+/** NSD 4 in the foreground, its own config and state in a temp dir, rate limiting off (it would drop test load). */
+export async function startNsd(zones: ZoneSpec[]): Promise<RunningServer> {
+  const dir = tempDir('emblem-nsd-');
+  const port = await freePort();
+  const zoneBlocks = zones.map((z) => {
+    const copy = join(dir.path, `${basename(z.file)}`);
+    copyFileSync(z.file, copy);
+    return `zone:\n  name: "${z.origin}"\n  zonefile: "${copy}"\n`;
+  });
+  const conf = join(dir.path, 'nsd.conf');
+  writeFileSync(
+    conf,
+    `server:
+  ip-address: 127.0.0.1@${port}
+  port: ${port}
+  zonesdir: "${dir.path}"
+  pidfile: "${dir.path}/nsd.pid"
+  username: ""
+  chroot: ""
+  database: ""
+  xfrdfile: "${dir.path}/xfrd.state"
+  zonelistfile: "${dir.path}/zone.list"
+  xfrdir: "${dir.path}"
+  server-count: 1
+  verbosity: 1
+  hide-version: yes
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+remote-control:
+  control-enable: no
+${zoneBlocks.join('')}`,
+  );
+  const child = spawn('nsd', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  await waitForAnswer(port, zones[0]!.origin, child, () => log);
+  return {
+    name: 'nsd',
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child, 5_000);
+      dir.remove();
+    },
+  };
+}
+
+/** Knot DNS in the foreground with one UDP and one TCP worker. */
+export async function startKnot(zones: ZoneSpec[]): Promise<RunningServer> {
+  const dir = tempDir('emblem-knot-');
+  const port = await freePort();
+  const zoneBlocks = zones.map((z) => {
+    const copy = join(dir.path, basename(z.file));
+    copyFileSync(z.file, copy);
+    return `  - domain: "${z.origin}"\n    storage: "${dir.path}"\n    file: "${basename(z.file)}"\n`;
+  });
+  const conf = join(dir.path, 'knot.conf');
+  writeFileSync(
+    conf,
+    `server:
+    rundir: "${dir.path}"
+    listen: 127.0.0.1@${port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "${dir.path}"
+log:
+  - target: stderr
+    any: warning
+zone:
+${zoneBlocks.join('')}`,
+  );
+  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  await waitForAnswer(port, zones[0]!.origin, child, () => log);
+  return {
+    name: 'knot',
+    port,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child, 5_000);
+      dir.remove();
+    },
+  };
+}
