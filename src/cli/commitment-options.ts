@@ -1,23 +1,57 @@
-import type { Command } from 'commander';
-import {
-  noCommitmentChecker,
-  skipCommitmentCheck,
-  type CommitmentChecker,
-} from '../core/verify/commitment.js';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { skipCommitmentCheck, type CommitmentChecker } from '../core/verify/commitment.js';
+import { CtCommitmentChecker, type CommitmentPolicy } from '../ct/commitment-checker.js';
+import { DEFAULT_LOG_LIST_URLS, defaultCacheDir, loadLogLists } from '../ct/log-list-source.js';
+import { TreeHeadStore } from '../ct/tree-head-store.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Flags shared by every command that verifies (verify, check, scan): how root-key commitments are checked. */
 export function addCommitmentOptions(cmd: Command): Command {
-  return cmd.option(
-    '--skip-commitment-check',
-    'do not check root-key commitments in Certificate Transparency (reported as "commitment": "skipped")',
-  );
+  return cmd
+    .option(
+      '--skip-commitment-check',
+      'do not check root-key commitments in Certificate Transparency (reported as "commitment": "skipped")',
+    )
+    .option(
+      '--log-list <file|url>',
+      `CT log list (v3 log_list.json) to trust; repeatable, merged in order (default: ${DEFAULT_LOG_LIST_URLS.join(' and ')}, cached)`,
+      collect,
+    )
+    .addOption(
+      new Option('--commitment-policy <policy>', 'all: every log entry must verify (prototypes); any: one verified entry suffices')
+        .choices(['all', 'any'])
+        .default('all'),
+    )
+    .option('--fail-on-expired-binding', 'an expired binding certificate fails the commitment (default: reported, not failed; deployed 90-day certificates expire before the tokens)');
 }
 
 export interface CommitmentFlags {
   skipCommitmentCheck?: boolean;
+  logList?: string[];
+  commitmentPolicy?: CommitmentPolicy;
+  failOnExpiredBinding?: boolean;
 }
 
+/**
+ * The checker the flags ask for. By default commitments are really checked against the Google and Apple lists;
+ * fetched lists and the tree heads seen (for fork detection across runs) live in the cache directory
+ * ($EMBLEM_CACHE_DIR, else ~/.cache/emblem).
+ */
 export async function commitmentCheckerFromOptions(flags: CommitmentFlags): Promise<CommitmentChecker> {
   if (flags.skipCommitmentCheck) return skipCommitmentCheck;
-  return noCommitmentChecker;
+  return ctCheckerFromOptions(flags);
+}
+
+/** The real checker for these flags (also used by `emblem ct check`, which prints its per-entry detail). */
+export function ctCheckerFromOptions(flags: CommitmentFlags): CtCommitmentChecker {
+  const sources = flags.logList?.length ? flags.logList : [...DEFAULT_LOG_LIST_URLS];
+  const cacheDir = defaultCacheDir();
+  return new CtCommitmentChecker({
+    logDirectory: () => loadLogLists(sources, { cacheDir }),
+    policy: flags.commitmentPolicy ?? 'all',
+    binding: { failOnExpired: flags.failOnExpiredBinding === true },
+    treeHeads: new TreeHeadStore(join(cacheDir, 'tree-heads.json')),
+  });
 }

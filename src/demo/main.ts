@@ -15,7 +15,7 @@ import type { Material } from '../core/material/material.js';
 import { writePrivateKeyFile } from '../store/key-file.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { formatReport } from '../cli/report-text.js';
-import { prepareCommitments } from './commitments.js';
+import { prepareLocalCtCommitments } from '../ct/local-ct-commitments.js';
 import { installNodeSignatureVerifier } from '../crypto/node-signature-verifier.js';
 
 installNodeSignatureVerifier();
@@ -43,7 +43,9 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(10)} ES512  kid (JWS era) ${key.publicKey.jwsKid}  kid (CWT era) ${key.publicKey.coseKidText}`);
     }
 
-    const commitments = await prepareCommitments(dir, [
+    // A local CA issues each root key a binding certificate, logged in a local CT log on loopback, so the
+    // organisational and endorsed levels below rest on commitments that were really checked.
+    const commitments = await prepareLocalCtCommitments(dir, [
       { name: 'orgRoot', host: 'hospital.example', key: keys.orgRoot.publicKey },
       { name: 'authority', host: 'authority.example', key: keys.authority.publicKey },
     ]);
@@ -55,8 +57,9 @@ async function main(): Promise<void> {
       console.log(commitments.explanation);
       console.log('Both eras reach the same levels: the engine is one, only the wire format differs.');
       console.log(keep
-        ? `The files are kept in ${dir}. Try: npx emblem verify --skip-commitment-check ${join(dir, 'jws-set.txt')}`
-        : 'Run `npm start -- --keep` to keep the keys and token sets and verify them yourself with `npx emblem verify`.');
+        ? `The files are kept in ${dir}. Restart its CT log with\n  npx emblem ct serve --listen 127.0.0.1:0 --roots ${join(dir, 'ca.pem')} --state ${join(dir, 'ct-log')}\n` +
+            `and verify with\n  npx emblem verify --log-list <the log_list.json URL it prints> ${join(dir, 'jws-set.txt')}`
+        : 'Run `npm start -- --keep` to keep the keys, certificates, CT log and token sets and verify them yourself with `npx emblem verify`.');
     } finally {
       await commitments.close();
     }
@@ -69,7 +72,7 @@ async function demoEra(
   era: Era,
   dir: string,
   keys: Record<'authority' | 'orgRoot' | 'emblem', SigningKey>,
-  logFor: (name: 'orgRoot' | 'authority', era: Era) => LogPointer[],
+  logFor: (name: string, era: Era) => LogPointer[],
   checker: CommitmentChecker,
 ): Promise<void> {
   const iat = Math.floor(Date.now() / 1000);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, SHARED } from '../helpers/cli.js';
 
@@ -75,11 +76,20 @@ test('cyberstar.online: bracketed IPv4 assets, ORGANIZATIONAL (untrusted) in its
   assert.deepEqual(now.report.result, ['INVALID']);
 });
 
-test('without a commitment checker and without --skip-commitment-check, organisational sets fail closed', async () => {
-  const { code, report } = await verifyJson(['--at', IN_WINDOW, interop('dns/cyberstar.online.txt')]);
-  assert.equal(code, 1);
-  assert.deepEqual(report.result, ['INVALID']);
-  assert.equal(report.commitment, 'failed');
+test('without --skip-commitment-check, commitments are checked and fail closed when no listed log has them', async () => {
+  // An empty v3 log list keeps the test offline: every log the tokens point to is then unknown.
+  const dir = mkdtempSync(join(tmpdir(), 'emblem-interop-'));
+  const logList = join(dir, 'log_list.json');
+  writeFileSync(logList, JSON.stringify({ version: '3.0', log_list_timestamp: '2026-11-01T00:00:00Z', operators: [] }));
+  try {
+    const { code, report } = await verifyJson(['--at', IN_WINDOW, '--log-list', logList, interop('dns/cyberstar.online.txt')]);
+    assert.equal(code, 1);
+    assert.deepEqual(report.result, ['INVALID']);
+    assert.equal(report.commitment, 'failed');
+    assert.ok(report.errors.some((e: { code: string }) => e.code === 'CT_LOG_UNKNOWN'), JSON.stringify(report.errors));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('emblem kid reproduces the kids the live tokens carry', async () => {
