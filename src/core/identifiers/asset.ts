@@ -63,7 +63,9 @@ function parseAddress(text: string): AddressAsset {
   }
   const prefix = m[2] === undefined ? maxPrefix : Number(m[2]);
   if (prefix > maxPrefix) throw new EmblemError('IDENTIFIER_INVALID', `prefix length out of range in ${text}`);
-  const range = ipaddr.fromByteArray(Array.from(bytes)).range();
+  const ip = ipaddr.fromByteArray(Array.from(bytes)) as ipaddr.IPv6;
+  // IPv4 (bracketed or IPv4-mapped) is classified as IPv4: as IPv6 every such address is just "ipv4Mapped".
+  const range = ip.isIPv4MappedAddress() ? ip.toIPv4Address().range() : ip.range();
   // Marking "no address", loopback or a multicast group cannot name an asset on the network.
   if (range === 'unspecified' || range === 'loopback' || range === 'multicast') {
     throw new EmblemError('IDENTIFIER_INVALID', `${range} address cannot be an asset: ${text}`);

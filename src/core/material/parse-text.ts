@@ -6,7 +6,32 @@ import { joinLegacyParts, joinTxtPresentation, parseAdemTxtValue, type AdemTxtVa
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const HEX = /^[0-9A-Fa-f]+$/;
-const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+const PEM_BEGIN = '-----BEGIN PUBLIC KEY-----';
+const PEM_END = '-----END PUBLIC KEY-----';
+
+/**
+ * Takes the PEM public-key blocks out of `text` (each BEGIN up to the next END), keeping their line breaks so that
+ * reported line numbers stay right. A linear scan: the equivalent lazy regex rescans to the end of the input for
+ * every BEGIN without an END, which is quadratic (many unterminated BEGIN lines took seconds per 0.5 MB).
+ */
+function extractPemBlocks(text: string): { blocks: string[]; rest: string } {
+  const blocks: string[] = [];
+  const kept: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const begin = text.indexOf(PEM_BEGIN, pos);
+    if (begin === -1) break;
+    const end = text.indexOf(PEM_END, begin + PEM_BEGIN.length);
+    // No END after this BEGIN means none after any later BEGIN either.
+    if (end === -1) break;
+    const block = text.slice(begin, end + PEM_END.length);
+    blocks.push(block);
+    kept.push(text.slice(pos, begin), '\n'.repeat(block.split('\n').length - 1));
+    pos = end + PEM_END.length;
+  }
+  kept.push(text.slice(pos));
+  return { blocks, rest: kept.join('') };
+}
 
 export interface ParsedText {
   material: Material[];
@@ -51,9 +76,8 @@ export function parseMaterialText(text: string, sourceName = 'input'): ParsedTex
     } else suppressed++;
   };
 
-  for (const pem of text.match(PEM_BLOCK) ?? []) material.push({ kind: 'spki-pem', pem, source: sourceName });
-  // Keep the line breaks of removed PEM blocks so that reported line numbers stay right.
-  const withoutPem = text.replace(PEM_BLOCK, (block) => '\n'.repeat(block.split('\n').length - 1));
+  const { blocks, rest: withoutPem } = extractPemBlocks(text);
+  for (const pem of blocks) material.push({ kind: 'spki-pem', pem, source: sourceName });
 
   const txtValues: Array<AdemTxtValue & { source: string }> = [];
   let lineNumber = 0;
@@ -81,7 +105,9 @@ export function parseMaterialText(text: string, sourceName = 'input'): ParsedTex
       if (txt) txtValues.push({ ...txt, source });
       else material.push(classifyValue(record, 'any', source));
     } catch (err) {
-      fail(err instanceof EmblemError ? err : new EmblemError('INPUT_UNRECOGNIZED', `${source}: ${(err as Error).message}`));
+      // classifyValue's errors already name the line; joinTxtPresentation's do not.
+      const e = err instanceof EmblemError ? err : new EmblemError('INPUT_UNRECOGNIZED', (err as Error).message);
+      fail(e.message.startsWith(`${source}: `) ? e : new EmblemError(e.code, `${source}: ${e.message}`));
     }
   }
 

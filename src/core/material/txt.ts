@@ -1,3 +1,4 @@
+import { EmblemError } from '../errors.js';
 import { Limits } from '../limits.js';
 
 /**
@@ -59,7 +60,7 @@ export function joinTxtPresentation(line: string): string {
       i++;
       continue;
     }
-    if (c !== '"') throw new Error(`unexpected character ${JSON.stringify(c)} between TXT strings`);
+    if (c !== '"') throw new EmblemError('INPUT_UNRECOGNIZED', `unexpected character ${JSON.stringify(c)} between TXT strings`);
     i++;
     let closed = false;
     while (i < trimmed.length) {
@@ -83,7 +84,7 @@ export function joinTxtPresentation(line: string): string {
       out += d;
       i++;
     }
-    if (!closed) throw new Error('unterminated quoted TXT string');
+    if (!closed) throw new EmblemError('INPUT_UNRECOGNIZED', 'unterminated quoted TXT string');
   }
   return out;
 }

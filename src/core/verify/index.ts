@@ -1,4 +1,5 @@
 import { EmblemError, type ReportedError } from '../errors.js';
+import { hexEncode } from '../encoding.js';
 import { Limits } from '../limits.js';
 import type { Material } from '../material/material.js';
 import { decodeCbor } from '../tokens/cbor.js';
@@ -57,16 +58,30 @@ export async function verifyMaterial(material: Material[], options: VerifyOption
   const keys: PublicKey[] = [];
   let sawUnsigned = false;
   const where = (item: Material) => (item.source ? `${item.source}: ` : '');
+  // The same token given twice (two files, a repeated record) is one token, not a second emblem or a branch.
+  const seenTokens = new Set<string>();
+  let overLimit = false;
 
   for (const item of material) {
     try {
       if (item.kind === 'jws' || item.kind === 'cwt') {
+        const identity = item.kind === 'jws' ? item.text : hexEncode(item.bytes);
+        if (seenTokens.has(identity)) continue;
+        seenTokens.add(identity);
         if (tokens.length >= Limits.maxTokensPerSet) {
-          errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxTokensPerSet} tokens in one set; the rest is ignored`);
+          // A real set holds a handful of tokens. Rejecting the whole set (rather than verifying the first N)
+          // keeps the result independent of the order in which hostile input lists them.
+          errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxTokensPerSet} distinct tokens in one set; the set is rejected`);
+          overLimit = true;
           break;
         }
         tokens.push(parseToken(item));
       } else {
+        // Checked before loading too: past the bound, hostile input must not cost a key import per record.
+        if (keys.length >= Limits.maxKeysPerSet) {
+          errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxKeysPerSet} keys in one set; the rest is ignored`);
+          continue;
+        }
         const loaded = await loadPublicKeys(item);
         if (keys.length + loaded.length > Limits.maxKeysPerSet) {
           errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxKeysPerSet} keys in one set; the rest is ignored`);
@@ -88,8 +103,8 @@ export async function verifyMaterial(material: Material[], options: VerifyOption
   }
 
   const eras = new Set<Era>(tokens.map((t) => t.era));
-  if (eras.size > 1) {
-    errors.add('MIXED_ERAS', 'the set mixes JWS and CWT tokens; verify each era separately');
+  if (eras.size > 1) errors.add('MIXED_ERAS', 'the set mixes JWS and CWT tokens; verify each era separately');
+  if (eras.size > 1 || overLimit) {
     return {
       era: null, result: ['INVALID'], levels: [], protected: [], issuer: null, endorsedBy: [], commitment: 'not-required',
       errors: errors.finish(), emblem: null, verifiedAt: options.now.toISOString(),
