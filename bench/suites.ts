@@ -6,6 +6,7 @@ export interface BenchSuite {
 
 export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./verify.bench.js')).default,
+  async () => (await import('./scan.bench.js')).default,
   async () => (await import('./ct.bench.js')).default,
   async () => (await import('./dns.bench.js')).default,
 ];

@@ -4,7 +4,7 @@ import type { Material } from '../core/material/material.js';
 import { RESULT_ORDER, isFailure, type ResultLevel, type VerificationReport } from '../core/verify/report.js';
 import { discoverEmblemRecords, lookupAddresses, type DiscoveryOptions, type DiscoveryReport } from './discovery.js';
 import { toFqdn, type NameKey } from './domain-name.js';
-import { decodeEmblemRecords } from './token-sets.js';
+import { decodeEmblemRecords, type DecodedEmblemRecords } from './token-sets.js';
 
 /** Outcome of `emblem check NAME`, from best to worst. */
 export type CheckStatus = 'protected' | 'not-covered' | 'expired' | 'invalid' | 'no-emblem' | 'nxdomain' | 'error';
@@ -81,31 +81,53 @@ export async function checkName(name: NameKey, options: DiscoveryOptions, verify
 
   const decoded = decodeEmblemRecords(discovered.txtValues, discovered.ihleRdatas, `dns:${target}`);
   discovery.records.ademTxt = discovered.txtValues.length - decoded.otherTxt;
-  if (decoded.sets.length === 0) return { target, status: 'no-emblem', level: null, sets: [], discovery, errors: decoded.errors };
+  return classifyEmblemRecords(target, decoded, verify, () => lookupAddresses(name, options, discovery), discovery);
+}
 
+/**
+ * The second half of a check, shared by live lookups and by answers fetched by someone else (scan's ZDNS input):
+ * verify each token set, decide whether a valid emblem covers the target by name or, for address assets, by one
+ * of its addresses (`addresses` is asked at most once, and only then), and rank the sets.
+ */
+export async function classifyEmblemRecords(
+  target: string,
+  decoded: DecodedEmblemRecords,
+  verify: VerifySet,
+  addresses: () => Promise<string[]>,
+  discovery: DiscoveryReport | null,
+): Promise<CheckReport> {
+  if (decoded.sets.length === 0) return { target, status: 'no-emblem', level: null, sets: [], discovery, errors: decoded.errors };
   const sets: CheckedTokenSet[] = [];
-  let addresses: string[] | null = null;
+  let known: string[] | null = null;
   const errors = [...decoded.errors];
   for (const set of decoded.sets) {
-    const report = await verify(set.material, set.era);
+    let report: VerificationReport;
+    try {
+      report = await verify(set.material, set.era);
+    } catch (err) {
+      // A verifier that fails (a scan's verification thread died) fails this set, not the whole check.
+      errors.push(reportError(err));
+      continue;
+    }
     let coveredBy: CheckedTokenSet['coveredBy'] = null;
     if (!isFailure(report)) {
       const byName = report.protected.find((a) => assetsCoverName([a], target));
       if (byName !== undefined) coveredBy = { asset: byName, via: 'name' };
       else if (report.protected.some((a) => a.startsWith('['))) {
-        if (addresses === null) {
+        if (known === null) {
           try {
-            addresses = await lookupAddresses(name, options, discovery);
+            known = await addresses();
           } catch (err) {
-            addresses = [];
+            known = [];
             errors.push(reportError(err));
           }
         }
-        coveredBy = addressCoverage(report.protected, addresses);
+        coveredBy = addressCoverage(report.protected, known);
       }
     }
     sets.push({ identifier: set.identifier, covered: coveredBy !== null, coveredBy, ...report });
   }
+  if (sets.length === 0) return { target, status: 'error', level: null, sets, discovery, errors };
   sets.sort((a, b) => RANK[setStatus(a)] - RANK[setStatus(b)]);
   const best = sets[0]!;
   const status = setStatus(best);

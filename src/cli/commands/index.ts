@@ -6,6 +6,8 @@ import { registerKid } from './kid.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
 import { registerCt } from './ct.js';
+import { registerScan } from './scan.js';
+import { registerWorker } from './worker.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -18,6 +20,8 @@ registrations.push(registerVerify);
 registrations.push(registerDns);
 registrations.push(registerCheck);
 registrations.push(registerCt);
+registrations.push(registerScan);
+registrations.push(registerWorker);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

@@ -12,11 +12,28 @@ import { ErrorList, verifyTokenSet, type TokenSetOptions } from './verify-token-
 
 export type { VerificationPolicy, TokenSetOptions } from './verify-token-set.js';
 
+/**
+ * How material items become tokens and keys. The default parses every time; a bulk scanner passes one that
+ * remembers parsed endorsements and keys, which arrive with every emblem of an organisation.
+ */
+export interface MaterialParser {
+  /** Parses a token; throws EmblemError for malformed input. */
+  token(item: Material & { kind: 'jws' | 'cwt' }): Token;
+  /** Loads key material (JWK, JWK Set, COSE_Key, PEM); throws EmblemError for malformed input. */
+  keys(item: Material): Promise<PublicKey[]>;
+}
+
+export const directMaterialParser: MaterialParser = {
+  token: (item) => parseToken(item),
+  keys: (item) => loadPublicKeys(item),
+};
+
 export interface VerifyOptions extends Omit<TokenSetOptions, 'trustedKeys'> {
   /** Keys the validator trusts out of band (CORE-01's trusted key input), parsed or as material. */
   trustedKeys?: Array<PublicKey | Material>;
   /** Errors found while reading the input, carried into the report. */
   inputErrors?: ReportedError[];
+  parser?: MaterialParser;
 }
 
 /** Turns key material (JWK, JWK Set, COSE_Key, PEM SPKI) into validated public keys. */
@@ -57,6 +74,7 @@ export async function verifyMaterial(material: Material[], options: VerifyOption
   const tokens: Token[] = [];
   const keys: PublicKey[] = [];
   let sawUnsigned = false;
+  const parser = options.parser ?? directMaterialParser;
   const where = (item: Material) => (item.source ? `${item.source}: ` : '');
   // The same token given twice (two files, a repeated record) is one token, not a second emblem or a branch.
   const seenTokens = new Set<string>();
@@ -75,14 +93,14 @@ export async function verifyMaterial(material: Material[], options: VerifyOption
           overLimit = true;
           break;
         }
-        tokens.push(parseToken(item));
+        tokens.push(parser.token(item));
       } else {
         // Checked before loading too: past the bound, hostile input must not cost a key import per record.
         if (keys.length >= Limits.maxKeysPerSet) {
           errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxKeysPerSet} keys in one set; the rest is ignored`);
           continue;
         }
-        const loaded = await loadPublicKeys(item);
+        const loaded = await parser.keys(item);
         if (keys.length + loaded.length > Limits.maxKeysPerSet) {
           errors.add('LIMIT_EXCEEDED', `more than ${Limits.maxKeysPerSet} keys in one set; the rest is ignored`);
           continue;

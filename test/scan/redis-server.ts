@@ -1,0 +1,56 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+
+export interface RunningRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Is redis-server installed? On CI (CI=true) the distributed tests must fail rather than skip without it. */
+export function redisAvailable(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway Debian redis-server on 127.0.0.1, no persistence. */
+export async function startRedis(): Promise<RunningRedis> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let up = false;
+    for (let i = 0; i < 100 && child.exitCode === null; i++) {
+      up = await new Promise<boolean>((resolve) => {
+        const sock = connect({ host: '127.0.0.1', port }, () => {
+          sock.end();
+          resolve(true);
+        });
+        sock.once('error', () => resolve(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (up) {
+      return {
+        url: `redis://127.0.0.1:${port}/0`,
+        async stop() {
+          child.kill('SIGTERM');
+          await exited;
+        },
+      };
+    }
+    child.kill('SIGKILL');
+    await exited;
+  }
+  throw new Error('redis-server did not start');
+}
