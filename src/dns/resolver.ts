@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { connect, isIP, isIPv6 } from 'node:net';
 import { randomInt } from 'node:crypto';
@@ -8,6 +7,7 @@ import { asciiLower, labelKeyFromBytes, nameToWire, type NameKey } from './domai
 import { DnsLimits } from './limits.js';
 import { OPT_RECORD_BYTES } from './response-message.js';
 import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
+import { UdpSocketPool } from './udp-socket-pool.js';
 
 /** Where queries go. The asset itself is never contacted: only this resolver (or DoH server) sees a query. */
 export type ResolverSpec =
@@ -144,27 +144,24 @@ export function typeCode(type: string | number): number {
   return parseTypeName(type) ?? -1;
 }
 
+const udpPool = new UdpSocketPool();
+
 async function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
   const server = describeResolver({ kind: 'udp', host, port });
-  const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+  const sent = udpPool.send(host, port, query);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
-      sock.on('error', (err) => {
-        clearTimeout(timer);
-        reject(new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${err.message}`));
-      });
-      sock.on('message', (msg, rinfo) => {
-        // Only the server we asked, with our ID: off-path spoofed packets are ignored, not fatal.
-        if (rinfo.port !== port || msg.length < 2 || msg.readUInt16BE(0) !== query.readUInt16BE(0)) return;
-        if (rinfo.address !== host && rinfo.address !== `::ffff:${host}`) return;
-        clearTimeout(timer);
-        resolve(msg);
-      });
-      sock.send(query, port, host);
-    });
+    return await Promise.race([
+      sent.answer.catch((err: Error) => {
+        throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${err.message}`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
+      }),
+    ]);
   } finally {
-    sock.close();
+    clearTimeout(timer);
+    sent.cancel();
   }
 }
 

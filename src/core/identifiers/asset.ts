@@ -43,6 +43,37 @@ export function parseAssetIdentifier(text: unknown): AssetIdentifier {
   return { kind: 'domain', text, labels: parseDomainLabels(text), wildcard: false };
 }
 
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
+/** Strict dotted-quad IPv4 (no leading zeros, no shorthand), parsed here: it is on every IPv4 emblem's hot path. */
+function parseIpv4Mapped(address: string): Uint8Array | null {
+  const m = DOTTED_QUAD.exec(address);
+  if (!m) return null;
+  const bytes = new Uint8Array(16);
+  bytes[10] = 0xff;
+  bytes[11] = 0xff;
+  for (let i = 0; i < 4; i++) {
+    const octet = Number(m[i + 1]);
+    if (octet > 255) return null;
+    bytes[12 + i] = octet;
+  }
+  return bytes;
+}
+
+/** The special ranges that cannot name an asset; IPv4 (bracketed or mapped) is classified as IPv4. */
+function unusableRange(bytes: Uint8Array): string | null {
+  const mapped = bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (mapped) {
+    const first = bytes[12]!;
+    if (first === 0) return 'unspecified';
+    if (first === 127) return 'loopback';
+    if (first >= 224 && first <= 239) return 'multicast';
+    return null;
+  }
+  const range = (ipaddr.fromByteArray(Array.from(bytes)) as ipaddr.IPv6).range();
+  return range === 'unspecified' || range === 'loopback' || range === 'multicast' ? range : null;
+}
+
 function parseAddress(text: string): AddressAsset {
   const m = /^\[([0-9A-Fa-f:.]+)(?:\/(\d{1,3}))?\]$/.exec(text);
   if (!m) throw new EmblemError('IDENTIFIER_INVALID', `invalid address identifier ${JSON.stringify(text.slice(0, 80))}`);
@@ -50,8 +81,9 @@ function parseAddress(text: string): AddressAsset {
   let bytes: Uint8Array;
   let maxPrefix: number;
   let prefixOffset: number;
-  if (ipaddr.IPv4.isValidFourPartDecimal(address)) {
-    bytes = Uint8Array.from(ipaddr.IPv4.parse(address).toIPv4MappedAddress().toByteArray());
+  const ipv4 = parseIpv4Mapped(address);
+  if (ipv4) {
+    bytes = ipv4;
     maxPrefix = 32;
     prefixOffset = 96;
   } else if (address.includes(':') && ipaddr.IPv6.isValid(address)) {
@@ -63,11 +95,9 @@ function parseAddress(text: string): AddressAsset {
   }
   const prefix = m[2] === undefined ? maxPrefix : Number(m[2]);
   if (prefix > maxPrefix) throw new EmblemError('IDENTIFIER_INVALID', `prefix length out of range in ${text}`);
-  const ip = ipaddr.fromByteArray(Array.from(bytes)) as ipaddr.IPv6;
-  // IPv4 (bracketed or IPv4-mapped) is classified as IPv4: as IPv6 every such address is just "ipv4Mapped".
-  const range = ip.isIPv4MappedAddress() ? ip.toIPv4Address().range() : ip.range();
   // Marking "no address", loopback or a multicast group cannot name an asset on the network.
-  if (range === 'unspecified' || range === 'loopback' || range === 'multicast') {
+  const range = unusableRange(bytes);
+  if (range) {
     throw new EmblemError('IDENTIFIER_INVALID', `${range} address cannot be an asset: ${text}`);
   }
   return { kind: 'address', text, bytes, prefixLength: prefixOffset + prefix };
