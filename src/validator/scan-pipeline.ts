@@ -6,10 +6,9 @@ import type { VerificationPolicy } from '../core/verify/verify-token-set.js';
 import type { DiscoveryOptions } from '../dns/discovery.js';
 import { CachingCommitmentChecker } from './commitment-cache.js';
 import { ScanLimits } from './limits.js';
-import { ProgressReporter } from './progress.js';
 import { RateLimiter } from './rate-limiter.js';
-import { digestOf, formatResult, type ResultDigest, type OutputFormat } from './result-format.js';
-import { OrderedResultWriter } from './result-writer.js';
+import { digestOf, formatResult, type OutputFormat } from './result-format.js';
+import { ResultCollector } from './result-collector.js';
 import { openScanOutput } from './scan-output.js';
 import type { ScanSummaryJson } from './scan-summary.js';
 import { checkTarget } from './target-check.js';
@@ -87,26 +86,8 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   });
   const queries = options.qps ? new RateLimiter(options.qps) : null;
   let dnsQueries = 0;
-  let written = 0;
-  const digests = new Map<number, ResultDigest>();
-  const writer = new OrderedResultWriter(sink, startIndex, (index) => {
-    const d = digests.get(index);
-    digests.delete(index);
-    if (d) summary.add(d);
-    written++;
-  });
-
-  let bytesRead = 0;
-  const reporter = options.progress
-    ? new ProgressReporter(options.progress, () => ({
-        done: summary.targets,
-        doneThisRun: written,
-        found: summary.found,
-        errors: summary.errors,
-        fraction: options.inputBytes ? bytesRead / options.inputBytes : null,
-      }))
-    : null;
-  reporter?.start();
+  const collector = new ResultCollector(sink, startIndex, summary, options.progress, options.inputBytes);
+  const writer = collector.writer;
 
   // A counting semaphore: `inFlight` checks run at once; a finished one wakes the reader.
   let inFlight = 0;
@@ -124,7 +105,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   };
   let interrupted = false;
   try {
-    const targets = readTargets(counted(options.input, (n) => (bytesRead += n)), {
+    const targets = readTargets(counted(options.input, (n) => (collector.bytesRead += n)), {
       format: options.format,
       skip: startIndex,
       ihleType: options.ihleType,
@@ -144,7 +125,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
         .catch((err: unknown) => ({ target: target.name, status: 'error' as const, level: null, sets: [], discovery: null, errors: [reportError(err)] }))
         .then((report) => {
           const result = { index: target.index, report };
-          digests.set(target.index, digestOf(result));
+          collector.finished(target.index, digestOf(result));
           try {
             writer.add(target.index, formatResult(result, options.outputFormat));
           } catch {
@@ -157,12 +138,12 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     await writer.close().finally(() => pool.close());
-    reporter?.stop();
+    collector.stopProgress();
   }
   return {
     summary: summary.toJSON(),
     startIndex,
-    written,
+    written: collector.written,
     interrupted,
     dnsQueries,
     commitmentLookups: commitments.lookups,

@@ -177,6 +177,19 @@ Examples:
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
+    // What both runners take: where targets come from, where results go, progress and interruption.
+    const shared = {
+      input,
+      inputBytes,
+      format: opts.format,
+      csvColumn: opts.csvColumn,
+      output: opts.out ? { path: opts.out } : { stream: process.stdout },
+      outputFormat: opts.output,
+      resume: opts.resume === true,
+      ihleType,
+      progress: opts.progress ? process.stderr : undefined,
+      signal: controller.signal,
+    };
     let outcome: ScanOutcome;
     if (opts.queue) {
       const { runQueueScan } = await import('../../validator/distributed/queue-scan.js');
@@ -192,26 +205,11 @@ Examples:
           attempts: discovery?.attempts ?? 2,
           skipCommitmentCheck: opts.skipCommitmentCheck === true,
         },
-        input,
-        inputBytes,
-        format: opts.format,
-        csvColumn: opts.csvColumn,
-        output: opts.out ? { path: opts.out } : { stream: process.stdout },
-        outputFormat: opts.output,
-        resume: opts.resume === true,
-        ihleType,
-        progress: opts.progress ? process.stderr : undefined,
-        signal: controller.signal,
+        ...shared,
       });
     } else {
       outcome = await runScan({
-        input,
-        inputBytes,
-        format: opts.format,
-        csvColumn: opts.csvColumn,
-        output: opts.out ? { path: opts.out } : { stream: process.stdout },
-        outputFormat: opts.output,
-        resume: opts.resume === true,
+        ...shared,
         discovery,
         qps,
         concurrency,
@@ -220,9 +218,6 @@ Examples:
         trustedKeys,
         policy: { unauthenticatedChain: opts.policy },
         commitments,
-        ihleType,
-        progress: opts.progress ? process.stderr : undefined,
-        signal: controller.signal,
       });
     }
     if (opts.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { ScanLimits } from '../limits.js';
-import { ProgressReporter } from '../progress.js';
 import { ScanErrorCodes } from '../errors.js';
-import { digestOf, formatResult, type OutputFormat, type ResultDigest } from '../result-format.js';
-import { OrderedResultWriter } from '../result-writer.js';
+import { digestOf, formatResult, type OutputFormat } from '../result-format.js';
+import { ResultCollector } from '../result-collector.js';
 import type { ScanOutcome } from '../scan-pipeline.js';
 import { openScanOutput } from '../scan-output.js';
 import type { ScanTarget } from '../scan-target.js';
@@ -58,19 +57,8 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
   await queue.obliterate({ force: true });
   const runId = randomUUID().slice(0, 8);
 
-  let written = 0;
-  const digests = new Map<number, ResultDigest>();
-  const writer = new OrderedResultWriter(sink, startIndex, (index) => {
-    const d = digests.get(index);
-    digests.delete(index);
-    if (d) summary.add(d);
-    written++;
-  });
-  let bytesRead = 0;
-  const reporter = options.progress
-    ? new ProgressReporter(options.progress, () => ({ done: summary.targets, doneThisRun: written, found: summary.found, errors: summary.errors, fraction: options.inputBytes ? bytesRead / options.inputBytes : null }))
-    : null;
-  reporter?.start();
+  const collector = new ResultCollector(sink, startIndex, summary, options.progress, options.inputBytes);
+  const writer = collector.writer;
 
   const pending: Enqueued[] = [];
   let producerDone = false;
@@ -105,7 +93,7 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
     };
     async function* counted(input: AsyncIterable<Uint8Array | string>) {
       for await (const chunk of input) {
-        bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+        collector.bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
         yield chunk;
       }
     }
@@ -147,7 +135,7 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
           errors: [{ code: ScanErrorCodes.QUEUE_JOB_FAILED, message: failure ?? 'no valid result for this target in the job' }],
         };
         const result = { index: target.index, report };
-        digests.set(target.index, digestOf(result));
+        collector.finished(target.index, digestOf(result));
         writer.add(target.index, formatResult(result, options.outputFormat));
       }
       await writer.ready();
@@ -163,14 +151,14 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
     interrupted = options.signal?.aborted === true;
   } finally {
     await writer.close();
-    reporter?.stop();
+    collector.stopProgress();
     await events.close();
     await queue.close();
   }
   return {
     summary: summary.toJSON(),
     startIndex,
-    written,
+    written: collector.written,
     interrupted,
     dnsQueries: null,
     commitmentLookups: 0,
