@@ -15,7 +15,8 @@ import { checkTarget } from './target-check.js';
 import { readTargets, type InputFormat } from './target-reader.js';
 import { VerificationPool } from './verify-pool.js';
 
-export interface ScanOptions {
+/** What every scan runner (local pipeline, Redis queue) takes: targets in, results out, progress, interruption. */
+export interface ScanIoOptions {
   input: Readable | AsyncIterable<Uint8Array | string>;
   /** Size of the input in bytes when known (a file), for the ETA. */
   inputBytes?: number;
@@ -25,6 +26,14 @@ export interface ScanOptions {
   output: { path: string } | { stream: Writable };
   outputFormat: OutputFormat;
   resume: boolean;
+  ihleType: number;
+  /** Where progress goes (stderr); none in library use. */
+  progress?: Writable & { isTTY?: boolean };
+  /** Aborting stops reading input; targets in flight finish and are written, then the scan returns. */
+  signal?: AbortSignal;
+}
+
+export interface ScanOptions extends ScanIoOptions {
   discovery: DiscoveryOptions | null;
   qps: number | null;
   concurrency: number;
@@ -33,11 +42,6 @@ export interface ScanOptions {
   trustedKeys: Material[];
   policy: VerificationPolicy;
   commitments: CommitmentChecker;
-  ihleType: number;
-  /** Where progress goes (stderr); none in library use. */
-  progress?: Writable & { isTTY?: boolean };
-  /** Aborting stops reading input; targets in flight finish and are written, then the scan returns. */
-  signal?: AbortSignal;
 }
 
 export interface ScanOutcome {

@@ -1,30 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable, Writable } from 'node:stream';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { ScanLimits } from '../limits.js';
 import { ScanErrorCodes } from '../errors.js';
-import { digestOf, formatResult, type OutputFormat } from '../result-format.js';
+import { digestOf, formatResult } from '../result-format.js';
 import { ResultCollector } from '../result-collector.js';
-import type { ScanOutcome } from '../scan-pipeline.js';
+import type { ScanIoOptions, ScanOutcome } from '../scan-pipeline.js';
 import { openScanOutput } from '../scan-output.js';
 import type { ScanTarget } from '../scan-target.js';
-import { readTargets, type InputFormat } from '../target-reader.js';
+import { readTargets } from '../target-reader.js';
 import { connectedWithin, parseQueueUrl } from './queue-connection.js';
 import { decodeJobResult, encodeTarget, type QueueJobData, type QueueScanConfig } from './queue-job.js';
 
-export interface QueueScanOptions {
+export interface QueueScanOptions extends ScanIoOptions {
   queueUrl: string;
   config: QueueScanConfig;
-  input: Readable | AsyncIterable<Uint8Array | string>;
-  inputBytes?: number;
-  format: InputFormat;
-  csvColumn?: string;
-  output: { path: string } | { stream: Writable };
-  outputFormat: OutputFormat;
-  resume: boolean;
-  ihleType: number;
-  progress?: Writable & { isTTY?: boolean };
-  signal?: AbortSignal;
 }
 
 interface Enqueued {
