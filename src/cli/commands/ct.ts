@@ -15,6 +15,7 @@ import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readTextFile } from '../inputs.js';
 import { parseLogOption } from '../log-option.js';
+import { acceptJsonFlag } from '../json-option.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -36,7 +37,7 @@ function parseListen(value: string): { host: string; port: number } {
 }
 
 function registerLeafhash(ct: Command): void {
-  ct.command('leafhash')
+  acceptJsonFlag(ct.command('leafhash'))
     .description('print the CT `log` entries of a certificate chain (leaf first): one per embedded SCT')
     .argument('<chain>', 'PEM file, leaf certificate first, then its issuer')
     .option('--log-list <file|url>', 'name the logs from this v3 list (repeatable); implies --details', collect)
@@ -90,7 +91,7 @@ async function keyAndHost(opts: { key: string; issuer: string; era: 'jws' | 'cwt
 }
 
 function registerBinding(ct: Command): void {
-  ct.command('binding')
+  acceptJsonFlag(ct.command('binding'))
     .description('check that a certificate binds a root key to an organisation (SANs <kid>.adem-configuration.<host> and <host> or adem-configuration.<host>)')
     .argument('<chain>', 'PEM file, leaf first')
     .requiredOption('--key <file>', 'the root public key (PEM or JWK)')
@@ -125,6 +126,7 @@ function registerBinding(ct: Command): void {
 function registerCheck(ct: Command): void {
   const cmd = ct
     .command('check')
+    .option('--json', 'output is JSON already; accepted on every command')
     .description('check a root-key commitment against CT logs and print every step (what `emblem verify` does per log-bearing endorsement)')
     .requiredOption('--key <file>', 'the committed public key (PEM or JWK): the verification key of the log-bearing endorsement')
     .requiredOption('--issuer <oi>', 'organisation identifier of that endorsement, e.g. https://example.org')
@@ -152,7 +154,7 @@ function registerCheck(ct: Command): void {
 }
 
 function registerServe(ct: Command): void {
-  ct.command('serve')
+  acceptJsonFlag(ct.command('serve'))
     .description('run a local CT log: RFC 6962 write/read API, static-ct read API (checkpoint, tiles), and /log_list.json')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 127.0.0.1:8088 (port 0 = any free port)')
     .requiredOption('--roots <file>', 'PEM file with the accepted root certificates')
@@ -176,7 +178,7 @@ function registerServe(ct: Command): void {
 }
 
 function registerSubmit(ct: Command): void {
-  ct.command('submit')
+  acceptJsonFlag(ct.command('submit'))
     .description('submit a chain to an RFC 6962 log (add-chain) and print the `log` entries for the returned SCT')
     .argument('<chain>', 'PEM file, leaf first')
     .requiredOption('--log-url <url>', 'the log\'s base URL (ending in /)')

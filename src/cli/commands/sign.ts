@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseAssetIdentifier } from '../../core/identifiers/asset.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
-import { signToken, type EmblemSpec, type EndorsementSpec } from '../../core/tokens/sign.js';
+import { signToken, type EmblemSpec, type EndorsementSpec, type SigningKey } from '../../core/tokens/sign.js';
 import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from '../../core/tokens/token.js';
 import { parseDuration, parseTime } from '../duration.js';
 import { UsageError } from '../exit.js';
@@ -37,6 +37,7 @@ function checkNames<T extends string>(values: string[] | undefined, table: Recor
 }
 
 interface TimeFlags {
+  json?: boolean;
   lifetime: string;
   notBefore?: string;
 }
@@ -55,11 +56,17 @@ function commonOptions(cmd: Command): Command {
     .option('--lifetime <duration>', 'validity from --not-before (30d, 12h, ...)', '30d')
     .option('--not-before <time>', 'start of validity (ISO-8601, default now)')
     .option('--embed-key', 'JWS only: put the public key in the header ("jwk") instead of naming it by "kid"')
-    .option('--passphrase-file <file>', 'passphrase of an encrypted key file (default $EMBLEM_PASSPHRASE)');
+    .option('--passphrase-file <file>', 'passphrase of an encrypted key file (default $EMBLEM_PASSPHRASE)')
+    .option('--json', 'print {era, kind, kid, token} instead of the bare token');
 }
 
-function print(token: { text: string }): void {
-  process.stdout.write(`${token.text}\n`);
+function print(token: { text: string }, json: boolean | undefined, context: { era: Era; kind: 'emblem' | 'endorsement'; key: SigningKey }): void {
+  if (!json) {
+    process.stdout.write(`${token.text}\n`);
+    return;
+  }
+  const kid = context.era === 'jws' ? context.key.publicKey.jwsKid : context.key.publicKey.coseKidText;
+  process.stdout.write(`${JSON.stringify({ era: context.era, kind: context.kind, kid, token: token.text })}\n`);
 }
 
 export function registerSign(program: Command): void {
@@ -80,7 +87,7 @@ export function registerSign(program: Command): void {
       };
       const iss = checkOrganization(opts.iss, '--iss');
       if (iss) spec.iss = iss;
-      print(await signToken(opts.era, 'emblem', spec, key, { embedKey: opts.embedKey }));
+      print(await signToken(opts.era, 'emblem', spec, key, { embedKey: opts.embedKey }), opts.json, { era: opts.era, kind: 'emblem', key });
     });
 
   commonOptions(sign.command('endorsement').description('sign an endorsement of another key (internal: same --iss as the emblem; external: an authority endorsing an organisation)'))
@@ -109,6 +116,6 @@ export function registerSign(program: Command): void {
       const sub = checkOrganization(opts.sub, '--sub');
       if (iss) spec.iss = iss;
       if (sub) spec.sub = sub;
-      print(await signToken(opts.era, 'endorsement', spec, key, { embedKey: opts.embedKey }));
+      print(await signToken(opts.era, 'endorsement', spec, key, { embedKey: opts.embedKey }), opts.json, { era: opts.era, kind: 'endorsement', key });
     });
 }

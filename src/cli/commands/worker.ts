@@ -19,6 +19,7 @@ interface WorkerFlags extends CommitmentFlags {
 export function registerWorker(program: Command): void {
   const cmd = program
     .command('worker')
+    .option('--json', 'log lines are JSON already; accepted on every command')
     .description('process targets of a distributed `emblem scan --queue` (BullMQ on Redis); run any number, anywhere')
     .requiredOption('--queue <redis-url>', 'the queue: redis://[user:password@]host:port/db[?queue=name] (same as the scan\'s)')
     .option('--resolver <ip[:port]|system>', 'resolver this worker asks (default: system)')
