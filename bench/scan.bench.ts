@@ -6,6 +6,7 @@
  * Sizes can be lowered for a quick look: BENCH_SCAN_NAMES (default 100000), BENCH_SCAN_BIG (default 1000000).
  */
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { createSign, createVerify, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -114,6 +115,38 @@ function rawEs512Rate(seconds: number): number {
   return (n * 1000) / (performance.now() - start);
 }
 
+/**
+ * Raw ES512 verifies in `threads` threads at once, summed: what the machine itself delivers on the cores it gives
+ * this process right now. Plain JavaScript in each thread (no tsx), the same loop as rawEs512Rate.
+ */
+async function parallelRawEs512Rate(threads: number, seconds: number): Promise<number> {
+  const code = `const { parentPort, workerData } = require('node:worker_threads');
+const { createSign, createVerify, createPublicKey, generateKeyPairSync } = require('node:crypto');
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+const data = Buffer.alloc(700, 1);
+const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
+const key = createPublicKey(publicKey.export({ format: 'pem', type: 'spki' }));
+parentPort.once('message', () => {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < workerData * 1000) {
+    if (!createVerify('sha512').update(data).verify({ key, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('bad');
+    n++;
+  }
+  parentPort.postMessage((n * 1000) / (performance.now() - start));
+});
+parentPort.postMessage('ready');`;
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: seconds }));
+  try {
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
+    const rates = workers.map((w) => new Promise<number>((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
+    for (const w of workers) w.postMessage('go');
+    return (await Promise.all(rates)).reduce((a, b) => a + b, 0);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 /** Distinct ES512 emblems under one organisation and one authority: the endorsements are shared (cached), each emblem is new. */
 async function es512Sets(count: number): Promise<Material[][]> {
   const [emblemKey, rootKey, authorityKey] = await Promise.all([generateSigningKey('ES512'), generateSigningKey('ES512'), generateSigningKey('ES512')]);
@@ -129,62 +162,99 @@ async function es512Sets(count: number): Promise<Material[][]> {
   return sets;
 }
 
-/** Verification-only rate (sets/s) through the scan's thread pool, caches warmed on other emblems of the same chain. */
-async function poolRate(workers: number, warm: Material[][], measured: Material[][]): Promise<number> {
+/**
+ * A long-lived child pinned to `cpus` cores (taskset) that verifies bursts of sets through the scan's thread pool on
+ * command. Pinning makes "one core" mean one core (otherwise the pool's thread, the main thread and V8's helpers
+ * spread over every core). The child is this file, started with EMBLEM_SCAN_BENCH_CHILD set; it answers each line of
+ * stdin with one JSON line: `raw SECONDS` measures a raw ES512 verify on one thread, `raw-parallel SECONDS` in as
+ * many threads as the pool has (what the pinned cores deliver together right now), `pool FROM TO` verifies
+ * sets[FROM..TO) (each set once: a repeated emblem would hit the signature cache) and reports the elapsed time.
+ */
+class PinnedVerifier {
+  private readonly child;
+  private readonly lines: string[] = [];
+  private waiting: { resolve: (line: string) => void; reject: (e: Error) => void } | null = null;
+
+  constructor(cpus: string, workers: number, setsFile: string, warm: [number, number]) {
+    this.child = spawn('taskset', ['-c', cpus, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+      env: { ...process.env, EMBLEM_SCAN_BENCH_CHILD: JSON.stringify({ workers, setsFile, warm }) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let buffered = '';
+    this.child.stdout!.on('data', (d) => {
+      buffered += d;
+      let i;
+      while ((i = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 1);
+        if (this.waiting) {
+          const w = this.waiting;
+          this.waiting = null;
+          w.resolve(line);
+        } else this.lines.push(line);
+      }
+    });
+    this.child.on('close', (code) => this.waiting?.reject(new Error(`verification child exited ${code}`)));
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.child.exitCode !== null) return Promise.reject(new Error(`verification child exited ${this.child.exitCode}`));
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /** Resolves once the child has started its pool and warmed every thread's caches. */
+  ready(): Promise<string> {
+    return this.next();
+  }
+
+  async command(line: string): Promise<number> {
+    this.child.stdin!.write(`${line}\n`);
+    return (JSON.parse(await this.next()) as { value: number }).value;
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
+if (process.env.EMBLEM_SCAN_BENCH_CHILD) {
+  const { workers, setsFile, warm } = JSON.parse(process.env.EMBLEM_SCAN_BENCH_CHILD) as { workers: number; setsFile: string; warm: [number, number] };
+  const sets = JSON.parse(readFileSync(setsFile, 'utf8')) as Material[][];
   const pool = new VerificationPool({ workers, now: NOW, trustedKeys: [], policy: {}, commitments: skipCommitmentCheck });
-  const run = async (sets: Material[][]) => {
-    let next = 0;
+  const run = async (from: number, to: number) => {
+    let next = from;
+    // Enough sets in flight that no thread waits for work between batches.
     await Promise.all(
-      Array.from({ length: 64 }, async () => {
-        while (next < sets.length) {
+      Array.from({ length: 64 * workers }, async () => {
+        while (next < to) {
           const r = await pool.verify(sets[next++]!);
           if (r.result[0] === 'INVALID') throw new Error(`bench set did not verify: ${JSON.stringify(r.errors)}`);
         }
       }),
     );
   };
-  // Warm every thread's caches (endorsement signatures, imported keys) with emblems that are not measured.
-  await run(warm);
-  const start = performance.now();
-  await run(measured);
-  const rate = (measured.length * 1000) / (performance.now() - start);
-  await pool.close();
-  return rate;
-}
-
-/**
- * Runs the verification measurement in a child pinned to `cpus` cores (taskset): WebCrypto verifies on libuv's
- * thread pool, so even one verification thread would spread over every core of an unpinned process, and "one
- * core" must be enforced by the OS. The child is this file, started with EMBLEM_SCAN_BENCH_CHILD set.
- */
-function pinnedRates(cpus: string, workers: number, setsFile: string): Promise<{ raw: number; pool: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', cpus, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, EMBLEM_SCAN_BENCH_CHILD: JSON.stringify({ workers, setsFile }) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as { raw: number; pool: number }) : reject(new Error(`verification child exited ${code}`))));
-  });
-}
-
-if (process.env.EMBLEM_SCAN_BENCH_CHILD) {
-  const { workers, setsFile } = JSON.parse(process.env.EMBLEM_SCAN_BENCH_CHILD) as { workers: number; setsFile: string };
-  const sets = (JSON.parse(readFileSync(setsFile, 'utf8')) as Material[][]);
-  // Raw and pool rates in alternating rounds (medians): other processes on a shared machine change our CPU share
-  // from second to second, and alternating keeps both measurements exposed to the same conditions.
-  const rounds = 3;
-  const per = Math.floor((sets.length - 400) / rounds);
-  const raws: number[] = [];
-  const pools: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    raws.push(rawEs512Rate(1));
-    pools.push(await poolRate(workers, sets.slice(0, 400), sets.slice(400 + r * per, 400 + (r + 1) * per)));
+  // Warm every thread's caches (endorsement signatures, imported keys) and JIT with emblems that are not measured.
+  await run(warm[0], warm[1]);
+  process.stdout.write('ready\n');
+  let input = '';
+  for await (const chunk of process.stdin) {
+    input += chunk;
+    let i;
+    while ((i = input.indexOf('\n')) !== -1) {
+      const [cmd, a, b] = input.slice(0, i).split(' ');
+      input = input.slice(i + 1);
+      if (cmd === 'raw') process.stdout.write(`${JSON.stringify({ value: rawEs512Rate(Number(a)) })}\n`);
+      else if (cmd === 'raw-parallel') process.stdout.write(`${JSON.stringify({ value: await parallelRawEs512Rate(workers, Number(a)) })}\n`);
+      else {
+        const start = performance.now();
+        await run(Number(a), Number(b));
+        process.stdout.write(`${JSON.stringify({ value: performance.now() - start })}\n`);
+      }
+    }
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-  process.stdout.write(JSON.stringify({ raw: median(raws), pool: median(pools) }));
+  await pool.close();
   process.exit(0);
 }
 
@@ -242,20 +312,54 @@ const suite: BenchSuite = {
       if (!only || only === 'verify') {
         // 3. Verification only, warm caches, vs raw ES512 (both on one pinned core); 4. one core vs two.
         const setsFile = join(dir, 'es512-sets.json');
-        writeFileSync(setsFile, JSON.stringify(await es512Sets(2400)));
-        // Alternate one-core and two-core children twice and keep the better of each (least disturbed by others).
-        const ones: Array<{ raw: number; pool: number }> = [];
-        const twos: Array<{ raw: number; pool: number }> = [];
-        for (let i = 0; i < 2; i++) {
-          ones.push(await pinnedRates('0', 1, setsFile));
-          twos.push(await pinnedRates('0,1', 2, setsFile));
+        // Sets: [0, WARM) warm both children; then each child walks its own range of fresh emblems in bursts.
+        const WARM = 1200; // 600 per thread of the two-core child: both threads past JIT warm-up, as in a long scan
+        const ROUNDS = 5;
+        const BURST_ONE = 600; // ~0.9 s on one core: long enough that the end of a burst (threads finishing unevenly) costs little
+        const BURST_TWO = 2 * BURST_ONE;
+        writeFileSync(setsFile, JSON.stringify(await es512Sets(WARM + ROUNDS * BURST_TWO)));
+        // Both children stay alive and take turns in short bursts, so a slow minute on this shared VM (a raw verify's
+        // speed swings by a third between minutes) hits one-core and two-core measurements alike. The one-core child
+        // also measures the raw ES512 rate between its bursts, on the same pinned core.
+        const one = new PinnedVerifier('0', 1, setsFile, [0, WARM]);
+        const two = new PinnedVerifier('0,1', 2, setsFile, [0, WARM]);
+        try {
+          await Promise.all([one.ready(), two.ready()]);
+          let oneMs = 0;
+          let twoMs = 0;
+          const raws: number[] = [];
+          const ratios: number[] = [];
+          const perRaw: number[] = [];
+          const platform: number[] = [];
+          for (let r = 0; r < ROUNDS; r++) {
+            raws.push(await one.command('raw 0.3'));
+            platform.push((await two.command('raw-parallel 0.3')) / raws[r]!);
+            const a = await one.command(`pool ${WARM + r * BURST_ONE} ${WARM + (r + 1) * BURST_ONE}`);
+            const b = await two.command(`pool ${WARM + r * BURST_TWO} ${WARM + (r + 1) * BURST_TWO}`);
+            oneMs += a;
+            twoMs += b;
+            ratios.push((BURST_TWO / b) / (BURST_ONE / a));
+            perRaw.push((BURST_ONE * 1000) / a / raws[r]!);
+          }
+          const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+          const rawRate = median(raws);
+          const oneRate = (ROUNDS * BURST_ONE * 1000) / oneMs;
+          const twoRate = (ROUNDS * BURST_TWO * 1000) / twoMs;
+          console.log(`raw ES512 verify (node:crypto, 1 pinned core): ${rawRate.toFixed(0)}/s (median of ${ROUNDS} samples between bursts)`);
+          // Each burst against the raw sample taken just before it on the same core; the median of those ratios.
+          const costRatio = median(perRaw);
+          console.log(`verification only, warm caches, 1 core (1 thread): ${oneRate.toFixed(0)} protected targets/s = ${costRatio.toFixed(2)}x raw ` +
+            `(median per burst against the raw sample just before it; target >= 0.8x: ${verdict(costRatio >= 0.8)})`);
+          console.log(`verification only, 2 cores (2 threads): ${twoRate.toFixed(0)}/s = ${(twoRate / oneRate).toFixed(2)}x one core ` +
+            `(${ROUNDS} interleaved bursts each; per-burst ratios ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}) ` +
+            `(target >= 1.8x: ${verdict(twoRate >= 1.8 * oneRate)})`);
+          // Context for the line above: a shared VM does not always deliver two cores' worth; this is the ceiling.
+          console.log(`  the machine's own scaling in this run: raw ES512 in 2 threads on 2 cores = ${median(platform).toFixed(2)}x one thread on one core ` +
+            `(median of ${ROUNDS}); verification reaches ${((twoRate / oneRate) / median(platform) * 100).toFixed(0)} % of it`);
+        } finally {
+          one.close();
+          two.close();
         }
-        const one = ones.reduce((a, b) => (b.pool > a.pool ? b : a));
-        const two = twos.reduce((a, b) => (b.pool > a.pool ? b : a));
-        console.log(`raw ES512 verify (node:crypto, 1 core): ${one.raw.toFixed(0)}/s`);
-        console.log(`verification only, warm caches, 1 core (1 thread): ${one.pool.toFixed(0)} protected targets/s = ${(one.pool / one.raw).toFixed(2)}x raw ` +
-          `(target >= 0.8x: ${verdict(one.pool >= 0.8 * one.raw)})`);
-        console.log(`verification only, 2 cores (2 threads): ${two.pool.toFixed(0)}/s = ${(two.pool / one.pool).toFixed(2)}x one core (target >= 1.8x: ${verdict(two.pool >= 1.8 * one.pool)})`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -29,8 +29,9 @@ export const ScanLimits = {
   /** fsync cadence: the file survives a machine crash up to the last fsync; every flush would cost a disk sync
    *  per 250 ms, which is cheap, but cap it to once a second for slow disks. */
   fsyncIntervalMs: 1_000,
-  /** Token sets sent to a verification worker in one message: batching amortises postMessage costs. */
-  verifyBatchSize: 32,
+  /** Token sets sent to a verification worker in one message: batching amortises postMessage costs (~20 ms of
+   *  ES512 work per message makes them negligible); small enough that threads finish a burst of work together. */
+  verifyBatchSize: 16,
   /** Longest output line read back on --resume or from the distributed queue: a check report holds at most 16
    *  token sets (DnsLimits.maxTokenSetsPerName) of a few KB each. Longer lines are not ours. */
   maxResultLineBytes: 1024 * 1024,
