@@ -51,26 +51,28 @@ function writeZone(dir: string): string {
 }
 
 /** `emblem dns serve` from the sources (tsx only transpiles at load; the serving loop is the same code). */
-async function startEmblem(zone: string): Promise<RunningServer> {
+async function startEmblem(zone: string, engine: 'native' | 'dgram'): Promise<RunningServer> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'dns', 'serve', '--zone', zone, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: ROOT,
+    env: { ...process.env, EMBLEM_NATIVE_UDP: engine === 'native' ? '1' : '0' },
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('emblem dns serve did not start within 30 s')), 30_000);
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /"127\.0\.0\.1:(\d+)"/.exec(out);
+      const m = /"127\.0\.0\.1:(\d+)".*"udp":"(\w+)"/.exec(out);
       if (m) {
         clearTimeout(timer);
+        if (m[2] !== engine) console.log(`  (emblem dns serve asked for ${engine} UDP serves with ${m[2]}: the native module is not built)`);
         resolve(Number(m[1]));
       }
     });
     child.once('exit', (code) => reject(new Error(`emblem dns serve exited with ${code}`)));
   });
   return {
-    name: 'emblem',
+    name: engine === 'native' ? 'emblem' : 'emblem-dgram',
     port,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -132,7 +134,9 @@ const suite: BenchSuite = {
       const zone = writeZone(dir.path);
       const queryFile = join(dir.path, 'queries.txt');
       writeFileSync(queryFile, QUERIES.join('\n') + '\n');
-      servers.push(await startEmblem(zone));
+      servers.push(await startEmblem(zone, 'native'));
+      // For context only (not the target): the same server without the native batching module.
+      servers.push(await startEmblem(zone, 'dgram'));
       if (has('nsd')) servers.push(await startNsd([{ origin: '.', file: zone }]));
       if (has('knotd')) servers.push(await startKnot([{ origin: '.', file: zone }]));
       const load = has('dnsperf') ? (port: number) => dnsperf(port, queryFile) : nodeLoad;
@@ -145,12 +149,13 @@ const suite: BenchSuite = {
       for (let round = 0; round < ROUNDS; round++) {
         for (const s of servers) {
           const r = load(s.port);
-          console.log(`  round ${round + 1} ${s.name.padEnd(6)} ${r.qps.toFixed(0).padStart(7)} queries/s (${r.lost} lost)`);
+          console.log(`  round ${round + 1} ${s.name.padEnd(12)} ${r.qps.toFixed(0).padStart(7)} queries/s (${r.lost} lost)`);
           best.set(s.name, Math.max(best.get(s.name) ?? 0, r.qps));
         }
       }
       const ours = best.get('emblem')!;
-      console.log(`emblem dns serve: ${ours.toFixed(0)} queries/s`);
+      console.log(`emblem dns serve: ${ours.toFixed(0)} queries/s with batched UDP (native/udp_batch.c); ` +
+        `${best.get('emblem-dgram')!.toFixed(0)} queries/s with node:dgram (context)`);
       for (const other of ['nsd', 'knot']) {
         const theirs = best.get(other);
         if (theirs === undefined) {

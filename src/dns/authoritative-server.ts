@@ -1,7 +1,8 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { createServer, isIP, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { EmblemError } from '../core/errors.js';
 import type { AuthoritativeResponder, ResponseOutcome } from './authoritative-responder.js';
+import { batchedUdp } from './batched-udp-socket.js';
 import { RateLimitedErrorLog } from './error-log.js';
 import { DnsLimits } from './limits.js';
 
@@ -52,7 +53,8 @@ export class AuthoritativeServer {
     tcpConnections: 0,
     tcpRejected: 0,
   };
-  private readonly udp: UdpSocket[] = [];
+  /** Closers of the bound UDP sockets (node:dgram or batched native ones). */
+  private readonly udp: Array<() => Promise<void>> = [];
   private readonly tcp: TcpServer[] = [];
   private readonly connections = new Set<TcpSocket>();
 
@@ -60,6 +62,9 @@ export class AuthoritativeServer {
     private readonly responder: AuthoritativeResponder,
     private readonly log: RateLimitedErrorLog = new RateLimitedErrorLog(),
   ) {}
+
+  /** "native" when UDP is served in batches by native/udp_batch.c, "dgram" otherwise (same answers, fewer queries/s). */
+  readonly udpEngine: 'native' | 'dgram' = batchedUdp() ? 'native' : 'dgram';
 
   /** Binds every address; returns the bound "host:port" strings (ports resolved when 0 was asked). */
   async start(addresses: ListenAddress[]): Promise<string[]> {
@@ -71,26 +76,7 @@ export class AuthoritativeServer {
   private async bindPair(address: ListenAddress): Promise<string> {
     // With port 0, UDP picks the port and TCP must get the same one; retry if TCP finds it taken.
     for (let attempt = 0; attempt < 20; attempt++) {
-      const family = isIPv6(address.host) ? 6 : 4;
-      // Replies go to the literal address the query came from. dgram would resolve it through dns.lookup, which
-      // defers every send by a tick; answering the literal synchronously measured ~1.5x more queries/s.
-      const udp = createSocket({
-        type: family === 6 ? 'udp6' : 'udp4',
-        lookup: (host, _options, callback) => callback(null, host, family),
-        // Bursts queue in the kernel instead of being dropped while the loop is busy (capped by net.core.rmem_max).
-        recvBufferSize: DnsLimits.udpSocketBufferBytes,
-        sendBufferSize: DnsLimits.udpSocketBufferBytes,
-      });
-      udp.on('message', (msg, rinfo) => this.onUdp(udp, msg, rinfo.address, rinfo.port));
-      udp.on('error', (err) => this.log.error('udp-error', { message: err.message }));
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(address.port, address.host, () => {
-          udp.off('error', reject);
-          resolve();
-        });
-      });
-      const port = udp.address().port;
+      const { port, close } = await this.bindUdp(address);
       const tcp = createServer({ pauseOnConnect: false }, (sock) => this.onTcpConnection(sock));
       const ok = await new Promise<boolean>((resolve, reject) => {
         tcp.once('error', (err: NodeJS.ErrnoException) => {
@@ -100,11 +86,11 @@ export class AuthoritativeServer {
         tcp.listen({ port, host: address.host, backlog: 128 }, () => resolve(true));
       });
       if (!ok) {
-        udp.close();
+        await close();
         continue;
       }
       tcp.on('error', (err) => this.log.error('tcp-error', { message: err.message }));
-      this.udp.push(udp);
+      this.udp.push(close);
       this.tcp.push(tcp);
       return isIPv6(address.host) ? `[${address.host}]:${port}` : `${address.host}:${port}`;
     }
@@ -128,16 +114,59 @@ export class AuthoritativeServer {
     if (outcome.truncated) this.stats.truncated++;
   }
 
-  private onUdp(sock: UdpSocket, msg: Buffer, host: string, port: number): void {
+  /** One UDP socket on `address`, native batched when available; returns its port and how to close it. */
+  private async bindUdp(address: ListenAddress): Promise<{ port: number; close: () => Promise<void> }> {
+    const family = isIPv6(address.host) ? 6 : 4;
+    // The native socket takes literal addresses only; a host name goes through node:dgram's resolution.
+    const native = isIP(address.host) ? batchedUdp() : null;
+    if (native) {
+      const sock = native.open(address.host, address.port, family === 6, DnsLimits.udpSocketBufferBytes, (messages, peers) =>
+        messages.map((msg, i) => this.answerUdp(msg, () => peers[i] ?? '?')),
+      );
+      return {
+        port: sock.port,
+        close: async () => {
+          this.stats.dropped += sock.dropped();
+          sock.close();
+        },
+      };
+    }
+    // Replies go to the literal address the query came from. dgram would resolve it through dns.lookup, which
+    // defers every send by a tick; answering the literal synchronously measured ~1.5x more queries/s.
+    const udp: UdpSocket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      lookup: (host, _options, callback) => callback(null, host, family),
+      // Bursts queue in the kernel instead of being dropped while the loop is busy (capped by net.core.rmem_max).
+      recvBufferSize: DnsLimits.udpSocketBufferBytes,
+      sendBufferSize: DnsLimits.udpSocketBufferBytes,
+    });
+    udp.on('message', (msg, rinfo) => {
+      const response = this.answerUdp(msg, () => `${rinfo.address}:${rinfo.port}`);
+      if (response) udp.send(response, rinfo.port, rinfo.address);
+    });
+    udp.on('error', (err) => this.log.error('udp-error', { message: err.message }));
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(address.port, address.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    return { port: udp.address().port, close: () => new Promise<void>((r) => udp.close(() => r())) };
+  }
+
+  /** The response to one UDP query, or null; counts and logs it. Never throws (the native batch must go on). */
+  private answerUdp(msg: Buffer, peer: () => string): Buffer | null {
     this.stats.queries++;
     this.stats.udpQueries++;
     try {
       const { response, outcome } = this.responder.respond(msg, 'udp');
-      this.account(outcome, () => `${host}:${port}`, 'udp');
-      if (response) sock.send(response, port, host);
+      this.account(outcome, peer, 'udp');
+      return response ?? null;
     } catch (err) {
       // A bug, not hostile input (the responder never throws on bad packets): log it and keep serving.
-      this.log.error('internal-error', { peer: `${host}:${port}`, message: err instanceof Error ? err.message : String(err) });
+      this.log.error('internal-error', { peer: peer(), message: err instanceof Error ? err.message : String(err) });
+      return null;
     }
   }
 
@@ -201,7 +230,7 @@ export class AuthoritativeServer {
   async stop(): Promise<void> {
     for (const s of this.connections) s.destroy();
     await Promise.all([
-      ...this.udp.map((u) => new Promise<void>((r) => u.close(() => r()))),
+      ...this.udp.map((close) => close()),
       ...this.tcp.map((t) => new Promise<void>((r) => t.close(() => r()))),
     ]);
   }

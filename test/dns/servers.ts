@@ -65,20 +65,22 @@ function waitForExit(child: ChildProcess, ms: number): Promise<void> {
 
 export interface EmblemServer extends RunningServer {
   child: ChildProcess;
+  /** How it serves UDP, from its "listening" line: "native" (batched, native/udp_batch.c) or "dgram". */
+  udp: string;
   stderr(): string;
   /** Asks for the counters (SIGUSR1) and reads the stats file once it has been rewritten. */
   stats(): Promise<Record<string, unknown>>;
 }
 
 /** Starts `emblem dns serve` on 127.0.0.1:0 and reads the port from its "listening" line. */
-export async function startEmblemServer(zoneFiles: string[], extraArgs: string[] = []): Promise<EmblemServer> {
+export async function startEmblemServer(zoneFiles: string[], extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<EmblemServer> {
   const dir = tempDir('emblem-serve-');
   const statsFile = join(dir.path, 'stats.json');
   const args = [CLI, 'dns', 'serve', ...zoneFiles.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0', '--stats-file', statsFile, ...extraArgs];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, udp } = await new Promise<{ port: number; udp: string }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`emblem dns serve did not start: ${stderr}`)), 15_000);
     child.stdout!.on('data', (d) => {
@@ -86,8 +88,9 @@ export async function startEmblemServer(zoneFiles: string[], extraArgs: string[]
       const line = out.split('\n').find((l) => l.includes('"listening"'));
       if (line) {
         clearTimeout(timer);
-        const addr = (JSON.parse(line) as { addresses: string[] }).addresses[0]!;
-        resolve(Number(addr.slice(addr.lastIndexOf(':') + 1)));
+        const listening = JSON.parse(line) as { addresses: string[]; udp: string };
+        const addr = listening.addresses[0]!;
+        resolve({ port: Number(addr.slice(addr.lastIndexOf(':') + 1)), udp: listening.udp });
       }
     });
     child.once('exit', (code) => {
@@ -98,6 +101,7 @@ export async function startEmblemServer(zoneFiles: string[], extraArgs: string[]
   return {
     name: 'emblem',
     port,
+    udp,
     child,
     stderr: () => stderr,
     async stats() {

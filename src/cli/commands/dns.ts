@@ -225,7 +225,9 @@ Example (the three live deployments in one root zone, as in the acceptance test)
     .addHelpText(
       'after',
       `
-On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.0.1:5353"]}.
+On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.0.1:5353"],"zones":["."],"udp":"native"}.
+"udp" is "native" when UDP is served in batches by the native module built at install (Linux, recvmmsg/sendmmsg)
+and "dgram" otherwise (node:dgram, same answers, fewer queries/s; EMBLEM_NATIVE_UDP=0 forces it).
 Errors (malformed queries...) are logged as JSON lines on stderr, rate-limited; answered queries are not logged.
 SIGUSR1 writes the counters (stats file and stderr); SIGTERM/SIGINT stop the server.
 
@@ -270,7 +272,7 @@ Example:
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
-      process.stdout.write(`${JSON.stringify({ event: 'listening', addresses, zones: zones.map((z) => toFqdn(z.origin)) })}\n`);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', addresses, zones: zones.map((z) => toFqdn(z.origin)), udp: server.udpEngine })}\n`);
       // Keep running until a signal arrives.
       await new Promise<never>(() => undefined);
     });
