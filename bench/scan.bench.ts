@@ -312,17 +312,18 @@ const suite: BenchSuite = {
       if (!only || only === 'verify') {
         // 3. Verification only, warm caches, vs raw ES512 (both on one pinned core); 4. one core vs two.
         const setsFile = join(dir, 'es512-sets.json');
-        // Sets: [0, WARM) warm both children; then each child walks its own range of fresh emblems in bursts.
-        const WARM = 1200; // 600 per thread of the two-core child: both threads past JIT warm-up, as in a long scan
+        // Each child first verifies WARM sets per thread (every thread past JIT warm-up with warm caches, as in a long
+        // scan), then walks its own range of fresh emblems in bursts.
+        const WARM = 1200;
         const ROUNDS = 5;
         const BURST_ONE = 600; // ~0.9 s on one core: long enough that the end of a burst (threads finishing unevenly) costs little
         const BURST_TWO = 2 * BURST_ONE;
-        writeFileSync(setsFile, JSON.stringify(await es512Sets(WARM + ROUNDS * BURST_TWO)));
+        writeFileSync(setsFile, JSON.stringify(await es512Sets(2 * WARM + ROUNDS * BURST_TWO)));
         // Both children stay alive and take turns in short bursts, so a slow minute on this shared VM (a raw verify's
         // speed swings by a third between minutes) hits one-core and two-core measurements alike. The one-core child
         // also measures the raw ES512 rate between its bursts, on the same pinned core.
         const one = new PinnedVerifier('0', 1, setsFile, [0, WARM]);
-        const two = new PinnedVerifier('0,1', 2, setsFile, [0, WARM]);
+        const two = new PinnedVerifier('0,1', 2, setsFile, [0, 2 * WARM]);
         try {
           await Promise.all([one.ready(), two.ready()]);
           let oneMs = 0;
@@ -335,7 +336,7 @@ const suite: BenchSuite = {
             raws.push(await one.command('raw 0.3'));
             platform.push((await two.command('raw-parallel 0.3')) / raws[r]!);
             const a = await one.command(`pool ${WARM + r * BURST_ONE} ${WARM + (r + 1) * BURST_ONE}`);
-            const b = await two.command(`pool ${WARM + r * BURST_TWO} ${WARM + (r + 1) * BURST_TWO}`);
+            const b = await two.command(`pool ${2 * WARM + r * BURST_TWO} ${2 * WARM + (r + 1) * BURST_TWO}`);
             oneMs += a;
             twoMs += b;
             ratios.push((BURST_TWO / b) / (BURST_ONE / a));
