@@ -241,6 +241,14 @@ describe(`emblem dns serve (udp: ${engine})`, () => {
     assert.ok(lines.length < hostile.length, 'errors are rate-limited, not one line per packet without bound');
   });
 
+  test('a datagram larger than any query (a valid question + 5,000 bytes) gets FORMERR, then service goes on', async () => {
+    // The native path reads at most 4096 bytes per datagram; either path must refuse the rest, not answer it.
+    const valid = query('www.example.test', 1, { edns: false });
+    const oversized = Buffer.concat([valid, Buffer.alloc(5_000)]);
+    assert.equal(decode(await udpAsk(server.port, oversized)).rcode, 'FORMERR');
+    assert.equal(decode(await udpAsk(server.port, valid)).rcode, 'NOERROR');
+  });
+
   test('the stats counter sees every query (so a test can assert "zero queries")', async () => {
     const before = await server.stats();
     await udpAsk(server.port, query('www.example.test', 1));
