@@ -34,7 +34,9 @@ const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SE
 
 export function parseListenAddress(text: string): ListenAddress {
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:]+):(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new EmblemError('USAGE', `--listen ${JSON.stringify(text)}: expected IP:PORT or [IPv6]:PORT`);
+  // Literal addresses only: replies are sent to literal peers without name resolution, and a name here would
+  // fail at bind time with a less helpful error.
+  if (!m || Number(m[2]) > 65535 || !isIP(m[1]!)) throw new EmblemError('USAGE', `--listen ${JSON.stringify(text)}: expected IP:PORT or [IPv6]:PORT`);
   return { host: m[1]!, port: Number(m[2]) };
 }
 
@@ -53,8 +55,8 @@ export class AuthoritativeServer {
     tcpConnections: 0,
     tcpRejected: 0,
   };
-  /** Closers of the bound UDP sockets (node:dgram or batched native ones). */
-  private readonly udp: Array<() => Promise<void>> = [];
+  /** The bound UDP sockets (node:dgram or batched native ones): how each is served and how to close it. */
+  private readonly udp: Array<{ engine: 'native' | 'dgram'; close: () => Promise<void> }> = [];
   private readonly tcp: TcpServer[] = [];
   private readonly connections = new Set<TcpSocket>();
 
@@ -63,8 +65,11 @@ export class AuthoritativeServer {
     private readonly log: RateLimitedErrorLog = new RateLimitedErrorLog(),
   ) {}
 
-  /** "native" when UDP is served in batches by native/udp_batch.c, "dgram" otherwise (same answers, fewer queries/s). */
-  readonly udpEngine: 'native' | 'dgram' = batchedUdp() ? 'native' : 'dgram';
+  /** "native" when the bound UDP sockets are served in batches by native/udp_batch.c, "dgram" otherwise (same
+   *  answers, fewer queries/s). Read after start(). */
+  get udpEngine(): 'native' | 'dgram' {
+    return this.udp.length > 0 && this.udp.every((u) => u.engine === 'native') ? 'native' : 'dgram';
+  }
 
   /** Binds every address; returns the bound "host:port" strings (ports resolved when 0 was asked). */
   async start(addresses: ListenAddress[]): Promise<string[]> {
@@ -76,7 +81,8 @@ export class AuthoritativeServer {
   private async bindPair(address: ListenAddress): Promise<string> {
     // With port 0, UDP picks the port and TCP must get the same one; retry if TCP finds it taken.
     for (let attempt = 0; attempt < 20; attempt++) {
-      const { port, close } = await this.bindUdp(address);
+      const udp = await this.bindUdp(address);
+      const { port } = udp;
       const tcp = createServer({ pauseOnConnect: false }, (sock) => this.onTcpConnection(sock));
       const ok = await new Promise<boolean>((resolve, reject) => {
         tcp.once('error', (err: NodeJS.ErrnoException) => {
@@ -86,11 +92,11 @@ export class AuthoritativeServer {
         tcp.listen({ port, host: address.host, backlog: 128 }, () => resolve(true));
       });
       if (!ok) {
-        await close();
+        await udp.close();
         continue;
       }
       tcp.on('error', (err) => this.log.error('tcp-error', { message: err.message }));
-      this.udp.push(close);
+      this.udp.push(udp);
       this.tcp.push(tcp);
       return isIPv6(address.host) ? `[${address.host}]:${port}` : `${address.host}:${port}`;
     }
@@ -115,21 +121,20 @@ export class AuthoritativeServer {
   }
 
   /** One UDP socket on `address`, native batched when available; returns its port and how to close it. */
-  private async bindUdp(address: ListenAddress): Promise<{ port: number; close: () => Promise<void> }> {
+  private async bindUdp(address: ListenAddress): Promise<{ engine: 'native' | 'dgram'; port: number; close: () => Promise<void> }> {
     const family = isIPv6(address.host) ? 6 : 4;
-    // The native socket takes literal addresses only; a host name goes through node:dgram's resolution.
-    const native = isIP(address.host) ? batchedUdp() : null;
+    const native = batchedUdp();
     if (native) {
-      const sock = native.open(address.host, address.port, family === 6, DnsLimits.udpSocketBufferBytes, (messages, peers) =>
-        messages.map((msg, i) => this.answerUdp(msg, () => peers[i] ?? '?')),
-      );
-      return {
-        port: sock.port,
-        close: async () => {
-          this.stats.dropped += sock.dropped();
-          sock.close();
-        },
-      };
+      // The module counts answers the kernel refused after each batch is handed back; they join the dropped count
+      // when the next batch arrives, so the counters a stats file shows are at most one batch behind.
+      let droppedSeen = 0;
+      const sock = native.open(address.host, address.port, family === 6, DnsLimits.udpSocketBufferBytes, (messages, peers) => {
+        const dropped = sock.dropped();
+        this.stats.dropped += dropped - droppedSeen;
+        droppedSeen = dropped;
+        return messages.map((msg, i) => this.answerUdp(msg, () => peers[i] ?? '?'));
+      });
+      return { engine: 'native', port: sock.port, close: async () => sock.close() };
     }
     // Replies go to the literal address the query came from. dgram would resolve it through dns.lookup, which
     // defers every send by a tick; answering the literal synchronously measured ~1.5x more queries/s.
@@ -152,7 +157,7 @@ export class AuthoritativeServer {
         resolve();
       });
     });
-    return { port: udp.address().port, close: () => new Promise<void>((r) => udp.close(() => r())) };
+    return { engine: 'dgram', port: udp.address().port, close: () => new Promise<void>((r) => udp.close(() => r())) };
   }
 
   /** The response to one UDP query, or null; counts and logs it. Never throws (the native batch must go on). */
@@ -230,7 +235,7 @@ export class AuthoritativeServer {
   async stop(): Promise<void> {
     for (const s of this.connections) s.destroy();
     await Promise.all([
-      ...this.udp.map((close) => close()),
+      ...this.udp.map((u) => u.close()),
       ...this.tcp.map((t) => new Promise<void>((r) => t.close(() => r()))),
     ]);
   }
