@@ -27,6 +27,7 @@ import {
   cwtHeader,
   emblemSpec,
   endorsementSpec,
+  NOW,
   NOW_S,
   jwsEmblemPayload,
   jwsItem,
@@ -133,7 +134,7 @@ describe('hostile: garbage input through parseMaterialText', () => {
 });
 
 describe('hostile: garbage input through `emblem verify` (CLI)', { timeout: 120_000 }, () => {
-  const verifyCli = (input: string) => runCli(['verify', '--json', '--skip-commitment-check'], { input, timeoutMs: 110_000 });
+  const verifyCli = (input: string) => runCli(['verify', '--json', '--skip-commitment-check', '--at', NOW.toISOString()], { input, timeoutMs: 110_000 });
 
   it('a 1 MB garbage line -> exit 1, JSON report INVALID with LIMIT_EXCEEDED and NO_EMBLEM', async () => {
     const { code, stdout, stderr } = await verifyCli(`${oneMbLine}\n`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli, signCwtChain, type CwtChain } from './fixtures.js';
 import { requireTool, startEmblemServer, startKnot, startNsd, tempDir, type RunningServer } from './servers.js';
+import { thirdPartyEnv } from '../helpers/third-party.js';
 
 interface CheckJson {
   status: string;
@@ -57,7 +58,7 @@ describe('CWT era through IHLE records (acceptance 3)', () => {
       ['named-checkzone', ['example.org', zone]],
     ] as const) {
       if (!requireTool(t, tool)) return;
-      const r = spawnSync(tool, args, { encoding: 'utf8' });
+      const r = spawnSync(tool, args, { encoding: 'utf8', env: thirdPartyEnv() });
       assert.equal(r.status, 0, `${tool}: ${r.stdout}${r.stderr}`);
     }
   });

@@ -9,6 +9,7 @@ import { joinTxtPresentation } from '../../src/core/material/txt.js';
 import { SHARED } from '../helpers/cli.js';
 import { cli, comparable, FELIX_ADDRESS, INTEROP_AT, INTEROP_DNS, writeInteropZone } from './fixtures.js';
 import { requireTool, startEmblemServer, startKnot, startNsd, tempDir, type RunningServer } from './servers.js';
+import { thirdPartyEnv } from '../helpers/third-party.js';
 
 const SETS = [
   { name: 'emblem.felixlinker.de', file: 'emblem.felixlinker.de.txt', status: 'protected', level: 'ENDORSED-UNTRUSTED', asset: `[${FELIX_ADDRESS}]` },
@@ -58,7 +59,7 @@ describe('live interop sets through the DNS (acceptance 1, 2)', () => {
       ['named-checkzone', ['.', zone]],
     ] as const) {
       if (!requireTool(t, tool)) return;
-      const r = spawnSync(tool, args, { encoding: 'utf8' });
+      const r = spawnSync(tool, args, { encoding: 'utf8', env: thirdPartyEnv() });
       assert.equal(r.status, 0, `${tool}: ${r.stdout}${r.stderr}`);
     }
   });
@@ -105,7 +106,7 @@ describe('live interop sets through the DNS (acceptance 1, 2)', () => {
   test('dig against emblem dns serve shows the records as published live', async (t) => {
     if (!requireTool(t, 'dig')) return;
     for (const set of SETS.slice(0, 3)) {
-      const r = spawnSync('dig', ['@127.0.0.1', '-p', String(emblem.port), '+short', 'TXT', set.name], { encoding: 'utf8' });
+      const r = spawnSync('dig', ['@127.0.0.1', '-p', String(emblem.port), '+short', 'TXT', set.name], { encoding: 'utf8', env: thirdPartyEnv() });
       assert.equal(r.status, 0, r.stderr);
       const served = r.stdout.trim().split('\n').map(joinTxtPresentation).sort();
       const live = readFileSync(join(INTEROP_DNS, set.file), 'utf8').trim().split('\n').map(joinTxtPresentation).sort();

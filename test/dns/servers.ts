@@ -8,6 +8,7 @@ import type { TestContext } from 'node:test';
 import { normalizeUserName } from '../../src/dns/domain-name.js';
 import { buildQuery } from '../../src/dns/resolver.js';
 import { CLI } from '../helpers/cli.js';
+import { thirdPartyEnv } from '../helpers/third-party.js';
 
 /** Test servers on loopback: `emblem dns serve`, NSD and Knot, each with its own temp dir, stopped by the caller. */
 export interface RunningServer {
@@ -42,7 +43,7 @@ export async function freePort(): Promise<number> {
 
 /** A Debian tool the test needs: on CI (CI=true) its absence fails the test; elsewhere the test is skipped. */
 export function requireTool(t: TestContext, tool: string): boolean {
-  const found = spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+  const found = spawnSync('sh', ['-c', `command -v ${tool}`], { env: thirdPartyEnv() }).status === 0;
   if (found) return true;
   if (process.env.CI === 'true') throw new Error(`${tool} is not installed (CI installs it via .ci/run APT_PACKAGES)`);
   t.skip(`${tool} not installed`);
@@ -187,7 +188,7 @@ remote-control:
   control-enable: no
 ${zoneBlocks.join('')}`,
   );
-  const child = spawn('nsd', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('nsd', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -229,7 +230,7 @@ log:
 zone:
 ${zoneBlocks.join('')}`,
   );
-  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));

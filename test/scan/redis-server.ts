@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { thirdPartyEnv } from '../helpers/third-party.js';
 
 export interface RunningRedis {
   url: string;
@@ -8,7 +9,7 @@ export interface RunningRedis {
 
 /** Is redis-server installed? On CI (CI=true) the distributed tests must fail rather than skip without it. */
 export function redisAvailable(): boolean {
-  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore', env: thirdPartyEnv() }).status === 0;
 }
 
 async function freePort(): Promise<number> {
@@ -26,7 +27,7 @@ async function freePort(): Promise<number> {
 export async function startRedis(): Promise<RunningRedis> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore', env: thirdPartyEnv() });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let up = false;
     for (let i = 0; i < 100 && child.exitCode === null; i++) {
