@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { CLI_SIGNED_AT, CLI_VERIFY_AT, runCli } from '../helpers/cli.js';
 
 /**
  * Every chain shape signed by the CLI, in both eras, verified by the CLI. The same chain must reach the same
@@ -28,11 +28,11 @@ async function keygen(name: string, alg = 'ES512'): Promise<{ kid: string }> {
 }
 
 async function sign(era: string, args: string[]): Promise<string> {
-  return (await cli(['sign', ...args, '--era', era])).trim();
+  return (await cli(['sign', ...args, '--era', era, '--at', CLI_SIGNED_AT])).trim();
 }
 
 async function verify(lines: string[], extra: string[] = []): Promise<{ code: number; report: any }> {
-  const r = await runCli(['verify', '--json', '--skip-commitment-check', ...extra], { input: lines.join('\n') });
+  const r = await runCli(['verify', '--json', '--skip-commitment-check', ...(extra.includes('--at') ? [] : ['--at', CLI_VERIFY_AT]), ...extra], { input: lines.join('\n') });
   assert.ok(r.code === 0 || r.code === 1, r.stderr);
   return { code: r.code, report: JSON.parse(r.stdout) };
 }
@@ -56,9 +56,9 @@ test('an encrypted key file (EMBLEM_PASSPHRASE) signs only with the passphrase',
   const r = await runCli(['keygen', '--out', path('enc.jwk')], { env: { EMBLEM_PASSPHRASE: 'correct horse' } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(path('enc.jwk'), 'utf8').trim().split('.').length, 5);
-  const ok = await runCli(['sign', 'emblem', '--key', path('enc.jwk'), '--asset', 'a.example'], { env: { EMBLEM_PASSPHRASE: 'correct horse' } });
+  const ok = await runCli(['sign', 'emblem', '--at', CLI_SIGNED_AT, '--key', path('enc.jwk'), '--asset', 'a.example'], { env: { EMBLEM_PASSPHRASE: 'correct horse' } });
   assert.equal(ok.code, 0, ok.stderr);
-  const wrong = await runCli(['sign', 'emblem', '--key', path('enc.jwk'), '--asset', 'a.example'], { env: { EMBLEM_PASSPHRASE: 'wrong' } });
+  const wrong = await runCli(['sign', 'emblem', '--at', CLI_SIGNED_AT, '--key', path('enc.jwk'), '--asset', 'a.example'], { env: { EMBLEM_PASSPHRASE: 'wrong' } });
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /wrong passphrase/);
   assert.ok(!wrong.stderr.includes('"d"'));
@@ -163,7 +163,7 @@ test('JWS-only constraints: assets (more general), lifetime window, distribution
 });
 
 test('CWT era refuses JWS-only constraints instead of dropping them silently', async () => {
-  const r = await runCli(['sign', 'endorsement', '--era', 'cwt', '--key', path('root.jwk'), '--endorse', path('emblem.pub.jwk'), '--constrain-asset', 'x.example']);
+  const r = await runCli(['sign', 'endorsement', '--at', CLI_SIGNED_AT, '--era', 'cwt', '--key', path('root.jwk'), '--endorse', path('emblem.pub.jwk'), '--constrain-asset', 'x.example']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /purposes only/);
 });
@@ -173,7 +173,7 @@ test('keys from DNS (adem-key TXT records) and JWS tokens naming them by kid', a
   const key = readFileSync(path('emblem.pub.jwk'), 'utf8').trim();
   const txt = [`"adem-token=${emblem.slice(0, 200)}" "${emblem.slice(200)}"`, `adem-key=${key}`];
   writeFileSync(path('set.txt'), txt.join('\n'));
-  const r = await runCli(['verify', '--json', path('set.txt')]);
+  const r = await runCli(['verify', '--json', '--at', CLI_VERIFY_AT, path('set.txt')]);
   assert.equal(r.code, 0, r.stdout);
   assert.deepEqual(JSON.parse(r.stdout).result, ['SIGNED-UNTRUSTED']);
 });
@@ -183,6 +183,6 @@ test('usage errors exit 2 with a one-line message and no stack trace', async () 
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
-  const bad = await runCli(['sign', 'emblem', '--key', path('emblem.jwk'), '--asset', 'bad*name.example']);
+  const bad = await runCli(['sign', 'emblem', '--at', CLI_SIGNED_AT, '--key', path('emblem.jwk'), '--asset', 'bad*name.example']);
   assert.equal(bad.code, 2);
 });

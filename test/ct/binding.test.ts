@@ -57,7 +57,7 @@ test('spec names (adem-configuration.<host>) are accepted; wildcards and a missi
   const base: CertificateSummary = {
     subject: 'CN=x', issuer: 'CN=ca', serialNumber: '01', notBefore: new Date(0), notAfter: new Date(4e12), dnsNames: [], commonName: null,
   };
-  const now = new Date();
+  const now = new Date('2026-11-01T12:00:00Z');
   const kid = 'abcdef';
   const with_ = (...dnsNames: string[]) => checkBinding({ ...base, dnsNames }, { host: 'org.example', kid, now });
   assert.equal(with_('adem-configuration.org.example', 'abcdef.adem-configuration.org.example').ok, true);

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli, signCwtChain, type CwtChain } from './fixtures.js';
+import { CLI_VERIFY_AT } from '../helpers/cli.js';
 import { requireTool, startEmblemServer, startKnot, startNsd, tempDir, type RunningServer } from './servers.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 
@@ -17,7 +18,7 @@ interface CheckJson {
 }
 
 /** One fixed verification time for every comparison (the chain is signed "now" and valid for 7 days). */
-const AT = new Date(Date.now() + 3_600_000).toISOString();
+const AT = CLI_VERIFY_AT;
 
 async function check(port: number, name: string, extra: string[]): Promise<{ code: number; json: CheckJson }> {
   const res = await cli(['check', name, '--resolver', `127.0.0.1:${port}`, '--skip-commitment-check', '--json', '--at', AT, ...extra]);

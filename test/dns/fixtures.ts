@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, SHARED } from '../helpers/cli.js';
+import { CLI_SIGNED_AT, runCli, SHARED } from '../helpers/cli.js';
 
 export const INTEROP_DNS = join(SHARED, 'interop', 'dns');
 /** Inside the validity window of all three live sets (interop/README.md). */
@@ -56,7 +56,7 @@ export async function signCwtChain(dir: string, asset: string, options: { lifeti
   };
   await run(['keygen', '--alg', 'ES256', '--out', p('root.jwk'), '--public-out', p('root.pub.jwk')]);
   await run(['keygen', '--alg', 'ES256', '--out', p('emblem.jwk'), '--public-out', p('emblem.pub.jwk')]);
-  const timing = [...(options.lifetime ? ['--lifetime', options.lifetime] : []), ...(options.notBefore ? ['--not-before', options.notBefore] : [])];
+  const timing = ['--at', CLI_SIGNED_AT, ...(options.lifetime ? ['--lifetime', options.lifetime] : []), ...(options.notBefore ? ['--not-before', options.notBefore] : [])];
   await run(
     ['sign', 'endorsement', '--era', 'cwt', '--key', p('root.jwk'), '--endorse', p('emblem.pub.jwk'), '--iss', 'https://example.org', '--sub', 'https://example.org', '--log', FAKE_LOG, ...timing],
     p('endorsement.hex'),

@@ -10,6 +10,7 @@ import { discoverEmblemRecords } from '../../src/dns/discovery.js';
 import { normalizeUserName } from '../../src/dns/domain-name.js';
 import { systemNameservers } from '../../src/dns/resolver.js';
 import { cli, signCwtChain } from './fixtures.js';
+import { CLI_VERIFY_AT } from '../helpers/cli.js';
 import { startEmblemServer, tempDir, udpAsk, type EmblemServer } from './servers.js';
 
 interface CheckJson {
@@ -21,7 +22,7 @@ interface CheckJson {
 }
 
 async function check(args: string[]): Promise<{ code: number; json: CheckJson; stderr: string }> {
-  const res = await cli(['check', '--skip-commitment-check', '--json', ...args]);
+  const res = await cli(['check', '--skip-commitment-check', '--json', ...(args.includes('--at') ? [] : ['--at', CLI_VERIFY_AT]), ...args]);
   assert.ok(res.stdout.startsWith('{'), `no JSON: ${res.stderr}`);
   return { code: res.code, json: JSON.parse(res.stdout) as CheckJson, stderr: res.stderr };
 }
@@ -33,7 +34,7 @@ describe('emblem check statuses over DNS on loopback (acceptance 4)', () => {
   let silentPort: number;
   let doh: Server;
   let dohPort: number;
-  const at = new Date(Date.now() + 3_600_000).toISOString();
+  const at = CLI_VERIFY_AT;
 
   before(async () => {
     const good = await signCwtChain(dir.path, 'good.example.org', { prefix: 'good-' });

@@ -33,3 +33,10 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
     child.stdin.end(options.input ?? '');
   });
 }
+
+/**
+ * The fixed instant CLI tests sign at (`emblem sign --at`), and the instant they verify at (`--at`): tests never read
+ * the wall clock, so the suite passes on any date (CI also runs it under `faketime -f +730d`).
+ */
+export const CLI_SIGNED_AT = '2026-11-01T12:00:00Z';
+export const CLI_VERIFY_AT = '2026-11-01T13:00:00Z';

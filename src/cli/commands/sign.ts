@@ -40,10 +40,13 @@ interface TimeFlags {
   json?: boolean;
   lifetime: string;
   notBefore?: string;
+  at?: string;
 }
 
 function times(flags: TimeFlags): { iat: number; nbf: number; exp: number } {
-  const iat = Math.floor(Date.now() / 1000);
+  // --at fixes the signing time (iat, and the default start of validity), so scripts and tests are reproducible.
+  const signedAt = flags.at ? parseTime(flags.at, '--at') : new Date();
+  const iat = Math.floor(signedAt.getTime() / 1000);
   const nbf = flags.notBefore ? Math.floor(parseTime(flags.notBefore, '--not-before').getTime() / 1000) : iat;
   return { iat, nbf, exp: nbf + parseDuration(flags.lifetime, '--lifetime') };
 }
@@ -54,7 +57,8 @@ function commonOptions(cmd: Command): Command {
     .option('--iss <oi>', 'issuer organisation identifier, https://<host>')
     .addOption(new Option('--era <era>', 'jws: CORE-01 JWS, as deployed; cwt: CORE-02 CWT').choices(['jws', 'cwt']).default('jws'))
     .option('--lifetime <duration>', 'validity from --not-before (30d, 12h, ...)', '30d')
-    .option('--not-before <time>', 'start of validity (ISO-8601, default now)')
+    .option('--not-before <time>', 'start of validity (ISO-8601, default: the signing time)')
+    .option('--at <time>', 'signing time, the token\'s iat (ISO-8601, default now)')
     .option('--embed-key', 'JWS only: put the public key in the header ("jwk") instead of naming it by "kid"')
     .option('--passphrase-file <file>', 'passphrase of an encrypted key file (default $EMBLEM_PASSPHRASE)')
     .option('--json', 'print {era, kind, kid, token} instead of the bare token');
