@@ -72,7 +72,11 @@ describe('the packed package in a fresh project', { timeout: 300_000 }, () => {
 
     consumer = join(work, 'consumer');
     mkdirSync(consumer);
-    writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'emblem-consumer', private: true, type: 'module' }, null, 2)}\n`);
+    // Like a real TypeScript project on Node 20, the consumer pins its own @types/node (the project's version, already
+    // in the npm cache), which also satisfies the "*" that the package's @types/dns-packet asks for.
+    const typesNode = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
+    const manifest = { name: 'emblem-consumer', private: true, type: 'module', devDependencies: { '@types/node': typesNode } };
+    writeFileSync(join(consumer, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const install = timed('npm install', () =>
       run('npm', ['install', `../${tarballs[0]}`, '--prefer-offline', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], consumer, 240_000),
     );
