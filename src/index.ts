@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { EmblemError, type ReportedError } from './core/errors.js';
+import { EmblemError as CoreEmblemError, type ReportedError } from './core/errors.js';
 import { parseAssetIdentifier } from './core/identifiers/asset.js';
 import { parseOrganizationIdentifier } from './core/identifiers/organization.js';
 import type { Material } from './core/material/material.js';
@@ -19,38 +19,67 @@ import { parseMaterialText } from './core/material/parse-text.js';
 import type { SignatureAlgorithm } from './core/tokens/algorithms.js';
 import { parsePublicJwk, parsePublicKeyPem, type PublicJwk, type PublicKey } from './core/tokens/keys.js';
 import { generateSigningKey, loadSigningKey, signToken, type EmblemSpec, type EndorsementSpec, type SigningKey } from './core/tokens/sign.js';
-import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from './core/tokens/token.js';
+import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName as CoreDistributionName, type Era as CoreEra, type PurposeName as CorePurposeName } from './core/tokens/token.js';
 import { base64Decode } from './core/encoding.js';
-import { skipCommitmentCheck, type CommitmentChecker, type LogPointer } from './core/verify/commitment.js';
+import { skipCommitmentCheck, type CommitmentChecker, type CommitmentOutcome as CoreCommitmentOutcome, type CommitmentStatus as CoreCommitmentStatus, type LogPointer } from './core/verify/commitment.js';
 import { verifyMaterial } from './core/verify/index.js';
-import type { VerificationReport } from './core/verify/report.js';
+import { isFailure as coreIsFailure, type CommitmentReport as CoreCommitmentReport, type EmblemSummary as CoreEmblemSummary, type ResultLevel as CoreResultLevel, type VerificationReport } from './core/verify/report.js';
 import { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
-import type { CommitmentPolicy, CtCommitmentChecker } from './ct/commitment-checker.js';
+import type { CommitmentPolicy, CtCommitmentChecker, DetailedCommitmentOutcome as CoreDetailedCommitmentOutcome } from './ct/commitment-checker.js';
 import type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
-import type { DiscoveryEra, DiscoveryOptions } from './dns/discovery.js';
-import type { CheckReport } from './dns/name-check.js';
+import type { DiscoveryEra as CoreDiscoveryEra, DiscoveryOptions } from './dns/discovery.js';
+import type { CheckReport as CoreCheckReport } from './dns/name-check.js';
 import type { ResolverSpec } from './dns/resolver.js';
 import type { ScanResult } from './validator/scan-target.js';
 
 // ---- re-exported types and values ------------------------------------------------------------------------------
+// Documented where they are defined; the ones defined without a comment get an alias with one here.
 
-export { EmblemError, type ReportedError } from './core/errors.js';
+export type { ReportedError } from './core/errors.js';
 export type { Material } from './core/material/material.js';
 export type { SignatureAlgorithm } from './core/tokens/algorithms.js';
 export type { PublicJwk, PublicKey, SignatureVerifier } from './core/tokens/keys.js';
 export type { SigningKey } from './core/tokens/sign.js';
-export type { DistributionName, Era, PurposeName } from './core/tokens/token.js';
-export type { CommitmentChecker, CommitmentOutcome, CommitmentRequest, CommitmentStatus, LogPointer } from './core/verify/commitment.js';
+export type { CommitmentChecker, CommitmentRequest, LogPointer } from './core/verify/commitment.js';
 export { skipCommitmentCheck } from './core/verify/commitment.js';
-export { isFailure, RESULT_ORDER, type CommitmentReport, type EmblemSummary, type Level, type ResultLevel, type VerificationReport } from './core/verify/report.js';
+export { RESULT_ORDER, type Level, type VerificationReport } from './core/verify/report.js';
 export { parseMaterialText } from './core/material/parse-text.js';
 export { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
-export type { CommitmentPolicy, CtCommitmentChecker, DetailedCommitmentOutcome, LogEntryReport } from './ct/commitment-checker.js';
+export type { CommitmentPolicy, CtCommitmentChecker, LogEntryReport } from './ct/commitment-checker.js';
 export type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
-export type { DiscoveryEra, DiscoveryReport, DiscoveryQuery } from './dns/discovery.js';
-export type { CheckedTokenSet, CheckReport, CheckStatus } from './dns/name-check.js';
+export type { DiscoveryReport, DiscoveryQuery } from './dns/discovery.js';
+export type { CheckedTokenSet, CheckStatus } from './dns/name-check.js';
 export type { ResolverSpec } from './dns/resolver.js';
 export type { ScanResult } from './validator/scan-target.js';
+
+/** The error every function throws for bad input: `code` is stable (`USAGE`, `KEY_INVALID`, `DNS_NAME_INVALID`, ...). */
+export const EmblemError: typeof CoreEmblemError = CoreEmblemError;
+/** The error every function throws for bad input (see {@link EmblemError}). */
+export type EmblemError = CoreEmblemError;
+/** True when a report's result is INVALID or UNSIGNED only: no emblem verified. */
+export const isFailure: typeof coreIsFailure = coreIsFailure;
+/** A token format: `jws` (CORE-01, DNS TXT, deployed today) or `cwt` (CORE-02, IHLE records). */
+export type Era = CoreEra;
+/** An emblem purpose: protective, indicative (JWS era), and the CORE-02 additions. */
+export type PurposeName = CorePurposeName;
+/** A distribution method an emblem may be found by (JWS era `dst`): dns, udp, tls, icmp. */
+export type DistributionName = CoreDistributionName;
+/** Which records a lookup asks for: `jws` TXT, `cwt` IHLE, or `any` (both). */
+export type DiscoveryEra = CoreDiscoveryEra;
+/** A CORE-01 result level such as `ORGANIZATIONAL-TRUSTED`, from weakest (INVALID) to strongest. */
+export type ResultLevel = CoreResultLevel;
+/** The `commitment` field of a report: whether root-key commitments were verified, skipped, failed or not needed. */
+export type CommitmentReport = CoreCommitmentReport;
+/** What a verified emblem states (the report's `emblem` field). */
+export type EmblemSummary = CoreEmblemSummary;
+/** A commitment checker's answer for one endorsement: status and the errors behind a failure. */
+export type CommitmentOutcome = CoreCommitmentOutcome;
+/** `verified`, `failed` or `skipped`. */
+export type CommitmentStatus = CoreCommitmentStatus;
+/** A CT checker's answer with one report per `log` entry checked. */
+export type DetailedCommitmentOutcome = CoreDetailedCommitmentOutcome;
+/** The result of {@link checkName} for one name (one line of {@link scan}): the object `emblem check --json` prints. */
+export type CheckReport = CoreCheckReport;
 
 // ---- shared options --------------------------------------------------------------------------------------------
 
