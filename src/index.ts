@@ -348,6 +348,7 @@ export async function* scan(names: AsyncIterable<string> | Iterable<string>, opt
   let started = 0;
   let inFlight = 0;
   let exhausted = false;
+  let inputEnded = false;
   let wake: (() => void) | null = null;
   try {
     for (;;) {
@@ -358,7 +359,7 @@ export async function* scan(names: AsyncIterable<string> | Iterable<string>, opt
         }
         const next = await iterator.next();
         if (next.done) {
-          exhausted = true;
+          exhausted = inputEnded = true;
           break;
         }
         const index = started++;
@@ -386,7 +387,7 @@ export async function* scan(names: AsyncIterable<string> | Iterable<string>, opt
     }
   } finally {
     // Also reached when the caller stops iterating early: release the input and the verification threads.
-    if (!exhausted) await iterator.return?.();
+    if (!inputEnded) await iterator.return?.();
     await pool.close();
   }
 }

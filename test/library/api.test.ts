@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   checkName,
+  createCommitmentChecker,
   EmblemError,
   generateKey,
   logEntriesFromChain,
@@ -21,6 +22,8 @@ import {
   writePrivateKeyFile,
   type ScanResult,
 } from '../../src/index.js';
+import { parsePemCertificates, summarizeCertificate } from '../../src/ct/certificate.js';
+import { prepareLocalCtCommitments } from '../../src/ct/local-ct-commitments.js';
 import { SHARED } from '../helpers/cli.js';
 import { NOW } from '../helpers/tokens.js';
 import { buildScanWorld, type ScanWorld } from '../scan/scan-fixture.js';
@@ -88,12 +91,17 @@ describe('scan and checkName against a local authoritative server', { timeout: 1
     assert.equal(results[2]!.report.status, world.expectations[1]!.status);
   });
 
-  it('stops pulling names when the caller stops iterating or the signal aborts', async () => {
+  it('stops pulling names, and closes the input, when the caller stops iterating or the signal aborts', async () => {
     let pulled = 0;
+    let closed = false;
     function* counting(): Generator<string> {
-      for (const n of names) {
-        pulled++;
-        yield n;
+      try {
+        for (const n of names) {
+          pulled++;
+          yield n;
+        }
+      } finally {
+        closed = true;
       }
     }
     const seen: number[] = [];
@@ -103,10 +111,21 @@ describe('scan and checkName against a local authoritative server', { timeout: 1
     }
     assert.deepEqual(seen, [0, 1, 2]);
     assert.ok(pulled <= 5, `pulled ${pulled} names for 3 results with concurrency 2`);
+    assert.ok(closed, 'the input generator was left suspended');
 
+    pulled = 0;
+    closed = false;
     const controller = new AbortController();
-    controller.abort();
-    assert.deepEqual(await collect(scan(names, { resolver: server.address, at: NOW, commitments: 'skip', signal: controller.signal })), []);
+    const afterAbort: number[] = [];
+    for await (const r of scan(counting(), { resolver: server.address, at: NOW, commitments: 'skip', concurrency: 2, signal: controller.signal })) {
+      afterAbort.push(r.index);
+      controller.abort();
+    }
+    // What was in flight when the signal came finishes and is yielded, in order; nothing after it starts.
+    assert.ok(afterAbort.length >= 1 && afterAbort.length <= 4, `yielded ${afterAbort.length} results after aborting`);
+    assert.deepEqual(afterAbort, afterAbort.map((_, i) => i));
+    assert.ok(pulled <= 4, `pulled ${pulled} names`);
+    assert.ok(closed, 'the input generator was left suspended after the abort');
   });
 
   it('checkName reports a protected name with its level and discovery details', async () => {
@@ -171,6 +190,49 @@ describe('signing and verifying', () => {
       const expected = JSON.parse(readFileSync(join(certs, `${host}.logs.json`), 'utf8')) as unknown;
       const entries = await logEntriesFromChain(readFileSync(join(certs, `${host}.fullchain.pem`), 'utf8'));
       assert.deepEqual(entries.map((e) => e.log), expected);
+    }
+  });
+});
+
+describe('root-key commitments through the library, against a local CT log', { timeout: 120_000 }, () => {
+  it('signs a root endorsement with the log entries of its certificate, and the CT checker verifies them', async () => {
+    const tmp = tempDir('emblem-library-ct-');
+    const root = await generateKey('ES512');
+    const other = await generateKey('ES512');
+    const emblemKey = await generateKey('ES512');
+    const ct = await prepareLocalCtCommitments(tmp.dir, [{ name: 'root', host: 'hospital.example', key: root.signingKey.publicKey }]);
+    try {
+      const chainPem = readFileSync(join(tmp.dir, 'root.chain.pem'), 'utf8');
+      const entries = await logEntriesFromChain(chainPem);
+      assert.ok(entries.length >= 1);
+      // The certificate was issued just now by the local CA: verify as of a minute after its start, not "today".
+      const at = new Date(summarizeCertificate(parsePemCertificates(chainPem)[0]!).notBefore.getTime() + 60_000);
+      const validity = { notBefore: new Date(at.getTime() - 3_600_000), expires: new Date(at.getTime() + 86_400_000) };
+      const org = 'https://hospital.example';
+      const set = async (signer: typeof root) =>
+        [
+          await signEmblem({ ...validity, issuer: org, assets: ['hospital.example'] }, emblemKey.signingKey),
+          await signEndorsement({ ...validity, issuer: org, subject: org, endorse: emblemKey.publicJwk, log: entries.map((e) => e.log) }, signer.signingKey),
+          JSON.stringify(emblemKey.publicJwk),
+          JSON.stringify(signer.publicJwk),
+        ].join('\n');
+      const checker = await createCommitmentChecker({ logList: [ct.logListUrl], cacheDir: join(tmp.dir, 'cache') });
+
+      const committed = await verifyTokenSet(await set(root), { at, commitments: checker });
+      assert.equal(committed.commitment, 'verified', JSON.stringify(committed.errors));
+      assert.deepEqual(committed.result, ['ORGANIZATIONAL-UNTRUSTED']);
+      assert.deepEqual(committed.errors, []);
+      // The options form builds its own checker.
+      const viaOptions = await verifyTokenSet(await set(root), { at, commitments: { logList: [ct.logListUrl], cacheDir: join(tmp.dir, 'cache2') } });
+      assert.equal(viaOptions.commitment, 'verified', JSON.stringify(viaOptions.errors));
+
+      // Another key signing with the same entries: the logged certificate does not name it.
+      const impostor = await verifyTokenSet(await set(other), { at, commitments: checker });
+      assert.equal(impostor.commitment, 'failed');
+      assert.deepEqual(impostor.result, ['INVALID'], JSON.stringify(impostor));
+    } finally {
+      await ct.close();
+      tmp.remove();
     }
   });
 });
