@@ -26,6 +26,16 @@ export const Limits = {
   maxInputLines: 100_000,
   /** Longest single input line (a TXT record with quoting); longer lines are rejected unread. */
   maxInputLineBytes: 64 * 1024,
+  /** Latest NumericDate (`exp`, `nbf`, `iat`, in seconds) accepted in a token: 9999-12-31T23:59:59Z. A JS Date
+   *  holds at most 8.64e15 ms, and reports print dates as ISO 8601 with four-digit years; `exp: 1e300` used to
+   *  pass the parser and crash every report that printed it ("Invalid time value"). No real token runs past 9999. */
+  maxNumericDate: 253_402_300_799,
+  /** Longest validity (`exp - nbf`) the signer writes, and the longest JWS `wnd` (--max-lifetime) it writes. The
+   *  drafts state no upper bound but model emblems as short-lived and renewed; deployed tokens run about one year
+   *  (SPEC-NOTES §1.9 item 6; the felixlinker set in interop/ runs 2026-04-08..2027-04-08). Five years leaves room for long-lived root endorsements while a typo such as
+   *  `--lifetime 100000000d` is refused instead of producing a token no validator can read. Verification does not
+   *  apply it (other signers' tokens are bounded by maxNumericDate only). */
+  maxTokenLifetimeSeconds: 5 * 365 * 86_400,
   /** Most distinct errors kept in one report, so 10,000 garbage lines don't produce a 10,000-entry report. */
   maxReportedErrors: 100,
 } as const;

@@ -35,7 +35,35 @@ function cborMaterial(bytes: Uint8Array, source: string): Material {
   return classifyIhleItem(bytes) === 'cwt' ? { kind: 'cwt', bytes, source } : { kind: 'cose-key', bytes, source };
 }
 
+/**
+ * A CWT or COSE_Key written in hex behind a DNS-01 prefix (`adem-token=<hex>`, as `emblem sign --era cwt` prints
+ * it): TXT records carry JWS and JWK JSON only, and a validator reads hex in `adem-token=` as a malformed JWS.
+ * CBOR items belong in IHLE records (DNS-02), so that is where it is published. IHLE records have no identifiers,
+ * so `adem-token-ID=<hex>` is refused rather than silently merged into the one IHLE set of its name.
+ */
+function cborFromTxtValue(v: AdemTxtValue, where: string, source: string): PublishableItem {
+  const prefix = `adem-${v.type}${v.identifier === null ? '' : `-${v.identifier}`}=`;
+  if (v.value.length % 2 !== 0) throw unrecognized(where, `${prefix} holds an odd number of hex digits`);
+  const bytes = new Uint8Array(Buffer.from(v.value, 'hex'));
+  let kind: 'cwt' | 'cose-key';
+  try {
+    kind = classifyIhleItem(bytes);
+  } catch (err) {
+    throw unrecognized(where, `${prefix} holds hex that is neither a JWS nor one CBOR item (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const expected = v.type === 'token' ? 'cwt' : 'cose-key';
+  if (kind !== expected) throw unrecognized(where, `${prefix} holds a ${kind === 'cwt' ? 'CWT token' : 'COSE_Key'}`);
+  if (v.identifier !== null) {
+    throw new EmblemError(
+      'USAGE',
+      `${where}: ${prefix} holds a CWT-era item, published in an IHLE record; IHLE records have no identifiers (DNS-02): drop "-${v.identifier}" or publish each set at its own name`,
+    );
+  }
+  return { material: kind === 'cwt' ? { kind: 'cwt', bytes, source } : { kind: 'cose-key', bytes, source }, identifier: null };
+}
+
 function fromTxtValue(v: AdemTxtValue, where: string, source: string): PublishableItem {
+  if (HEX.test(v.value)) return cborFromTxtValue(v, where, source);
   if (v.type === 'token') return { material: { kind: 'jws', text: v.value, source }, identifier: v.identifier };
   try {
     return { material: { kind: 'jwk', jwk: JSON.parse(v.value) as unknown, source }, identifier: v.identifier };

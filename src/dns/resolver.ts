@@ -5,6 +5,7 @@ import * as dnsPacket from 'dns-packet';
 import { EmblemError } from '../core/errors.js';
 import { asciiLower, labelKeyFromBytes, nameToWire, type NameKey } from './domain-name.js';
 import { DnsLimits } from './limits.js';
+import { assertMessageFraming } from './message-framing.js';
 import { OPT_RECORD_BYTES } from './response-message.js';
 import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
 import { UdpSocketPool } from './udp-socket-pool.js';
@@ -109,6 +110,9 @@ function timeoutError(server: string, transport: string, ms: number): EmblemErro
 export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true): dnsPacket.Packet {
   let message: dnsPacket.Packet;
   try {
+    // dns-packet clamps RDATA at the end of the buffer (a cut TXT string would decode as a shorter one): the
+    // framing is checked on the raw bytes first.
+    assertMessageFraming(bytes);
     // dns-packet only follows backward compression pointers, so a pointer loop throws instead of spinning.
     message = dnsPacket.decode(Buffer.from(bytes));
   } catch (err) {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { parseAssetIdentifier } from '../../core/identifiers/asset.js';
+import { Limits } from '../../core/limits.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
 import { signToken, type EmblemSpec, type EndorsementSpec, type SigningKey } from '../../core/tokens/sign.js';
 import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from '../../core/tokens/token.js';
@@ -43,12 +44,26 @@ interface TimeFlags {
   at?: string;
 }
 
+/** A duration flag bounded by Limits.maxTokenLifetimeSeconds (the core signer refuses longer ones too). */
+function boundedDuration(text: string, flag: string): number {
+  const seconds = parseDuration(text, flag);
+  const max = Limits.maxTokenLifetimeSeconds;
+  if (seconds > max) {
+    throw new UsageError(`${flag} ${text} is longer than the limit of ${max / 86_400} days (ADEM tokens are short-lived and renewed)`);
+  }
+  return seconds;
+}
+
 function times(flags: TimeFlags): { iat: number; nbf: number; exp: number } {
   // --at fixes the signing time (iat, and the default start of validity), so scripts and tests are reproducible.
   const signedAt = flags.at ? parseTime(flags.at, '--at') : new Date();
   const iat = Math.floor(signedAt.getTime() / 1000);
+  const lifetime = boundedDuration(flags.lifetime, '--lifetime');
   const nbf = flags.notBefore ? Math.floor(parseTime(flags.notBefore, '--not-before').getTime() / 1000) : iat;
-  return { iat, nbf, exp: nbf + parseDuration(flags.lifetime, '--lifetime') };
+  if (nbf < 0 || nbf + lifetime > Limits.maxNumericDate) {
+    throw new UsageError(`--not-before ${flags.notBefore}: the token must start after 1970 and end by 9999-12-31T23:59:59Z`);
+  }
+  return { iat, nbf, exp: nbf + lifetime };
 }
 
 function commonOptions(cmd: Command): Command {
@@ -56,7 +71,7 @@ function commonOptions(cmd: Command): Command {
     .requiredOption('--key <file>', 'private key that signs (from emblem keygen)')
     .option('--iss <oi>', 'issuer organisation identifier, https://<host>')
     .addOption(new Option('--era <era>', 'jws: CORE-01 JWS, as deployed; cwt: CORE-02 CWT').choices(['jws', 'cwt']).default('jws'))
-    .option('--lifetime <duration>', 'validity from --not-before (30d, 12h, ...)', '30d')
+    .option('--lifetime <duration>', `validity from --not-before (30d, 12h, ...; at most ${Limits.maxTokenLifetimeSeconds / 86_400}d)`, '30d')
     .option('--not-before <time>', 'start of validity (ISO-8601, default: the signing time)')
     .option('--at <time>', 'signing time, the token\'s iat (ISO-8601, default now)')
     .option('--embed-key', 'JWS only: put the public key in the header ("jwk") instead of naming it by "kid"')
@@ -113,7 +128,7 @@ export function registerSign(program: Command): void {
         purposes: checkNames<PurposeName>(opts.constrainPurpose, PURPOSE_BITS, '--constrain-purpose'),
         distribution: checkNames<DistributionName>(opts.constrainDst, DISTRIBUTION_BITS, '--constrain-dst'),
         assets: opts.constrainAsset ? checkAssets(opts.constrainAsset, '--constrain-asset') : undefined,
-        window: opts.maxLifetime ? parseDuration(opts.maxLifetime, '--max-lifetime') : undefined,
+        window: opts.maxLifetime ? boundedDuration(opts.maxLifetime, '--max-lifetime') : undefined,
         log: opts.log ? parseLogOption(opts.log) : undefined,
       };
       const iss = checkOrganization(opts.iss, '--iss');

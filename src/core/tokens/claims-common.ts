@@ -7,7 +7,13 @@ export function claimError(message: string): EmblemError {
   return new EmblemError('CLAIM_INVALID', message);
 }
 
-/** NumericDate (RFC 7519 §2): a finite, non-negative number of seconds; floats allowed. */
+/**
+ * NumericDate (RFC 7519 §2, RFC 8392 §2): a number of seconds since 1970; non-integer values are allowed by both
+ * RFCs and stay accepted. Attacker-controlled: a value that is no usable time (not a number, NaN, infinite,
+ * negative, or past Limits.maxNumericDate, which a JS Date cannot even hold at 1e300) makes the token
+ * TOKEN_MALFORMED, so it is dropped like any malformed token and never reaches a report that prints dates.
+ * A missing required date stays CLAIM_INVALID.
+ */
 export function numericDate(value: unknown, name: string, required: true): number;
 export function numericDate(value: unknown, name: string, required: false): number | null;
 export function numericDate(value: unknown, name: string, required: boolean): number | null {
@@ -15,8 +21,11 @@ export function numericDate(value: unknown, name: string, required: boolean): nu
     if (required) throw claimError(`missing required claim "${name}"`);
     return null;
   }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw claimError(`claim "${name}" must be a NumericDate`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > Limits.maxNumericDate) {
+    throw new EmblemError(
+      'TOKEN_MALFORMED',
+      `claim "${name}" is not a NumericDate from 0 to ${Limits.maxNumericDate} (1970-01-01 to 9999-12-31T23:59:59Z)`,
+    );
   }
   return value;
 }

@@ -1,5 +1,6 @@
 import { EmblemError } from '../errors.js';
 import { base64Encode, base64urlEncode, hexEncode, utf8Encode } from '../encoding.js';
+import { Limits } from '../limits.js';
 import type { LogPointer } from '../verify/commitment.js';
 import { ALGORITHMS, algorithmForCurve, type SignatureAlgorithm } from './algorithms.js';
 import { COSE_SIGN1_TAG, CWT_TAG, encodeCbor, Tagged } from './cbor.js';
@@ -74,6 +75,27 @@ export interface EndorsementSpec extends CommonSpec {
   log?: LogPointer[];
 }
 
+/**
+ * Refuses times this project's own parser (and any validator using JS dates) could not read back: each date a
+ * NumericDate within Limits.maxNumericDate, nbf <= exp, a lifetime and a JWS `wnd` within
+ * Limits.maxTokenLifetimeSeconds. A token that crashes or is dropped by every validator is never worth signing.
+ */
+function assertSignableTimes(spec: CommonSpec, window?: number): void {
+  for (const [name, v] of [['iat', spec.iat], ['nbf', spec.nbf], ['exp', spec.exp]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > Limits.maxNumericDate) {
+      throw new EmblemError('USAGE', `"${name}" ${v} is outside the NumericDate range 0..${Limits.maxNumericDate} (1970-01-01 to 9999-12-31T23:59:59Z)`);
+    }
+  }
+  if (spec.exp < spec.nbf) throw new EmblemError('USAGE', '"exp" is before "nbf"');
+  const max = Limits.maxTokenLifetimeSeconds;
+  if (spec.exp - spec.nbf > max) {
+    throw new EmblemError('USAGE', `lifetime ${spec.exp - spec.nbf} s is longer than the limit of ${max} s (${max / 86_400} days)`);
+  }
+  if (window !== undefined && (!Number.isSafeInteger(window) || window < 0 || window > max)) {
+    throw new EmblemError('USAGE', `"wnd" ${window} is not a lifetime from 0 to ${max} s (${max / 86_400} days)`);
+  }
+}
+
 function purposeBits(names: PurposeName[]): number {
   return names.reduce((bits, n) => bits | PURPOSE_BITS[n], 0);
 }
@@ -100,6 +122,7 @@ function cwtLog(entries: LogPointer[]): Array<Map<string, unknown>> {
 export async function signJws(kind: 'emblem', spec: EmblemSpec, key: SigningKey, options?: { embedKey?: boolean }): Promise<string>;
 export async function signJws(kind: 'endorsement', spec: EndorsementSpec, key: SigningKey, options?: { embedKey?: boolean }): Promise<string>;
 export async function signJws(kind: 'emblem' | 'endorsement', spec: EmblemSpec | EndorsementSpec, key: SigningKey, options: { embedKey?: boolean } = {}): Promise<string> {
+  assertSignableTimes(spec, kind === 'endorsement' ? (spec as EndorsementSpec).window : undefined);
   const header: Record<string, unknown> = { alg: key.alg, cty: kind === 'emblem' ? 'adem-emb' : 'adem-end' };
   if (options.embedKey) header.jwk = key.publicKey.jwk;
   else header.kid = key.publicKey.jwsKid;
@@ -138,6 +161,7 @@ export async function signJws(kind: 'emblem' | 'endorsement', spec: EmblemSpec |
  * CORE-02 has no asset, distribution or lifetime constraints: asking for them is a usage error, not silently dropped.
  */
 export async function signCwt(kind: 'emblem' | 'endorsement', spec: EmblemSpec | EndorsementSpec, key: SigningKey): Promise<Uint8Array> {
+  assertSignableTimes(spec);
   const header = new Map<unknown, unknown>([
     [1, ALGORITHMS[key.alg].coseAlg],
     [4, key.publicKey.coseKid],
