@@ -97,7 +97,7 @@ function assertAnswersFit(owner: NameKey, node: Map<number, RRset>, soa: RRset, 
       if (rdata.length > 0xffff) throw tooLarge(`a ${typeName(set.type, ihleType)} record of ${rdata.length} bytes`, fixed + 12 + rdata.length);
     }
     const bytes = fixed + rrsetWireBytes(set) + (set.type === ihleType ? 0 : ihle);
-    if (bytes > DnsLimits.maxMessageBytes) throw tooLarge(`the ${typeName(set.type, ihleType)} RRset (${set.rdatas.length} records${set.type === ihleType ? '' : ' plus the IHLE RRset'})`, bytes);
+    if (bytes > DnsLimits.maxMessageBytes) throw tooLarge(`the ${typeName(set.type, ihleType)} RRset (${set.rdatas.length} records${set.type === ihleType || ihle === 0 ? '' : ' plus the IHLE RRset'})`, bytes);
   }
   // NODATA for any other type: the SOA in Authority plus the IHLE RRset in Additional.
   const nodata = fixed + rrsetWireBytes(soa) + ihle;
