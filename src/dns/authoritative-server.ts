@@ -284,12 +284,14 @@ export class AuthoritativeServer {
 
   /**
    * The connection waiting longest for a query with nothing to send (a trickler, a parked keep-alive), or null
-   * when every connection is busy. A connection with queued answers or a complete query is never "idle".
+   * when every connection is busy or was active within the last second. A connection with queued answers or
+   * a complete query is never "idle".
    */
   private idlest(candidates: Iterable<TcpConnection>): TcpConnection | null {
     let best: TcpConnection | null = null;
+    const cutoff = performance.now() - Math.min(DnsLimits.tcpEvictableIdleMs, this.tcpIdleTimeoutMs / 2);
     for (const c of candidates) {
-      if (c.closed || c.queued > 0 || c.paused) continue;
+      if (c.closed || c.queued > 0 || c.paused || c.lastActivity > cutoff) continue;
       if (!best || c.lastActivity < best.lastActivity) best = c;
     }
     return best;

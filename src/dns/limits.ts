@@ -33,6 +33,9 @@ export const DnsLimits = {
    *  RFC 7766 §6.2.3 suggests seconds, not minutes; Knot's tcp-idle-timeout is also 10 s). Whole messages count,
    *  not bytes, so a client trickling one byte at a time is idle. */
   tcpIdleTimeoutMs: 10_000,
+  /** A connection must have completed no query for this long before it can be evicted for a newcomer: a client
+   *  whose query is still on its way is not idle. */
+  tcpEvictableIdleMs: 1_000,
   /** Answer bytes queued in user space for one TCP connection before it stops being read: a client that sends
    *  queries but never reads the answers (backpressure, RFC 7766 §6.2.2). */
   tcpOutputPauseBytes: 64 * 1024,
