@@ -50,9 +50,10 @@ function writeZone(dir: string): string {
   return path;
 }
 
-/** `emblem dns serve` from the sources (tsx only transpiles at load; the serving loop is the same code). */
+/** `emblem dns serve` from the sources (tsx only transpiles at load; the serving loop is the same code). Response
+ *  rate limiting is off: dnsperf asks the same 8 questions from one address (NSD is started with RRL off too). */
 async function startEmblem(zone: string, engine: 'native' | 'dgram'): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'dns', 'serve', '--zone', zone, '--listen', '127.0.0.1:0'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'dns', 'serve', '--zone', zone, '--listen', '127.0.0.1:0', '--rrl-responses-per-second', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: ROOT,
     env: { ...process.env, EMBLEM_NATIVE_UDP: engine === 'native' ? '1' : '0' },

@@ -68,7 +68,7 @@ function cli(args: string[], stdin?: Readable): Promise<{ code: number | null; s
 }
 
 function startServer(zones: string[]): Promise<{ address: string; stop: () => void }> {
-  const child = spawn(process.execPath, [...CLI_ARGS, 'dns', 'serve', ...zones.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'dns', 'serve', ...zones.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0', '--rrl-responses-per-second', '0', '--tcp-max-per-address', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -1,6 +1,7 @@
 import { EmblemError } from '../core/errors.js';
-import { isAtOrBelow, nameLabels, toFqdn, type NameKey } from './domain-name.js';
-import { CLASS_ANY, CLASS_IN, DEFAULT_IHLE_TYPE, RRType } from './rr-type.js';
+import { isAtOrBelow, nameLabels, nameToWire, toFqdn, type NameKey } from './domain-name.js';
+import { DnsLimits } from './limits.js';
+import { CLASS_ANY, CLASS_IN, DEFAULT_IHLE_TYPE, RRType, typeName } from './rr-type.js';
 import { Rcode } from './query-message.js';
 import type { ZoneFile } from './zone-file.js';
 
@@ -61,12 +62,57 @@ export function indexZones(files: ZoneFile[], ihleType = DEFAULT_IHLE_TYPE): Aut
     }
     const soa = nodes.get(file.origin)?.get(RRType.SOA);
     if (!soa) throw new EmblemError('ZONE_SYNTAX', `zone ${toFqdn(file.origin)} has no SOA`);
+    for (const [owner, node] of nodes) assertAnswersFit(owner, node, soa, ihleType);
     zones.push({ origin: file.origin, soa, nodes });
   }
   // Most specific zone first, so a child zone served alongside its parent wins.
   zones.sort((a, b) => nameLabels(b.origin).length - nameLabels(a.origin).length);
   return { zones, ihleType };
 }
+
+/** Bytes one RRset adds to a response for a question at its owner: the owner compresses to a 2-byte pointer. */
+function rrsetWireBytes(set: RRset | undefined): number {
+  let n = 0;
+  for (const rdata of set?.rdatas ?? []) n += 2 + 10 + rdata.length;
+  return n;
+}
+
+/**
+ * Refuses a name whose answer could never be sent, even over TCP: a record longer than RDLENGTH allows, or an
+ * RRset (with the IHLE RRset DNS-02 adds to every answer, the question and an OPT) over the 65,535 bytes of a
+ * DNS message. Served, such a name would only ever get TC with no records, and a checker would see no emblem.
+ */
+function assertAnswersFit(owner: NameKey, node: Map<number, RRset>, soa: RRset, ihleType: number): void {
+  const tooLarge = (what: string, bytes: number) =>
+    new EmblemError(
+      'DNS_ANSWER_TOO_LARGE',
+      `answer too large: ${what} at ${toFqdn(owner)} needs ${bytes} bytes, more than a DNS message holds ` +
+        `(${DnsLimits.maxMessageBytes}, even over TCP); publish fewer or smaller records at this name`,
+    );
+  // Header, question (name + type + class), OPT.
+  const fixed = 12 + nameToWire(owner).length + 4 + 11;
+  const ihle = rrsetWireBytes(node.get(ihleType));
+  for (const set of node.values()) {
+    for (const rdata of set.rdatas) {
+      if (rdata.length > 0xffff) throw tooLarge(`a ${typeName(set.type, ihleType)} record of ${rdata.length} bytes`, fixed + 12 + rdata.length);
+    }
+    const bytes = fixed + rrsetWireBytes(set) + (set.type === ihleType ? 0 : ihle);
+    if (bytes > DnsLimits.maxMessageBytes) throw tooLarge(`the ${typeName(set.type, ihleType)} RRset (${set.rdatas.length} records${set.type === ihleType || ihle === 0 ? '' : ' plus the IHLE RRset'})`, bytes);
+  }
+  // NODATA for any other type: the SOA in Authority plus the IHLE RRset in Additional.
+  const nodata = fixed + rrsetWireBytes(soa) + ihle;
+  if (nodata > DnsLimits.maxMessageBytes) throw tooLarge('the IHLE RRset', nodata);
+}
+
+/**
+ * How ANY is answered: "minimal" (RFC 8482, the default) gives one RRset, so ANY is no amplifier; "full" every
+ * RRset at the name (the old behaviour, for operators who want it).
+ */
+export type AnyMode = 'minimal' | 'full';
+
+/** RFC 8482 §4.2: the synthesized HINFO of a minimal ANY answer. */
+const HINFO = 13;
+const RFC8482_HINFO = Buffer.from([7, ...Buffer.from('RFC8482'), 0]);
 
 function negativeSoa(zone: IndexedZone): RRset {
   // RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, SOA MINIMUM).
@@ -80,7 +126,7 @@ function negativeSoa(zone: IndexedZone): RRset {
  * rule: whatever the QTYPE, an answer at a name holding IHLE records carries the whole IHLE RRset in the
  * Additional section unless it is already in the Answer section.
  */
-export function planAnswer(data: AuthoritativeData, qname: NameKey, qtype: number, qclass: number): AnswerPlan {
+export function planAnswer(data: AuthoritativeData, qname: NameKey, qtype: number, qclass: number, anyMode: AnyMode = 'minimal'): AnswerPlan {
   const refused: AnswerPlan = { rcode: Rcode.REFUSED, authoritative: false, answer: [], authority: [], additional: [] };
   if (qclass !== CLASS_IN && qclass !== CLASS_ANY) return refused;
   if (qtype === RRType.AXFR || qtype === RRType.IXFR) return refused;
@@ -91,8 +137,17 @@ export function planAnswer(data: AuthoritativeData, qname: NameKey, qtype: numbe
   if (!node) return { rcode: Rcode.NXDOMAIN, authoritative: true, answer: [], authority: [negativeSoa(zone)], additional: [] };
 
   let answer: RRset[] = [];
-  if (qtype === RRType.ANY) answer = [...node.values()];
-  else {
+  if (qtype === RRType.ANY) {
+    if (anyMode === 'full') answer = [...node.values()];
+    else if (node.size > 0) {
+      // RFC 8482 §4.1: one RRset. The IHLE RRset when there is one (DNS-02 wants it in every answer at this name,
+      // and in Answer it is not repeated in Additional); otherwise a synthesized HINFO (§4.2) with the smallest
+      // TTL at the name, so no cache keeps it longer than the real records.
+      const ihleSet = node.get(data.ihleType);
+      const ttl = Math.min(...[...node.values()].map((s) => s.ttl));
+      answer = [ihleSet ?? { owner: qname, type: HINFO, ttl, rdatas: [RFC8482_HINFO] }];
+    }
+  } else {
     const set = node.get(qtype) ?? (qtype !== RRType.CNAME ? node.get(RRType.CNAME) : undefined);
     if (set) answer = [set];
   }

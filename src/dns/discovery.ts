@@ -116,6 +116,11 @@ export async function discoverEmblemRecords(name: NameKey, options: DiscoveryOpt
     report.ad &&= q.ad;
     if (x.truncated) report.truncated = true;
     if (x.transport === 'tcp') report.transport = 'tcp';
+    if (x.transport !== 'udp' && ((x.message.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
+      // TC even over TCP/DoH: the answer does not fit in a DNS message, so the records were never seen. That is a
+      // failed lookup, never "no emblem".
+      throw new EmblemError('DNS_ANSWER_TOO_LARGE', `answer too large: ${report.resolver} sets TC even over ${x.transport} for ${toFqdn(name)} ${q.qtype} (${q.answers} records received)`);
+    }
     if (q.rcode !== 'NOERROR' && q.rcode !== 'NXDOMAIN') {
       throw new EmblemError('DNS_RESOLVER_FAILED', `${report.resolver} answered ${q.rcode} for ${toFqdn(name)} ${q.qtype}`);
     }

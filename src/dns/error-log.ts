@@ -31,6 +31,11 @@ export class RateLimitedErrorLog {
     this.emit({ level: 'error', event, ...fields });
   }
 
+  /** Never suppressed: rare operator-facing events (a failed zone reload) must reach the log during a flood. */
+  warn(event: string, fields: Record<string, unknown>): void {
+    this.emit({ level: 'warn', event, ...fields });
+  }
+
   info(event: string, fields: Record<string, unknown>): void {
     this.emit({ level: 'info', event, ...fields });
   }

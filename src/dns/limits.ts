@@ -23,14 +23,44 @@ export const DnsLimits = {
   maxResponseRecords: 512,
   /** Socket buffers asked for the server's UDP sockets (the kernel caps them at net.core.[rw]mem_max). */
   udpSocketBufferBytes: 4 * 1024 * 1024,
-  /** Concurrent TCP connections a server accepts; more are closed at once (slowloris bound). */
+  /** Concurrent TCP connections a server accepts (`--tcp-max-connections`). At the cap the connection idle the
+   *  longest is evicted for a newcomer; when none is idle the newcomer is closed (slowloris bound). */
   maxTcpConnections: 256,
-  /** A TCP connection idle this long is closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
+  /** Concurrent TCP connections from one address (`--tcp-max-per-address`): one address cannot take every slot.
+   *  A resolver needs a handful; 64 leaves room for a NAT or a large resolver farm's egress address. */
+  maxTcpConnectionsPerAddress: 64,
+  /** A TCP connection that completes no query (and drains no answer) for this long is closed (`--tcp-idle-timeout`;
+   *  RFC 7766 §6.2.3 suggests seconds, not minutes; Knot's tcp-idle-timeout is also 10 s). Whole messages count,
+   *  not bytes, so a client trickling one byte at a time is idle. */
   tcpIdleTimeoutMs: 10_000,
+  /** A connection must have completed no query for this long before it can be evicted for a newcomer: a client
+   *  whose query is still on its way is not idle. */
+  tcpEvictableIdleMs: 1_000,
+  /** Answer bytes queued in user space for one TCP connection before it stops being read: a client that sends
+   *  queries but never reads the answers (backpressure, RFC 7766 §6.2.2). */
+  tcpOutputPauseBytes: 64 * 1024,
+  /** Hard cap of queued answer bytes per connection (pause bytes + one largest answer, rounded up); above it the
+   *  connection is closed. Pausing keeps connections below it; the check guards the invariant. */
+  tcpMaxPendingOutputBytes: 256 * 1024,
+  /** Queued answer bytes over all TCP connections; above it the connection with the largest backlog is closed.
+   *  256 connections x ~130 KiB each fits; this bounds the server's memory under a non-reading flood. */
+  tcpMaxPendingOutputBytesTotal: 32 * 1024 * 1024,
   /** Longest life of one TCP connection, however active (slowloris bound together with the connection cap). */
   tcpMaxConnectionMs: 60_000,
   /** Most queries answered on one TCP connection before it is closed. */
   maxQueriesPerTcpConnection: 1_000,
+  /** Response rate limiting over UDP (`--rrl-responses-per-second`, `--rrl-slip`): identical responses per second
+   *  to one client network before they are dropped or slipped (TC=1). NSD's default is 200; BIND suggests 5..20 for
+   *  busy servers. 0 turns it off (load tests from one address). RRL never applies to TCP (not spoofable). */
+  defaultRrlResponsesPerSecond: 200,
+  /** Every Nth rate-limited response is sent truncated (TC=1, no records) instead of dropped, so a real client
+   *  behind a spoofed flood retries over TCP (NSD, Knot and BIND default to 2). 0 = drop all. */
+  defaultRrlSlip: 2,
+  /** Client networks RRL groups together (BIND defaults): spoofed floods vary the low bits. */
+  rrlIpv4PrefixBits: 24,
+  rrlIpv6PrefixBits: 56,
+  /** RRL buckets kept; when full, buckets untouched for a second are pruned (they would be full again anyway). */
+  maxRrlBuckets: 100_000,
   /** Cached encoded answers in the server; cleared when full so random names cannot grow memory. */
   maxCachedAnswers: 10_000,
   /** Error log lines per second before the server summarises instead (a flood of garbage must not flood the log). */

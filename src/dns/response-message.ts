@@ -91,6 +91,11 @@ export function encodeAnswer(plan: AnswerPlan, qname: NameKey, questionBytes: nu
   return { flags, extendedRcode: plan.rcode >> 4, ancount: an.count, nscount: ns.count, arcount: ar.count, sections };
 }
 
+/** The same answer with TC set and no records: what RRL "slips" to a client instead of dropping the answer. */
+export function truncatedBody(body: EncodedAnswer): EncodedAnswer {
+  return { flags: body.flags | FLAG_TC, extendedRcode: body.extendedRcode, ancount: 0, nscount: 0, arcount: 0, sections: Buffer.alloc(0) };
+}
+
 /** The full response: header, the question exactly as the client sent it, the cached sections, then OPT. */
 export function assembleResponse(queryBuf: Uint8Array, query: DnsQuery, body: EncodedAnswer, udpPayload: number): Buffer {
   const qlen = query.questionEnd - 12;

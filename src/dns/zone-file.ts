@@ -88,6 +88,10 @@ export function parseZoneFile(text: string, options: ZoneParseOptions = {}): Zon
       }
       if (origin === null && type === RRType.SOA) origin = owner;
       const rdata = parseRdata(type, t.slice(i + 1), origin ?? owner);
+      if (rdata.length > 0xffff) {
+        // RDLENGTH is 16 bits: such a record cannot be sent at all (the name would get no answer).
+        throw new EmblemError('DNS_ANSWER_TOO_LARGE', `zone file line ${entry.line}: answer too large: RDATA of ${rdata.length} bytes, a record holds at most 65535`);
+      }
       if (type === RRType.SOA) {
         if (apex !== null) throw zoneError(entry.line, 'second SOA record');
         apex = owner;
@@ -107,7 +111,7 @@ export function parseZoneFile(text: string, options: ZoneParseOptions = {}): Zon
       lastOwner = owner;
       lastTtl = effectiveTtl;
     } catch (err) {
-      if (err instanceof EmblemError && err.code !== 'ZONE_SYNTAX' && err.code !== 'LIMIT_EXCEEDED') {
+      if (err instanceof EmblemError && err.code !== 'ZONE_SYNTAX' && err.code !== 'LIMIT_EXCEEDED' && err.code !== 'DNS_ANSWER_TOO_LARGE') {
         throw zoneError(entry.line, err.message);
       }
       throw err;

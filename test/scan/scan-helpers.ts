@@ -18,7 +18,9 @@ export interface RunningDnsServer {
 
 /** `emblem dns serve` on 127.0.0.1 with an ephemeral port, as a separate process (its own core, like a real server). */
 export async function startDnsServer(zoneFiles: string[], statsFile: string): Promise<RunningDnsServer> {
-  const args = ['dns', 'serve', ...zoneFiles.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0', '--stats-file', statsFile];
+  // A scan is a legitimate high-rate client on one address (many NXDOMAINs per zone, up to --concurrency TCP
+  // retries at once): response rate limiting and the per-address TCP limit, meant for the Internet, are lifted.
+  const args = ['dns', 'serve', ...zoneFiles.flatMap((z) => ['--zone', z]), '--listen', '127.0.0.1:0', '--stats-file', statsFile, '--rrl-responses-per-second', '0', '--tcp-max-per-address', '0'];
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { EmblemError } from '../../core/errors.js';
 import { AuthoritativeResponder } from '../../dns/authoritative-responder.js';
 import { AuthoritativeServer, parseListenAddress } from '../../dns/authoritative-server.js';
-import { indexZones } from '../../dns/authoritative-data.js';
+import { indexZones, type AnyMode, type AuthoritativeData } from '../../dns/authoritative-data.js';
 import { formatTxtRdata, joinTxtRdata } from '../../dns/character-strings.js';
 import { normalizeUserName, toFqdn, type NameKey } from '../../dns/domain-name.js';
 import { emblemRecords, assertIdentifier, type PublishableItem, type PublishEra } from '../../dns/emblem-records.js';
@@ -92,6 +92,37 @@ interface ServeFlags {
   ihleType: string;
   ednsPayload: string;
   statsFile?: string;
+  any: AnyMode;
+  rrlResponsesPerSecond: string;
+  rrlSlip: string;
+  tcpMaxConnections: string;
+  tcpMaxPerAddress: string;
+  tcpIdleTimeout: string;
+}
+
+function intOf(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} must be an integer ${min}..${max}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Reads and indexes every zone file; throws (with the file name) on the first that fails. */
+async function loadZones(files: string[], ihleType: number): Promise<{ data: AuthoritativeData; zones: ZoneFile[] }> {
+  const zones: ZoneFile[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      zones.push(parseZoneFile(text, { ihleType }));
+    } catch (err) {
+      if (err instanceof EmblemError) throw new EmblemError(err.code, `${file}: ${err.message}`);
+      throw err;
+    }
+  }
+  return { data: indexZones(zones, ihleType), zones };
 }
 
 function splitAssignment(text: string, flag: string): [string, string] {
@@ -204,6 +235,9 @@ Example (the three live deployments in one root zone, as in the acceptance test)
         ihleType,
       });
       warnSkipped(skipped, opts.era);
+      // A name whose answer cannot fit in a DNS message even over TCP would be served as TC with no records:
+      // refuse it here, as `dns serve` does at load (DNS_ANSWER_TOO_LARGE).
+      indexZones([zone], ihleType);
       const text =
         opts.format === 'octodns'
           ? renderOctodnsYaml(zone, ihleType)
@@ -218,10 +252,16 @@ Example (the three live deployments in one root zone, as in the acceptance test)
     .option('--json', 'event and error lines are JSON already; accepted on every command')
     .description('serve zone files as an authoritative DNS server (UDP and TCP, EDNS(0), DNS-02 IHLE additional section)')
     .requiredOption('--zone <file>', 'zone file (RFC 1035 master format); repeatable', collect)
-    .option('--listen <ip:port>', 'address to listen on, UDP and TCP (port 0 = a free port, printed on start); repeatable (default 127.0.0.1:53)', collect)
+    .option('--listen <host:port>', 'address to listen on, UDP and TCP: IP:PORT, [IPv6]:PORT or HOSTNAME:PORT (every address it resolves to); port 0 = a free port, printed on start; repeatable (default 127.0.0.1:53)', collect)
     .addOption(ihleTypeOption())
     .option('--edns-payload <bytes>', 'largest UDP answer, advertised in OPT (512..4096)', String(DnsLimits.defaultUdpPayload))
     .option('--stats-file <file>', 'write query counters as JSON here on SIGUSR1 and on exit (and once at start)')
+    .addOption(new Option('--any <mode>', 'ANY queries: minimal = one RRset (RFC 8482: the IHLE RRset, else a synthesized HINFO), full = every RRset at the name').choices(['minimal', 'full']).default('minimal'))
+    .option('--rrl-responses-per-second <n>', 'response rate limiting over UDP: identical answers per second to one client network (/24, /56) before they are dropped or slipped; 0 = off', String(DnsLimits.defaultRrlResponsesPerSecond))
+    .option('--rrl-slip <n>', 'every Nth rate-limited answer is sent truncated (TC=1) so real clients retry over TCP; 0 = drop all', String(DnsLimits.defaultRrlSlip))
+    .option('--tcp-max-connections <n>', 'concurrent TCP connections; at the cap the longest-idle one is evicted', String(DnsLimits.maxTcpConnections))
+    .option('--tcp-max-per-address <n>', 'concurrent TCP connections from one client address; 0 = only the global cap', String(DnsLimits.maxTcpConnectionsPerAddress))
+    .option('--tcp-idle-timeout <seconds>', 'close a TCP connection that completes no query for this long (whole messages count, not bytes)', String(DnsLimits.tcpIdleTimeoutMs / 1000))
     .addHelpText(
       'after',
       `
@@ -229,7 +269,9 @@ On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.
 "udp" is "native" when UDP is served in batches by the native module built at install (Linux, recvmmsg/sendmmsg)
 and "dgram" otherwise (node:dgram, same answers, fewer queries/s; EMBLEM_NATIVE_UDP=0 forces it).
 Errors (malformed queries...) are logged as JSON lines on stderr, rate-limited; answered queries are not logged.
-SIGUSR1 writes the counters (stats file and stderr); SIGTERM/SIGINT stop the server.
+SIGHUP reloads every zone file: all of them or none (a zone that fails to load keeps the old data served and
+logs a "zones-reload-failed" line with the reason). SIGUSR1 writes the counters (stats file and stderr);
+SIGTERM/SIGINT stop the server. Load tests from one address need --rrl-responses-per-second 0.
 
 Example:
   emblem dns serve --zone emblems.zone --listen 127.0.0.1:5353 &
@@ -239,25 +281,45 @@ Example:
       const ihleType = parseIhleTypeCode(opts.ihleType);
       const payload = Number(opts.ednsPayload);
       if (!Number.isInteger(payload) || payload < 512 || payload > 4096) throw new UsageError('--edns-payload must be 512..4096');
-      const zones: ZoneFile[] = [];
-      for (const file of opts.zone) {
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch (err) {
-          throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-        try {
-          zones.push(parseZoneFile(text, { ihleType }));
-        } catch (err) {
-          if (err instanceof EmblemError) throw new EmblemError(err.code, `${file}: ${err.message}`);
-          throw err;
-        }
-      }
-      const responder = new AuthoritativeResponder(indexZones(zones, ihleType), payload);
+      const options = {
+        rrlResponsesPerSecond: intOf(opts.rrlResponsesPerSecond, '--rrl-responses-per-second', 0, 1_000_000),
+        rrlSlip: intOf(opts.rrlSlip, '--rrl-slip', 0, 10),
+        tcpMaxConnections: intOf(opts.tcpMaxConnections, '--tcp-max-connections', 1, 65_535),
+        tcpMaxPerAddress: intOf(opts.tcpMaxPerAddress, '--tcp-max-per-address', 0, 65_535),
+        tcpIdleTimeoutMs: intOf(opts.tcpIdleTimeout, '--tcp-idle-timeout', 1, 3_600) * 1000,
+      };
+      const listen = (opts.listen?.length ? opts.listen : ['127.0.0.1:53']).map(parseListenAddress);
+      const { data, zones } = await loadZones(opts.zone, ihleType);
+      const responder = new AuthoritativeResponder(data, { udpPayload: payload, anyMode: opts.any });
       const log = new RateLimitedErrorLog();
-      const server = new AuthoritativeServer(responder, log);
-      const addresses = await server.start((opts.listen?.length ? opts.listen : ['127.0.0.1:53']).map(parseListenAddress));
+      const server = new AuthoritativeServer(responder, log, options);
+      // SIGHUP: reload every zone; the new data replaces the old in one step only when all of it loaded.
+      let reloading = false;
+      let again = false;
+      const reload = async () => {
+        if (reloading) {
+          again = true;
+          return;
+        }
+        reloading = true;
+        do {
+          again = false;
+          try {
+            const next = await loadZones(opts.zone, ihleType);
+            responder.replaceData(next.data);
+            log.info('zones-reloaded', { zones: next.zones.map((z) => toFqdn(z.origin)) });
+          } catch (err) {
+            log.warn('zones-reload-failed', {
+              code: (err as { code?: string }).code ?? 'INTERNAL',
+              reason: err instanceof Error ? err.message : String(err),
+              serving: responder.zones.map((z) => toFqdn(z.origin)),
+            });
+          }
+        } while (again);
+        reloading = false;
+      };
+      process.on('SIGHUP', () => void reload());
+      const addresses = await server.start(listen);
       const writeStats = () => {
         if (opts.statsFile) writeFileSync(opts.statsFile, `${JSON.stringify(server.stats)}\n`);
       };
@@ -277,4 +339,3 @@ Example:
       await new Promise<never>(() => undefined);
     });
 }
-
