@@ -37,6 +37,18 @@ export async function assertFilesAbsent(paths: string[]): Promise<void> {
   }
 }
 
+/**
+ * For --force: every target is either absent or a regular file, checked before anything is written, so a refused
+ * link or directory (see keepOldFile) cannot leave a new private key without its public half.
+ */
+export async function assertReplaceable(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const info = await lstat(path).catch(() => undefined);
+    if (info?.isSymbolicLink()) throw new UsageError(`${path} is a symbolic link: not replacing it (name the file it points to)`);
+    if (info && !info.isFile()) throw new UsageError(`${path} is not a regular file: not replacing it`);
+  }
+}
+
 /** Refuses two flags that name one file: the same path, or two names (links) of one existing file. */
 export async function assertDistinctFiles(a: string, b: string, flagA: string, flagB: string, why: string): Promise<void> {
   let same = resolve(a) === resolve(b);

@@ -77,11 +77,7 @@ export function promptHidden(label: string, io: PromptIo = defaultIo()): Promise
 /** Asks for a new passphrase twice; refuses an empty one and a mismatch. */
 export async function promptNewPassphrase(what: string, io: PromptIo = defaultIo()): Promise<string> {
   const first = await promptHidden(`New passphrase for ${what}: `, io);
-  try {
-    assertUsablePassphrase(first, 'the passphrase entered');
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  assertUsablePassphrase(first, 'the passphrase entered');
   const second = await promptHidden('Repeat the new passphrase: ', io);
   if (first !== second) throw new UsageError('the two passphrases entered differ; nothing was written');
   return first;

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -97,6 +97,16 @@ test('--out and --public-out naming one file are refused, with or without --forc
   assert.deepEqual(readFileSync(path('root.jwk')), key);
   assert.ok(!existsSync(path('same.jwk')));
   assert.ok(!readdirSync(dir).some((n) => n.startsWith('root.jwk.replaced-')));
+});
+
+test('--force refuses a symbolic link before writing anything (renaming over it would replace the link, not the key)', async () => {
+  writeFileSync(path('real.pub.jwk'), 'PUBLIC\n');
+  symlinkSync(path('real.pub.jwk'), path('link.pub.jwk'));
+  const r = await keygen(['--force', '--out', path('s.jwk'), '--public-out', path('link.pub.jwk')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /link\.pub\.jwk is a symbolic link: not replacing it/);
+  assert.ok(!existsSync(path('s.jwk')), 'no private key without its public half');
+  assert.equal(readFileSync(path('real.pub.jwk'), 'utf8'), 'PUBLIC\n');
 });
 
 test('an empty or whitespace-only passphrase (file or EMBLEM_PASSPHRASE) is refused, nothing is written', async () => {

@@ -6,7 +6,7 @@ import { writeFileKeepingOld } from '../../store/replace-file.js';
 import { readPassphrase } from '../inputs.js';
 import { UsageError } from '../exit.js';
 import { canPrompt, promptNewPassphrase } from '../passphrase-prompt.js';
-import { addClockOption, assertDistinctFiles, assertFilesAbsent, clockOf, writingTo, type ClockFlag } from '../key-files.js';
+import { addClockOption, assertDistinctFiles, assertFilesAbsent, assertReplaceable, clockOf, writingTo, type ClockFlag } from '../key-files.js';
 
 interface KeygenFlags extends ClockFlag {
   alg: SignatureAlgorithm;
@@ -51,7 +51,8 @@ Examples:
     if (opts.publicOut) await assertDistinctFiles(opts.out, opts.publicOut, '--out', '--public-out', 'the public key would take the private key\'s place');
     // Checked before anything is written, so a refused run leaves no half-made pair behind; the writes below are
     // exclusive as well, so a file appearing meanwhile is still not overwritten.
-    if (!opts.force) await assertFilesAbsent(targets);
+    if (opts.force) await assertReplaceable(targets);
+    else await assertFilesAbsent(targets);
 
     let passphrase = await readPassphrase(opts.passphraseFile);
     if (passphrase === undefined && opts.encrypt) {
