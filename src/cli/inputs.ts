@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../core/errors.js';
 import type { Material } from '../core/material/material.js';
 import { parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../core/tokens/keys.js';
-import { readPrivateKeyFile } from '../store/key-file.js';
+import { assertUsablePassphrase, readPrivateKeyFile } from '../store/key-file.js';
 import { loadSigningKey, type SigningKey } from '../core/tokens/sign.js';
 import { UsageError } from './exit.js';
 
@@ -53,10 +53,15 @@ export function publicKeyMaterial(key: PublicKey, source: string): Material {
   return { kind: 'jwk', jwk: key.jwk, source };
 }
 
-/** The passphrase for encrypted key files: --passphrase-file, else $EMBLEM_PASSPHRASE, else none. */
-export async function readPassphrase(passphraseFile?: string): Promise<string | undefined> {
-  if (passphraseFile) return (await readTextFile(passphraseFile)).replace(/\r?\n$/, '');
-  return process.env.EMBLEM_PASSPHRASE || undefined;
+/**
+ * The passphrase for encrypted key files: --passphrase-file, else $EMBLEM_PASSPHRASE, else none. An empty or
+ * whitespace-only one (a file, or the variable set to "") is refused, never taken as "no passphrase".
+ */
+export async function readPassphrase(passphraseFile?: string, envName = 'EMBLEM_PASSPHRASE'): Promise<string | undefined> {
+  const passphrase = passphraseFile ? (await readTextFile(passphraseFile)).replace(/\r?\n$/, '') : process.env[envName];
+  if (passphrase === undefined) return undefined;
+  assertUsablePassphrase(passphrase, passphraseFile ? `passphrase file ${passphraseFile}` : `$${envName}`);
+  return passphrase;
 }
 
 export async function readSigningKey(path: string, passphraseFile?: string): Promise<SigningKey> {

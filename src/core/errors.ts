@@ -10,6 +10,8 @@ export const ErrorCodes = {
   ALGORITHM_UNSUPPORTED: 'ALGORITHM_UNSUPPORTED',
   KEY_INVALID: 'KEY_INVALID',
   KEY_UNKNOWN: 'KEY_UNKNOWN',
+  /** A command would replace an existing file (a key, a config) without being told to. */
+  FILE_EXISTS: 'FILE_EXISTS',
   KID_MISMATCH: 'KID_MISMATCH',
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   TOKEN_EXPIRED: 'TOKEN_EXPIRED',

@@ -48,7 +48,7 @@ export const FAKE_LOG = '[{"ver":"v1","id":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 /** A CWT-era chain made by the CLI: root key endorses the emblem key, which signs an emblem for `asset`. */
 export async function signCwtChain(dir: string, asset: string, options: { lifetime?: string; notBefore?: string; prefix?: string } = {}): Promise<CwtChain> {
   const p = (n: string) => join(dir, `${options.prefix ?? ''}${n}`);
-  const env = { EMBLEM_PASSPHRASE: '' };
+  const env = { EMBLEM_PASSPHRASE: undefined }; // unencrypted keys, whatever the caller's environment says
   const run = async (args: string[], out?: string) => {
     const res = await runCli(args, { env, timeoutMs: 60_000 });
     if (res.code !== 0) throw new Error(`emblem ${args.join(' ')} failed: ${res.stderr}`);

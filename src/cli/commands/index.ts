@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerCheck } from './check.js';
 import { registerDns } from './dns.js';
 import { registerKeygen } from './keygen.js';
+import { registerKey } from './key.js';
 import { registerKid } from './kid.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
@@ -14,6 +15,7 @@ export type RegisterCommand = (program: Command) => void;
 
 const registrations: RegisterCommand[] = [];
 registrations.push(registerKeygen);
+registrations.push(registerKey);
 registrations.push(registerKid);
 registrations.push(registerSign);
 registrations.push(registerVerify);
