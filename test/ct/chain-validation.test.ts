@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CLI, runCli, SHARED } from '../helpers/cli.js';
 import { parsePemCertificates } from '../../src/ct/certificate.js';
-import { CertificateSet, validateCertificateChain, type ChainToValidate } from '../../src/ct/chain-validation.js';
+import { CertificateSet, checkPrecertificateMatches, validateCertificateChain, type ChainToValidate } from '../../src/ct/chain-validation.js';
 import { bindingNames, createLocalCa, issueCertificate, issueLoggedCertificate, type LocalCa } from '../../src/ct/local-ca.js';
 import { logEntriesFromChain } from '../../src/ct/leaf-hash.js';
 import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
@@ -151,6 +151,34 @@ test('the local log refuses a forged chain at add-chain and add-pre-chain (HTTP 
     // An intermediate expired at the log's clock is refused too.
     const expired = await createLocalCa({ name: 'Expired CA', issuer: root, notBefore: new Date(Date.UTC(2021, 0, 1)), notAfter: new Date(Date.UTC(2022, 0, 1)) });
     await assert.rejects(submitChain(log.url, [await issueCertificate(expired, { dnsNames: ['e.example'], ...WIDE }), expired.certificate]), /not valid at/);
+  } finally {
+    await log.close();
+  }
+});
+
+test('a precert entry\'s stored precertificate must be its own: another one (valid chain and all) cannot stand in', async () => {
+  const log = await startLocalCtLog({ roots: [root.certificate], batchMs: 5, now: () => T });
+  try {
+    await issueLoggedCertificate(intermediate, log.url, { dnsNames: ['first.example'], ...WIDE });
+    await issueLoggedCertificate(root, log.url, { dnsNames: ['second.example'], ...WIDE });
+    const [a, b] = log.log.entries as [(typeof log.log.entries)[0], (typeof log.log.entries)[0]];
+    assert.equal(a.entry.entryType, 'precert');
+    checkPrecertificateMatches(a.entry, a.preCertificate!, a.chain);
+    checkPrecertificateMatches(b.entry, b.preCertificate!, b.chain);
+    const fails = (fn: () => void, pattern: RegExp) => {
+      const failure = codeOf(fn);
+      assert.equal(failure?.code, 'CT_CHAIN_INVALID', failure?.message);
+      assert.match(failure!.message, pattern);
+    };
+    // b's precertificate and chain (valid in themselves) served with a's entry: other issuer key, then other TBS.
+    fails(() => checkPrecertificateMatches(a.entry, b.preCertificate!, b.chain), /issuer_key_hash/);
+    const sameIssuer = await issueLoggedCertificate(intermediate, log.url, { dnsNames: ['third.example'], ...WIDE });
+    assert.ok(sameIssuer);
+    const c = log.log.entries[2]!;
+    fails(() => checkPrecertificateMatches(a.entry, c.preCertificate!, a.chain), /TBS differs/);
+    fails(() => checkPrecertificateMatches(a.entry, a.preCertificate!, []), /no issuer/);
+    // A final certificate (no poison) is not a precertificate.
+    fails(() => checkPrecertificateMatches(a.entry, sameIssuer.chain[0]!, a.chain), /no poison/);
   } finally {
     await log.close();
   }
