@@ -98,20 +98,21 @@ export function parseChainCertificate(der: Uint8Array, what: string): ParsedCert
   };
 }
 
-function spkiOf(c: ParsedCertificate): string {
-  return toBase64(subjectPublicKeyInfoOf(c.der));
+function spkiKey(x: X509Certificate): string {
+  return `${x.subject}\0${toBase64(new Uint8Array(x.publicKey.export({ type: 'spki', format: 'der' })))}`;
 }
 
 /**
  * A set of certificates to end a chain at: the roots a log accepts (get-roots) or a trust store (a PEM bundle).
- * Membership is by SHA-256 fingerprint; the name index used to find the issuer of a chain's top certificate (an
- * intermediate whose root is in the set, or a cross-signed root) is parsed only when first needed, and entries that
- * do not parse are left out of it.
+ * Membership is by SHA-256 fingerprint. The name index, used to find the issuer of a chain's top certificate (an
+ * intermediate whose root is in the set, or a cross-signed root), is built with node:crypto only when first needed
+ * (~1 ms a certificate; entries that do not parse are left out), and only its candidates are parsed in full.
  */
 export class CertificateSet {
   private readonly byFingerprint = new Map<string, Uint8Array>();
-  private bySubject: Map<string, ParsedCertificate[]> | null = null;
+  private bySubject: Map<string, Uint8Array[]> | null = null;
   private bySubjectAndKey: Set<string> | null = null;
+  private readonly parsed = new Map<string, ParsedCertificate | null>();
 
   constructor(ders: Iterable<Uint8Array>) {
     for (const der of ders) this.byFingerprint.set(fingerprintOf(der), der);
@@ -125,22 +126,22 @@ export class CertificateSet {
     return this.byFingerprint.has(c.fingerprint);
   }
 
-  private index(): Map<string, ParsedCertificate[]> {
+  private index(): Map<string, Uint8Array[]> {
     if (!this.bySubject) {
-      this.bySubject = new Map();
-      this.bySubjectAndKey = new Set();
+      const bySubject = new Map<string, Uint8Array[]>();
+      const bySubjectAndKey = new Set<string>();
       for (const der of this.byFingerprint.values()) {
-        let c: ParsedCertificate;
+        let x: X509Certificate;
         try {
-          c = parseChainCertificate(der, 'certificate');
+          x = new X509Certificate(der);
+          bySubjectAndKey.add(spkiKey(x));
         } catch {
           continue;
         }
-        const list = this.bySubject.get(c.x509.subject) ?? [];
-        list.push(c);
-        this.bySubject.set(c.x509.subject, list);
-        this.bySubjectAndKey.add(`${c.x509.subject}\0${spkiOf(c)}`);
+        bySubject.set(x.subject, [...(bySubject.get(x.subject) ?? []), der]);
       }
+      this.bySubject = bySubject;
+      this.bySubjectAndKey = bySubjectAndKey;
     }
     return this.bySubject;
   }
@@ -148,12 +149,25 @@ export class CertificateSet {
   /** A member with the same subject and public key (the same CA, possibly in another certificate: a cross-sign). */
   hasSameCa(c: ParsedCertificate): boolean {
     this.index();
-    return this.bySubjectAndKey!.has(`${c.x509.subject}\0${spkiOf(c)}`);
+    return this.bySubjectAndKey!.has(spkiKey(c.x509));
   }
 
   /** Members whose subject is `c`'s issuer name (candidates; the caller verifies the signature). */
   issuersOf(c: ParsedCertificate): ParsedCertificate[] {
-    return this.index().get(c.x509.issuer) ?? [];
+    const out: ParsedCertificate[] = [];
+    for (const der of this.index().get(c.x509.issuer) ?? []) {
+      const fp = fingerprintOf(der);
+      if (!this.parsed.has(fp)) {
+        try {
+          this.parsed.set(fp, parseChainCertificate(der, 'certificate'));
+        } catch {
+          this.parsed.set(fp, null);
+        }
+      }
+      const p = this.parsed.get(fp);
+      if (p) out.push(p);
+    }
+    return out;
   }
 }
 
@@ -233,9 +247,8 @@ export function validateCertificateChain(input: ChainToValidate): ValidatedChain
 
 /** The CA of the trust store the validated `path` leads to: a chain certificate in the store, or the store's issuer of the top. */
 function trustAnchorFor(path: ParsedCertificate[], store: CertificateSet, at: number): string {
-  for (let i = 1; i < path.length; i++) {
-    if (store.has(path[i]!) || store.hasSameCa(path[i]!)) return path[i]!.label;
-  }
+  for (let i = 1; i < path.length; i++) if (store.has(path[i]!)) return path[i]!.label;
+  for (let i = 1; i < path.length; i++) if (store.hasSameCa(path[i]!)) return path[i]!.label;
   const top = path[path.length - 1]!;
   for (const candidate of store.issuersOf(top)) {
     try {
