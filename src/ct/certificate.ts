@@ -25,12 +25,13 @@ export interface CertificateSummary {
   commonName: string | null;
 }
 
-export function parsePemCertificates(text: string): Uint8Array[] {
+/** PEM certificates of a chain file, or (with `max` = CtLimits.maxTrustStoreCertificates) of a CA bundle. */
+export function parsePemCertificates(text: string, max: number = CtLimits.maxChainLength): Uint8Array[] {
   const out: Uint8Array[] = [];
   const re = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
   for (const m of text.matchAll(re)) {
-    if (out.length >= CtLimits.maxChainLength) {
-      throw ctError(CtErrorCodes.CT_CERTIFICATE_INVALID, `more than ${CtLimits.maxChainLength} certificates`);
+    if (out.length >= max) {
+      throw ctError(CtErrorCodes.CT_CERTIFICATE_INVALID, `more than ${max} certificates`);
     }
     const der = new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
     if (der.length === 0 || der.length > CtLimits.maxCertificateBytes) {

@@ -5,15 +5,14 @@ import { bytesEqual, hashLeaf } from '../core/merkle/hash.js';
 import { verifyInclusion } from '../core/merkle/inclusion.js';
 import { checkBinding, DEFAULT_BINDING_POLICY, type BindingPolicy, type BindingResult } from './binding.js';
 import { toBase64 } from './bytes.js';
-import { isSignedBy, summarizeCertificate, summarizeTbs, type CertificateSummary } from './certificate.js';
+import { summarizeCertificate, summarizeTbs, type CertificateSummary } from './certificate.js';
+import { LogChainValidator, type ChainReport } from './chain-validation.js';
 import { ctError, CtErrorCodes } from './errors.js';
 import { fetchHttp, type HttpClient } from './http.js';
-import { CtLimits } from './limits.js';
 import { isUsableState, type ListedLog, type LogDirectory } from './log-list.js';
 import { parseMerkleTreeLeaf, type TimestampedEntry } from './merkle-tree-leaf.js';
 import { Rfc6962Client } from './rfc6962-client.js';
 import { StaticCtClient, TileCache } from './static-ct-client.js';
-import { TlsReader } from './tls-codec.js';
 import { TreeHeadStore } from './tree-head-store.js';
 import type { TreeHead } from './tree-head.js';
 
@@ -32,8 +31,14 @@ export interface CtCommitmentCheckerOptions {
   /** How long a proven log entry (its certificate) is reused; proofs of inclusion do not go stale. */
   entryTtlMs?: number;
   logListTtlMs?: number;
+  /** Trust store (DER certificates, `--ca-bundle`): chains must also lead to one of these CAs; null/absent = the log's roots decide. */
+  trustStore?: readonly Uint8Array[] | null;
+  /** How long a log's get-roots answer is reused. */
+  rootsTtlMs?: number;
   now?: () => number;
 }
+
+export type { ChainReport } from './chain-validation.js';
 
 /** The per-entry detail behind a CommitmentOutcome (printed by `emblem ct check`). */
 export interface LogEntryReport {
@@ -48,17 +53,8 @@ export interface LogEntryReport {
   /** Size of the verified tree the entry was proven in. */
   treeSize?: number;
   leafIndex?: number;
-  /** The chain the log stored with the entry (reported, not a trust decision: ADEM trusts the log, not a CA list). */
+  /** The chain the log stored with the entry, validated (src/ct/chain-validation.ts; failures are CT_CHAIN_INVALID). */
   chain?: ChainReport;
-}
-
-export interface ChainReport {
-  /** Certificates (RFC 6962 extra_data) or issuer fingerprints (static-ct) stored with the entry. */
-  length: number;
-  /** Subject of the first chain certificate (RFC 6962 only). */
-  issuer?: string;
-  /** Whether that certificate's key verifies the logged certificate's signature (RFC 6962 only). */
-  issuerSignatureValid?: boolean;
 }
 
 export interface DetailedCommitmentOutcome extends CommitmentOutcome {
@@ -108,6 +104,7 @@ export class CtCommitmentChecker implements CommitmentChecker {
   private directory: { value: Promise<LogDirectory>; at: number } | null = null;
   private readonly heads = new Map<string, { value: Promise<TreeHead>; at: number }>();
   private readonly proven = new Map<string, { value: Promise<ProvenEntry>; at: number }>();
+  private readonly chains: LogChainValidator;
 
   constructor(private readonly options: CtCommitmentCheckerOptions) {
     this.policy = options.policy ?? 'all';
@@ -115,6 +112,11 @@ export class CtCommitmentChecker implements CommitmentChecker {
     this.http = options.http ?? fetchHttp;
     this.treeHeads = options.treeHeads ?? new TreeHeadStore();
     this.clock = options.now ?? Date.now;
+    this.chains = new LogChainValidator({
+      trustStore: options.trustStore ?? null,
+      now: this.clock,
+      ...(options.rootsTtlMs !== undefined ? { rootsTtlMs: options.rootsTtlMs } : {}),
+    });
   }
 
   async check(request: CommitmentRequest): Promise<DetailedCommitmentOutcome> {
@@ -264,7 +266,7 @@ export class CtCommitmentChecker implements CommitmentChecker {
     }
     const entry = parseMerkleTreeLeaf(raw.leafInput);
     const certificate = entry.entryType === 'x509' ? summarizeCertificate(entry.certificate) : summarizeTbs(entry.certificate);
-    const chain = await chainReport(raw.extraData, entry);
+    const chain = await this.chains.rfc6962(log, { roots: () => client.getRoots() }, entry, raw.extraData);
     return { entry, certificate, treeSize: head.treeSize, leafIndex, chain };
   }
 
@@ -284,25 +286,9 @@ export class CtCommitmentChecker implements CommitmentChecker {
     const { leaf } = await client.provenEntry(index, head);
     const entry = leaf.entry;
     const certificate = entry.entryType === 'x509' ? summarizeCertificate(entry.certificate) : summarizeTbs(entry.certificate);
-    return { entry, certificate, treeSize: head.treeSize, leafIndex: index, chain: { length: leaf.chainFingerprints.length } };
-  }
-}
-
-/**
- * What RFC 6962 extra_data says about the chain (x509: certificate_chain; precert: pre_certificate, then
- * precertificate_chain). Best effort: a malformed chain is reported as empty, it does not fail the commitment.
- */
-async function chainReport(extraData: Uint8Array, entry: TimestampedEntry): Promise<ChainReport> {
-  try {
-    const r = new TlsReader(extraData, 'extra_data');
-    const signed = entry.entryType === 'precert' ? r.vector(3, 1, CtLimits.maxCertificateBytes) : entry.certificate;
-    const list = new TlsReader(r.vector(3), 'certificate_chain');
-    const certs: Uint8Array[] = [];
-    while (list.remaining > 0 && certs.length < CtLimits.maxChainLength) certs.push(list.vector(3, 1, CtLimits.maxCertificateBytes));
-    const first = certs[0];
-    if (!first) return { length: 0 };
-    return { length: certs.length, issuer: summarizeCertificate(first).subject, issuerSignatureValid: await isSignedBy(signed, first) };
-  } catch {
-    return { length: 0 };
+    // static-ct logs serve get-roots under their submission prefix (C2SP static-ct-api, "Submission APIs").
+    const submission = new Rfc6962Client({ url: log.submissionUrl!, key: log.key, description: log.description }, this.http);
+    const chain = await this.chains.tiled(log, { roots: () => submission.getRoots(), issuer: (fp) => client.issuer(fp) }, leaf);
+    return { entry, certificate, treeSize: head.treeSize, leafIndex: index, chain };
   }
 }

@@ -38,6 +38,13 @@ export const CtErrorCodes = {
   CT_CERTIFICATE_INVALID: 'CT_CERTIFICATE_INVALID',
   /** The local log refused a submission (chain does not end at an accepted root, bad precertificate, ...). */
   CT_SUBMISSION_REJECTED: 'CT_SUBMISSION_REJECTED',
+  /**
+   * The chain a log stores with an entry does not validate: a signature does not verify, an issuer is not a CA
+   * (CA:FALSE) or lacks keyCertSign, an issuer was not valid at the entry's timestamp, the chain does not end at a
+   * root the log accepts or at a CA of the trust store, or a precert entry's stored precertificate is not its own.
+   * A proven failure (the commitment is INVALID), unlike CT_LOG_UNREACHABLE.
+   */
+  CT_CHAIN_INVALID: 'CT_CHAIN_INVALID',
 } as const;
 
 export type CtErrorCode = (typeof CtErrorCodes)[keyof typeof CtErrorCodes];

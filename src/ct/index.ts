@@ -12,3 +12,4 @@ export { startLocalCtLog, type RunningLocalCtLog, type StartLocalCtLogOptions } 
 export { createLocalCa, issueBindingCertificate, issueLoggedCertificate, issueCertificate, bindingNames, type LocalCa, type LoggedCertificate } from './local-ca.js';
 export { submitChain } from './submission.js';
 export { CtErrorCodes, type CtErrorCode } from './errors.js';
+export { CertificateSet, validateCertificateChain, type ChainReport, type ChainToValidate, type ValidatedChain } from './chain-validation.js';

@@ -29,6 +29,17 @@ export const CtLimits = {
   maxSctsPerCertificate: 32,
   /** Largest add-chain / add-pre-chain request body the local log accepts. */
   maxSubmissionBytes: 256 * 1024,
+  /**
+   * Largest get-roots answer. Logs accept the union of the browsers' root programs: a few hundred roots of ~1.5 KB,
+   * base64-inflated (Google's logs answer ~0.5-1 MB); 4 MiB leaves room without letting a log make us buffer more.
+   */
+  maxRootsResponseBytes: 4 * 1024 * 1024,
+  /** Most roots taken from one get-roots answer (a few hundred in practice). */
+  maxLogRoots: 2048,
+  /** Most certificates read from a trust store (--ca-bundle): Debian's bundle has ~150, Windows' store ~400. */
+  maxTrustStoreCertificates: 2048,
+  /** Largest trust store file read (Debian's ca-certificates.crt is ~220 KB). */
+  maxTrustStoreBytes: 8 * 1024 * 1024,
   /** Most entries one get-entries request of the local log returns. */
   maxEntriesPerRequest: 256,
 } as const;

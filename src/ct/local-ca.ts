@@ -18,6 +18,13 @@ export interface LocalCa {
   certificate: Uint8Array;
   pem: string;
   privateKey: webcrypto.CryptoKey;
+  /** Its certificate, then its issuers up to the root (a root CA: just its certificate). */
+  chain?: Uint8Array[];
+}
+
+/** What to submit above a certificate this CA issued. */
+function chainAbove(ca: LocalCa): Uint8Array[] {
+  return ca.chain ?? [ca.certificate];
 }
 
 const crypto = webcrypto as unknown as Crypto;
@@ -69,27 +76,62 @@ function floorToSecond(d: Date): Date {
   return new Date(Math.floor(d.getTime() / 1000) * 1000);
 }
 
-export async function createLocalCa(options: { name?: string; now?: Date; validDays?: number } = {}): Promise<LocalCa> {
+export interface LocalCaOptions {
+  name?: string;
+  now?: Date;
+  validDays?: number;
+  /** Exact validity (tests): overrides `now` / `validDays`. */
+  notBefore?: Date;
+  notAfter?: Date;
+  /** Issue this CA's certificate from another CA (an intermediate) instead of self-signing it (a root). */
+  issuer?: LocalCa;
+  /**
+   * basicConstraints cA (default true). false makes an end-entity certificate whose private key signs anyway: the
+   * forged-chain case of the CT chain tests (an organisation's own binding certificate key used as a CA).
+   */
+  isCa?: boolean;
+  /** keyUsage keyCertSign (default: as `isCa`; without it only digitalSignature, like a TLS leaf certificate). */
+  keyCertSign?: boolean;
+  /** DNS names (SANs) of the certificate, e.g. for an end-entity "CA" that is an organisation's binding certificate. */
+  dnsNames?: string[];
+}
+
+export async function createLocalCa(options: LocalCaOptions = {}): Promise<LocalCa> {
   const name = options.name ?? 'Emblem Local CA';
   const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const now = floorToSecond(options.now ?? new Date());
+  const now = floorToSecond(options.now ?? options.notBefore ?? new Date());
   const spki = await crypto.subtle.exportKey('spki', keys.publicKey);
+  const isCa = options.isCa ?? true;
+  // KeyUsage bits: digitalSignature 0x80, keyCertSign 0x04, cRLSign 0x02 (first byte, most significant bit first).
+  const usage = !(options.keyCertSign ?? isCa) ? 0x80 : isCa ? 0x06 : 0x84;
+  const issuerCert = options.issuer ? pkijs.Certificate.fromBER(new Uint8Array(options.issuer.certificate)) : null;
+  const extensions = [
+    extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: isCa }).toSchema()),
+    extension('2.5.29.15', true, new asn1js.BitString({ valueHex: Uint8Array.of(usage).buffer, unusedBits: 1 })),
+  ];
+  if (options.dnsNames?.length) {
+    const san = new pkijs.AltName({ altNames: options.dnsNames.map((n) => new pkijs.GeneralName({ type: 2, value: n })) });
+    extensions.push(extension('2.5.29.17', false, san.toSchema()));
+  }
   const certificate = await build(
     {
-      issuer: cn(name),
+      issuer: issuerCert ? issuerCert.subject : cn(name),
       subject: cn(name),
       serialNumber: serial(),
-      notBefore: new Date(now.getTime() - 3600_000),
-      notAfter: new Date(now.getTime() + (options.validDays ?? 3650) * 86400_000),
+      notBefore: floorToSecond(options.notBefore ?? new Date(now.getTime() - 3600_000)),
+      notAfter: floorToSecond(options.notAfter ?? new Date(now.getTime() + (options.validDays ?? 3650) * 86400_000)),
       spki,
-      extensions: [
-        extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: true }).toSchema()),
-        extension('2.5.29.15', true, new asn1js.BitString({ valueHex: Uint8Array.of(0x06).buffer, unusedBits: 1 })),
-      ],
+      extensions,
     },
-    keys.privateKey,
+    options.issuer ? options.issuer.privateKey : keys.privateKey,
   );
-  return { name, certificate, pem: toPem(certificate), privateKey: keys.privateKey as webcrypto.CryptoKey };
+  return {
+    name,
+    certificate,
+    pem: toPem(certificate),
+    privateKey: keys.privateKey as webcrypto.CryptoKey,
+    ...(options.issuer ? { chain: [certificate, ...chainAbove(options.issuer)] } : {}),
+  };
 }
 
 /** The names a binding certificate carries so GO-JWT, adem-js and spec-following validators all accept it (§5.7). */
@@ -138,7 +180,7 @@ export async function issueCertificate(ca: LocalCa, o: IssueOptions): Promise<Ui
 }
 
 export interface LoggedCertificate {
-  /** Leaf first, then the CA certificate. */
+  /** Leaf first, then the CA certificate (and its issuers, for an intermediate CA). */
   chain: Uint8Array[];
   chainPem: string;
   sct: SignedCertificateTimestamp;
@@ -159,18 +201,19 @@ export async function issueLoggedCertificate(
 ): Promise<LoggedCertificate> {
   const template = await leafTemplate(ca, o);
   const http = o.http ? { http: o.http } : {};
+  const above = chainAbove(ca);
   if (o.precertificate === false) {
     const leaf = await build(template, ca.privateKey);
-    const sct = await submitChain(logUrl, [leaf, ca.certificate], http);
-    return finish([leaf, ca.certificate], sct, toBase64(leafHashOf(x509EntryFor(leaf, sct.timestamp, sct.extensions))));
+    const sct = await submitChain(logUrl, [leaf, ...above], http);
+    return finish([leaf, ...above], sct, toBase64(leafHashOf(x509EntryFor(leaf, sct.timestamp, sct.extensions))));
   }
   const poison = extension(PRECERT_POISON_OID, true, new asn1js.Null());
   const precert = await build({ ...template, extensions: [...template.extensions, poison] }, ca.privateKey);
-  const sct = await submitChain(logUrl, [precert, ca.certificate], { ...http, precertificate: true });
+  const sct = await submitChain(logUrl, [precert, ...above], { ...http, precertificate: true });
   const sctExtension = extension(SCT_LIST_OID, false, new asn1js.OctetString({ valueHex: encodeSctList([sct]).slice().buffer }));
   const leaf = await build({ ...template, extensions: [...template.extensions, sctExtension] }, ca.privateKey);
-  const [embedded] = logEntriesFromChain([leaf, ca.certificate]);
-  return finish([leaf, ca.certificate], sct, embedded!.leafHash);
+  const [embedded] = logEntriesFromChain([leaf, ...above]);
+  return finish([leaf, ...above], sct, embedded!.leafHash);
 }
 
 function finish(chain: Uint8Array[], sct: SignedCertificateTimestamp, leafHash: string): LoggedCertificate {

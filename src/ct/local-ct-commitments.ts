@@ -60,12 +60,13 @@ export async function prepareLocalCtCommitments(dir: string, roots: RootToCommit
           ? [{ ver: 'v1', id, hash }, { ver: 'static', id, index: cert.static.index }]
           : [{ id, hash }, { id, index: cert.static.index }];
       },
-      checker: new CtCommitmentChecker({ logDirectory: () => loadLogLists([log.logListUrl]) }),
+      // The demo CA is the trust store: the chains the log stores must lead to it (as `--ca-bundle ca.pem` does).
+      checker: new CtCommitmentChecker({ logDirectory: () => loadLogLists([log.logListUrl]), trustStore: [ca.certificate] }),
       logListUrl: log.logListUrl,
       explanation:
         `Root keys of ${roots.map((r) => r.host).join(' and ')} are committed by certificates from a local CA, logged in a ` +
         `local CT log (${log.url}); each root endorsement points at its entry twice (RFC 6962 leaf hash and static-ct index), ` +
-        'and both were verified: signed tree head, audit path / tiles, re-hashed entry, certificate names.',
+        'and both were verified: signed tree head, audit path / tiles, re-hashed entry, certificate chain, certificate names.',
       close: () => log.close(),
     };
   } catch (err) {

@@ -87,6 +87,23 @@ export class Rfc6962Client {
     return { leafIndex, auditPath: hashList(o.audit_path, 'get-proof-by-hash audit_path') };
   }
 
+  /** RFC 6962 §4.7: the roots the log accepts (static-ct logs serve it under their submission prefix). */
+  async getRoots(): Promise<Uint8Array[]> {
+    const { status, json } = await this.getJson('get-roots', CtLimits.maxRootsResponseBytes);
+    if (status !== 200) this.unreachable('get-roots', status);
+    const certificates = asObject(json, 'get-roots').certificates;
+    if (!Array.isArray(certificates) || certificates.length > CtLimits.maxLogRoots) {
+      throw ctError(CtErrorCodes.CT_RESPONSE_MALFORMED, `${this.log.description}: get-roots is not an array of at most ${CtLimits.maxLogRoots} certificates`);
+    }
+    return certificates.map((c) => {
+      const der = fromBase64(c);
+      if (!der || der.length === 0 || der.length > CtLimits.maxCertificateBytes) {
+        throw ctError(CtErrorCodes.CT_RESPONSE_MALFORMED, `${this.log.description}: get-roots element is not a base64 certificate of at most ${CtLimits.maxCertificateBytes} bytes`);
+      }
+      return der;
+    });
+  }
+
   async getEntry(index: number): Promise<RawLogEntry> {
     const { status, json } = await this.getJson(`get-entries?start=${index}&end=${index}`, CtLimits.maxEntriesResponseBytes);
     if (status !== 200) this.unreachable('get-entries', status);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { bytesEqual, hashChildren } from '../core/merkle/hash.js';
 import { verifyInclusion } from '../core/merkle/inclusion.js';
 import { consistencyProofRanges, inclusionProofRanges, rangeNodes, type LeafRange, type NodePosition } from '../core/merkle/ranges.js';
@@ -30,6 +31,7 @@ export interface ProvenTileEntry {
 export class TileCache {
   private readonly hashTiles = new Map<string, Uint8Array[]>();
   private readonly dataTiles = new Map<string, Uint8Array>();
+  private readonly issuers = new Map<string, Uint8Array>();
   constructor(private readonly maxHashTiles = 2048, private readonly maxDataTiles = 32) {}
 
   getHash(url: string): Uint8Array[] | undefined {
@@ -45,6 +47,14 @@ export class TileCache {
   setData(url: string, tile: Uint8Array): void {
     if (this.dataTiles.size >= this.maxDataTiles) this.dataTiles.delete(this.dataTiles.keys().next().value!);
     this.dataTiles.set(url, tile);
+  }
+  /** Issuer certificates by URL (immutable, addressed by their hash; a few hundred CAs exist). */
+  getIssuer(url: string): Uint8Array | undefined {
+    return this.issuers.get(url);
+  }
+  setIssuer(url: string, der: Uint8Array): void {
+    if (this.issuers.size >= 1024) this.issuers.delete(this.issuers.keys().next().value!);
+    this.issuers.set(url, der);
   }
 }
 
@@ -115,6 +125,21 @@ export class StaticCtClient {
       this.cache.setData(url, body);
     }
     return parseDataTile(body, width);
+  }
+
+  /** `<monitoring>/issuer/<hex>`: a chain certificate named by a data tile; it must hash to its fingerprint. */
+  async issuer(fingerprint: Uint8Array): Promise<Uint8Array> {
+    const hex = Buffer.from(fingerprint).toString('hex');
+    const url = `${this.log.monitoringUrl}issuer/${hex}`;
+    const cached = this.cache.getIssuer(url);
+    if (cached) return cached;
+    const { status, body } = await this.get(`issuer/${hex}`, CtLimits.maxCertificateBytes);
+    if (status !== 200) throw ctError(CtErrorCodes.CT_LOG_UNREACHABLE, `${this.log.description}: issuer/${hex} answered HTTP ${status}`);
+    if (createHash('sha256').update(body).digest('hex') !== hex) {
+      throw ctError(CtErrorCodes.CT_RESPONSE_MALFORMED, `${this.log.description}: issuer/${hex} does not hash to its fingerprint`);
+    }
+    this.cache.setIssuer(url, body);
+    return body;
   }
 
   /** Hash of the complete subtree (level k, index j) in the tree of `treeSize`, read from the hash tiles. */

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       console.log('Both eras reach the same levels: the engine is one, only the wire format differs.');
       console.log(keep
         ? `The files are kept in ${dir}. Restart its CT log with\n  npx emblem ct serve --listen 127.0.0.1:0 --roots ${join(dir, 'ca.pem')} --state ${join(dir, 'ct-log')}\n` +
-            `and verify with\n  npx emblem verify --log-list <the log_list.json URL it prints> ${join(dir, 'jws-set.txt')}`
+            `and verify with\n  npx emblem verify --log-list <the log_list.json URL it prints> --ca-bundle ${join(dir, 'ca.pem')} ${join(dir, 'jws-set.txt')}`
         : 'Run `npm start -- --keep` to keep the keys, certificates, CT log and token sets and verify them yourself with `npx emblem verify`.');
     } finally {
       await commitments.close();

@@ -1,7 +1,8 @@
 /**
  * Acceptance 3, end to end over HTTP on loopback and through the CLI: a CA made here issues binding certificates,
  * they are logged by `emblem ct serve`, the resulting `log` entries go into root endorsements signed with
- * `emblem sign`, and `emblem verify --log-list <local list>` (no skip) verifies the commitments.
+ * `emblem sign`, and `emblem verify --log-list <local list> --ca-bundle <the CA>` (no skip) verifies the commitments
+ * (without --ca-bundle, Debian's system bundle would be the trust store, and it does not hold the local CA).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,7 +75,7 @@ test('organizational and endorsed emblems verify with "commitment": "verified" a
   writeFileSync(file('organizational.txt'), emblem + rootEndorsement);
 
   const verify = async (input: string, extra: string[] = []) => {
-    const res = await runCli(['verify', '--json', '--log-list', log.logListUrl, ...extra, input], { env: env() });
+    const res = await runCli(['verify', '--json', '--log-list', log.logListUrl, '--ca-bundle', file('ca.pem'), ...extra, input], { env: env() });
     return { code: res.code, report: JSON.parse(res.stdout), stderr: res.stderr };
   };
 
@@ -100,12 +101,15 @@ test('organizational and endorsed emblems verify with "commitment": "verified" a
   assert.deepEqual(trusted.report.result, ['ENDORSED-TRUSTED']);
 
   // `emblem ct check` shows the steps behind it.
-  const check = JSON.parse(await cli(['ct', 'check', '--key', file('org-root.pub.jwk'), '--issuer', `https://${ORG}`, '--log', org.log, '--log-list', log.logListUrl]));
+  const check = JSON.parse(await cli(['ct', 'check', '--key', file('org-root.pub.jwk'), '--issuer', `https://${ORG}`, '--log', org.log, '--log-list', log.logListUrl, '--ca-bundle', file('ca.pem')]));
   assert.equal(check.status, 'verified');
   assert.equal(check.entries[0].binding.validity.state, 'valid');
   assert.equal(check.kid, org.kid);
   assert.equal(check.entries[0].entryType, 'precert');
   assert.equal(check.entries[0].chain.issuerSignatureValid, true);
+  // The stored chain was validated, up to the local CA, which --ca-bundle makes the trust store.
+  assert.equal(check.entries[0].chain.valid, true);
+  assert.equal(check.entries[0].chain.trustAnchor, 'CN=Emblem Local CA');
 
   // A root endorsement whose log entry commits another key: INVALID with the CT code in the report.
   const wrong = await cli([
@@ -142,14 +146,14 @@ test('CWT era: the binding certificate names the COSE kid, and both pointer kind
       '--iss', `https://${host}`, '--sub', `https://${host}`, '--log', file('cwt-log.json'),
     ]);
     writeFileSync(file('cwt-set.txt'), emblem + endorsement);
-    const res = await runCli(['verify', '--json', '--log-list', log.logListUrl, file('cwt-set.txt'), file('cwt-root.pub.jwk'), file('cwt-emblem.pub.jwk')], { env: env() });
+    const res = await runCli(['verify', '--json', '--log-list', log.logListUrl, '--ca-bundle', file('ca.pem'), file('cwt-set.txt'), file('cwt-root.pub.jwk'), file('cwt-emblem.pub.jwk')], { env: env() });
     const report = JSON.parse(res.stdout);
     assert.equal(report.era, 'cwt');
     assert.equal(report.commitment, 'verified', JSON.stringify(report.errors));
     assert.ok(report.levels.includes('ORGANIZATIONAL'), JSON.stringify(report));
   }
   // The JWS kid of the same key is not the name this certificate carries.
-  const check = await runCli(['ct', 'check', '--key', file('cwt-root.pub.jwk'), '--issuer', `https://${host}`, '--log', file('cwt-log.json'), '--log-list', log.logListUrl], { env: env() });
+  const check = await runCli(['ct', 'check', '--key', file('cwt-root.pub.jwk'), '--issuer', `https://${host}`, '--log', file('cwt-log.json'), '--log-list', log.logListUrl, '--ca-bundle', file('ca.pem')], { env: env() });
   assert.equal(check.code, 1);
   assert.equal(JSON.parse(check.stdout).errors[0].code, 'CT_BINDING_NAME_MISSING');
 });

@@ -1,7 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { MerkleTree } from '../../core/merkle/tree.js';
 import { isSignedBy, issuerKeyHash, isPrecertificate, PRECERT_POISON_OID, tbsOf, tbsWithoutExtension } from '../certificate.js';
+import { CertificateSet, validateCertificateChain } from '../chain-validation.js';
 import { formatCheckpoint } from '../checkpoint.js';
+import { EmblemError } from '../../core/errors.js';
 import { ctError, CtErrorCodes } from '../errors.js';
 import { leafHashOf } from '../leaf-hash.js';
 import { encodeTimestampedEntry, type TimestampedEntry } from '../merkle-tree-leaf.js';
@@ -19,6 +21,12 @@ export interface LocalCtLogOptions {
   /** How long submissions wait to be sequenced together; the default keeps the merge delay far below 1 s. */
   batchMs?: number;
   now?: () => number;
+  /**
+   * 'full' (default, like production logs): chains are validated as the verifier does (signatures, CA:TRUE and
+   * keyCertSign on every issuer, issuers valid now, ending at an accepted root). 'signatures-only' is for tests
+   * only: a log that stores chains a production log refuses (e.g. a CA:FALSE issuer), to prove verifiers catch them.
+   */
+  chainValidation?: 'full' | 'signatures-only';
 }
 
 interface Pending {
@@ -54,8 +62,10 @@ export class LocalCtLog {
   private head: PublishedHead;
   private flushing: Promise<void> = Promise.resolve();
   private readonly clock: () => number;
+  private readonly rootSet: CertificateSet;
 
   private constructor(private readonly privateKey: KeyObject, private readonly options: LocalCtLogOptions) {
+    this.rootSet = new CertificateSet(options.roots);
     this.publicKeyDer = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
     this.logId = new Uint8Array(createHash('sha256').update(this.publicKeyDer).digest());
     this.clock = options.now ?? Date.now;
@@ -109,9 +119,23 @@ export class LocalCtLog {
     return { ...head, signature: encodeDigitallySigned(signDigitallySigned(this.privateKey, treeHeadSignatureInput(head))) };
   }
 
-  /** Completes a chain to an accepted root and checks every signature on the way (RFC 6962 §4.1). */
+  /**
+   * Completes a chain to an accepted root and validates it (RFC 6962 §4.1: logs refuse chains that do not
+   * validate), with the same rules the verifier applies to stored chains.
+   */
   private async validateChain(chain: Uint8Array[]): Promise<Uint8Array[]> {
     if (chain.length === 0) throw ctError(CtErrorCodes.CT_SUBMISSION_REJECTED, 'empty chain');
+    if (this.options.chainValidation !== 'signatures-only') {
+      try {
+        const { issuers } = validateCertificateChain({ leaf: chain[0]!, issuers: chain.slice(1), at: this.clock(), logRoots: this.rootSet });
+        return [chain[0]!, ...issuers.map((c) => c.der)];
+      } catch (err) {
+        if (err instanceof EmblemError && err.code === CtErrorCodes.CT_CHAIN_INVALID) {
+          throw ctError(CtErrorCodes.CT_SUBMISSION_REJECTED, `chain rejected: ${err.message}`);
+        }
+        throw err;
+      }
+    }
     const isRoot = (c: Uint8Array) => this.options.roots.some((r) => Buffer.from(r).equals(Buffer.from(c)));
     const full = [...chain];
     if (!isRoot(full[full.length - 1]!)) {

@@ -19,6 +19,10 @@ export interface StartLocalCtLogOptions {
   /** The URL clients use, when it is not the listening address (behind a reverse proxy): it goes into the log
    *  list and is the checkpoint origin. Default: http://<host>:<port>/. */
   publicUrl?: string;
+  /** The log's clock (SCT / tree head timestamps, chain validity); tests inject one. */
+  now?: () => number;
+  /** Tests only: 'signatures-only' stores chains a production log refuses (see LocalCtLogOptions). */
+  chainValidation?: 'full' | 'signatures-only';
 }
 
 export interface RunningLocalCtLog {
@@ -41,7 +45,13 @@ export async function startLocalCtLog(options: StartLocalCtLogOptions): Promise<
     await mkdir(options.dir, { recursive: true });
     store = new LocalLogStore(options.dir);
   }
-  const log = await LocalCtLog.open({ roots: options.roots, store, ...(options.batchMs !== undefined ? { batchMs: options.batchMs } : {}) });
+  const log = await LocalCtLog.open({
+    roots: options.roots,
+    store,
+    ...(options.batchMs !== undefined ? { batchMs: options.batchMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.chainValidation ? { chainValidation: options.chainValidation } : {}),
+  });
   const host = options.host ?? '127.0.0.1';
   let url = '';
   const server = createLocalLogServer(log, { baseUrl: () => url, ...(options.description ? { description: options.description } : {}) });
