@@ -149,7 +149,7 @@ function registerCheck(ct: Command): void {
       now: opts.at ? parseTime(opts.at, '--at') : new Date(),
     });
     print({ kid, host, ...outcome });
-    process.exitCode = outcome.status === 'verified' ? ExitCode.OK : ExitCode.NOT_VALID;
+    process.exitCode = outcome.status === 'verified' ? ExitCode.OK : outcome.status === 'unavailable' ? ExitCode.INDETERMINATE : ExitCode.NOT_VALID;
   });
 }
 
