@@ -5,7 +5,7 @@ import { normalizeUserName } from '../../dns/domain-name.js';
 import { checkName, type CheckReport } from '../../dns/name-check.js';
 import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
@@ -127,7 +127,9 @@ Examples:
     const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
       verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),
     );
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
+    const bundle = await ctBundleInfo(opts, now);
+    const json = bundle ? { ...report, ctBundle: bundle } : report;
+    process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatCheck(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode =
       report.status === 'protected' ? ExitCode.OK
       : report.status === 'error' ? ExitCode.USAGE

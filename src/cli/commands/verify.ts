@@ -4,7 +4,7 @@ import type { Material } from '../../core/material/material.js';
 import { parseMaterialText } from '../../core/material/parse-text.js';
 import { verifyMaterial } from '../../core/verify/index.js';
 import { isFailure, isIndeterminate } from '../../core/verify/report.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
@@ -72,7 +72,9 @@ Examples:
       inputErrors.push(...parsed.errors);
     }
     const report = await verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: opts.policy } });
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    const bundle = await ctBundleInfo(opts, now);
+    const json = bundle ? { ...report, ctBundle: bundle } : report;
+    process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReport(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode = isFailure(report) ? ExitCode.NOT_VALID : isIndeterminate(report) ? ExitCode.INDETERMINATE : ExitCode.OK;
   });
 }
