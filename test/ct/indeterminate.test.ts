@@ -257,3 +257,26 @@ describe('the commitment checker: could-not-check vs proven failure', () => {
     assert.equal((await outcome([missing, bound.static], { http: down, policy: 'any' })).status, 'unavailable');
   });
 });
+
+test('a scan remembers proven outcomes for the whole scan, "could not check" only for a minute', async () => {
+  const { CachingCommitmentChecker } = await import('../../src/validator/commitment-cache.js');
+  const { ScanLimits } = await import('../../src/validator/limits.js');
+  const answers = ['unavailable', 'verified'] as const;
+  let calls = 0;
+  const inner = { check: async () => ({ status: answers[Math.min(calls++, 1)]!, errors: [] }) };
+  let clock = 1_000_000;
+  const checker = new CachingCommitmentChecker(inner, () => clock);
+  const req = {
+    era: 'jws' as const, issuer: 'https://org.example', host: 'org.example', kid: 'k', publicKey: { kty: 'EC' },
+    logs: [{ ver: 'v1' as const, id: new Uint8Array(32).fill(1), hash: new Uint8Array(32).fill(2) }], now: new Date(0),
+  };
+  assert.equal((await checker.check(req)).status, 'unavailable');
+  clock += ScanLimits.unavailableCommitmentRetryMs - 1;
+  assert.equal((await checker.check(req)).status, 'unavailable');
+  assert.equal(calls, 1, 'within the retry interval the log is not asked again');
+  clock += 2;
+  assert.equal((await checker.check(req)).status, 'verified');
+  clock += 10 * ScanLimits.unavailableCommitmentRetryMs;
+  assert.equal((await checker.check(req)).status, 'verified');
+  assert.equal(calls, 2);
+});
