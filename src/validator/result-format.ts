@@ -16,7 +16,9 @@ export interface ResultDigest {
 }
 
 export function digestOf(result: ScanResult): ResultDigest {
-  const best = result.report.sets[0];
+  const set = result.report.sets[0];
+  // A contested set is INVALID as a whole: its issuer and endorsers are those of the emblem that covers the target.
+  const best = set?.contestedCoveredBy ? set.contested?.[set.contestedCoveredBy.candidate] : set;
   return { index: result.index, status: result.report.status, level: result.report.level, issuer: best?.issuer ?? null, endorsers: best?.endorsedBy ?? [] };
 }
 

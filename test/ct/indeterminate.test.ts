@@ -195,8 +195,21 @@ describe('a genuine set plus an appended validly self-signed emblem: INVALID for
     assert.equal(text.code, 1);
     assert.match(text.stdout, /^emblem\.felixlinker\.de: CONTESTED: .*MULTIPLE_EMBLEMS.*proven level ENDORSED-UNTRUSTED$/m);
     assert.match(text.stdout, /Contested: the set holds more than one valid emblem/);
+    assert.match(text.stdout, /^Token set 1, jws era, INVALID, but its contested emblem \S+ covers this name through asset \[2a01:/m);
+    assert.doesNotMatch(text.stdout, /does not name this asset/);
     assert.match(text.stdout, /ENDORSED-UNTRUSTED: emblem \S+ by https:\/\/emblem\.felixlinker\.de/);
     assert.match(text.stdout, /Chain: \S+ -> \S+/);
+  });
+
+  test('scan: contested,ENDORSED-UNTRUSTED with the covering emblem\'s issuer and endorser in CSV', async () => {
+    writeFileSync(file('contested-names.txt'), 'emblem.felixlinker.de\n');
+    const res = await runCli(
+      ['scan', '--input', file('contested-names.txt'), '--resolver', `127.0.0.1:${contestedDns.port}`, '--output', 'csv', '--workers', '0', '--no-progress', '--json', '--at', AT, '--skip-commitment-check'],
+      { env: env(), timeoutMs: 60_000 },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const row = res.stdout.trim().split('\n').find((l) => l.startsWith('0,'));
+    assert.equal(row, '0,emblem.felixlinker.de,contested,ENDORSED-UNTRUSTED,https://emblem.felixlinker.de,https://auth.felixlinker.de,MULTIPLE_EMBLEMS');
   });
 
   test('two self-signed emblems without issuer: plain invalid, nothing contested', async () => {

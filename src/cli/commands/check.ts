@@ -61,7 +61,9 @@ function formatCheck(report: CheckReport): string {
     const cover = set.coveredBy
       ? `covers this name through asset ${set.coveredBy.asset}${set.coveredBy.address ? ` (address ${set.coveredBy.address})` : ''}`
       : 'does not name this asset';
-    lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${cover}:`);
+    const c = set.contestedCoveredBy;
+    const contestedCover = c ? `INVALID, but its contested emblem ${set.contested?.[c.candidate]?.emblem.kid} covers this name through asset ${c.asset}${c.address ? ` (address ${c.address})` : ''}` : null;
+    lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${contestedCover ?? cover}:`);
     lines.push(formatReport(set).trimEnd());
   });
   return `${lines.join('\n')}\n`;
