@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { skipCommitmentCheck, type CommitmentChecker } from '../core/verify/commitment.js';
 import { CtCommitmentChecker, type CommitmentPolicy } from '../ct/commitment-checker.js';
 import { DEFAULT_LOG_LIST_URLS, defaultCacheDir, loadLogLists } from '../ct/log-list-source.js';
+import { bundleDirectory, readCtBundle, replayHttp, type CtBundle } from '../ct/offline-bundle.js';
 import { TreeHeadStore } from '../ct/tree-head-store.js';
 import { parsePemCertificates } from '../ct/certificate.js';
 import { CtLimits } from '../ct/limits.js';
@@ -32,6 +33,7 @@ export function addCommitmentOptions(cmd: Command): Command {
         .default('all'),
     )
     .option('--fail-on-expired-binding', 'an expired binding certificate fails the commitment (default: reported, not failed; deployed 90-day certificates expire before the tokens)')
+    .option('--ct-bundle <file>', 'verify commitments offline from this bundle (written by `emblem ct prefetch`): no network; the report gives the bundle\'s age')
     .option(
       '--ca-bundle <file>',
       `PEM trust store: the chain a log stores with a binding certificate must also lead to one of these CAs (default: ${DEFAULT_CA_BUNDLE} when present, else only the log's roots)`,
@@ -44,6 +46,7 @@ export interface CommitmentFlags {
   commitmentPolicy?: CommitmentPolicy;
   failOnExpiredBinding?: boolean;
   caBundle?: string;
+  ctBundle?: string;
 }
 
 /**
@@ -75,18 +78,66 @@ export function trustStoreFromOptions(flags: CommitmentFlags): Uint8Array[] | nu
   return certificates;
 }
 
+const bundles = new Map<string, Promise<CtBundle>>();
+
+/** The offline bundle the flags name (read once per process), or null. Unreadable: a usage error (exit 2). */
+export async function ctBundleFromOptions(flags: CommitmentFlags): Promise<CtBundle | null> {
+  if (flags.ctBundle === undefined) return null;
+  if (flags.skipCommitmentCheck) throw new UsageError('--ct-bundle checks commitments; it makes no sense with --skip-commitment-check');
+  if (flags.logList?.length) throw new UsageError('--ct-bundle brings its own log lists: give either --ct-bundle or --log-list');
+  let loading = bundles.get(flags.ctBundle);
+  if (!loading) {
+    loading = readCtBundle(flags.ctBundle);
+    bundles.set(flags.ctBundle, loading);
+  }
+  try {
+    return await loading;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), 'CT_BUNDLE_INVALID');
+  }
+}
+
+/** Where offline CT evidence came from and how old it is at the verification time (negative: made after it). */
+export async function ctBundleInfo(flags: CommitmentFlags, now: Date): Promise<{ path: string; createdAt: string; ageSeconds: number } | null> {
+  const bundle = await ctBundleFromOptions(flags);
+  if (!bundle || flags.ctBundle === undefined) return null;
+  return { path: flags.ctBundle, createdAt: bundle.createdAt, ageSeconds: Math.round((now.getTime() - Date.parse(bundle.createdAt)) / 1000) };
+}
+
+/** One line for text reports. */
+export function ctBundleLine(info: { path: string; createdAt: string; ageSeconds: number }): string {
+  const days = Math.abs(info.ageSeconds) / 86_400;
+  const age = days >= 1 ? `${days.toFixed(1)} days` : `${Math.round(Math.abs(info.ageSeconds) / 60)} minutes`;
+  return `CT evidence: offline bundle ${info.path}, collected ${info.createdAt} (${age} ${info.ageSeconds >= 0 ? 'before' : 'after'} the verification time)`;
+}
+
 /**
  * The checker the flags ask for. By default commitments are really checked against the Google and Apple lists;
  * fetched lists and the tree heads seen (for fork detection across runs) live in the cache directory
  * ($EMBLEM_CACHE_DIR, else ~/.cache/emblem).
  */
 export async function commitmentCheckerFromOptions(flags: CommitmentFlags): Promise<CommitmentChecker> {
+  const bundle = await ctBundleFromOptions(flags);
   if (flags.skipCommitmentCheck) return skipCommitmentCheck;
-  return ctCheckerFromOptions(flags);
+  return ctCheckerFromOptions(flags, bundle);
 }
 
-/** The real checker for these flags (also used by `emblem ct check`, which prints its per-entry detail). */
-export function ctCheckerFromOptions(flags: CommitmentFlags): CtCommitmentChecker {
+/**
+ * The real checker for these flags (also used by `emblem ct check`, which prints its per-entry detail). With an
+ * offline bundle it replays the recorded answers (every proof is checked again) and never uses the network; its
+ * tree heads are kept in memory, so an old bundle does not rewind the on-disk record used for fork detection.
+ */
+export function ctCheckerFromOptions(flags: CommitmentFlags, bundle: CtBundle | null = null): CtCommitmentChecker {
+  if (bundle) {
+    const directory = bundleDirectory(bundle);
+    return new CtCommitmentChecker({
+      logDirectory: async () => directory,
+      policy: flags.commitmentPolicy ?? 'all',
+      binding: { failOnExpired: flags.failOnExpiredBinding === true },
+      http: replayHttp(bundle),
+      treeHeads: new TreeHeadStore(),
+    });
+  }
   const sources = flags.logList?.length ? flags.logList : [...DEFAULT_LOG_LIST_URLS];
   const cacheDir = defaultCacheDir();
   return new CtCommitmentChecker({

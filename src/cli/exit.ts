@@ -6,6 +6,11 @@ export const ExitCode = {
   NOT_VALID: 1,
   /** Bad usage or unreadable input. */
   USAGE: 2,
+  /**
+   * Indeterminate: a root-key commitment could not be checked (log list, log or network unavailable), so the
+   * result is only what was proven without it. Not INVALID: check again online, with --log-list or --ct-bundle.
+   */
+  INDETERMINATE: 3,
 } as const;
 
 /** Thrown by commands for bad usage or unreadable input: printed as one line, exit 2, no stack trace. */

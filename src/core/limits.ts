@@ -38,4 +38,8 @@ export const Limits = {
   maxTokenLifetimeSeconds: 5 * 365 * 86_400,
   /** Most distinct errors kept in one report, so 10,000 garbage lines don't produce a 10,000-entry report. */
   maxReportedErrors: 100,
+  /** Most emblems of a MULTIPLE_EMBLEMS set (only those naming an issuer: nothing else can reach ORGANIZATIONAL)
+   *  verified alone to show a contested set's valid chain. A genuine set has one emblem; each extra one an attacker
+   *  appends costs a chain build and possibly a commitment lookup, so the work stays bounded. */
+  maxContestedEmblems: 8,
 } as const;

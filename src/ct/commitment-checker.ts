@@ -10,6 +10,7 @@ import { LogChainValidator, type ChainReport } from './chain-validation.js';
 import { ctError, CtErrorCodes } from './errors.js';
 import { fetchHttp, type HttpClient } from './http.js';
 import { isUsableState, type ListedLog, type LogDirectory } from './log-list.js';
+import { combineEntryStatuses, isCouldNotCheck } from './outcome-class.js';
 import { parseMerkleTreeLeaf, type TimestampedEntry } from './merkle-tree-leaf.js';
 import { Rfc6962Client } from './rfc6962-client.js';
 import { StaticCtClient, TileCache } from './static-ct-client.js';
@@ -44,7 +45,8 @@ export type { ChainReport } from './chain-validation.js';
 export interface LogEntryReport {
   log: { ver?: string; id: string; hash?: string; index?: number };
   logDescription: string | null;
-  status: 'verified' | 'failed';
+  /** unavailable: could not be checked (see outcome-class.ts), which is not a proven failure. */
+  status: 'verified' | 'failed' | 'unavailable';
   errors: ReportedError[];
   notes: string[];
   certificate?: Pick<CertificateSummary, 'subject' | 'issuer' | 'dnsNames' | 'serialNumber'> & { notBefore: string; notAfter: string };
@@ -133,13 +135,13 @@ export class CtCommitmentChecker implements CommitmentChecker {
       directory = await this.logDirectory();
       warnings = directory.warnings.slice(0, 20);
     } catch (err) {
-      return { status: 'failed', policy: this.policy, entries, warnings, errors: [reportError(err)] };
+      const error = reportError(err);
+      return { status: isCouldNotCheck(error.code) ? 'unavailable' : 'failed', policy: this.policy, entries, warnings, errors: [error] };
     }
     entries.push(...(await Promise.all(request.logs.map((p) => this.checkPointer(p, request, directory)))));
-    const verified = entries.filter((e) => e.status === 'verified').length;
-    const ok = this.policy === 'all' ? verified === entries.length : verified > 0;
-    const errors = ok ? [] : entries.flatMap((e) => e.errors);
-    return { status: ok ? 'verified' : 'failed', errors, policy: this.policy, entries, warnings };
+    const status = combineEntryStatuses(this.policy, entries.map((e) => e.status));
+    const errors = status === 'verified' ? [] : entries.flatMap((e) => e.errors);
+    return { status, errors, policy: this.policy, entries, warnings };
   }
 
   private logDirectory(): Promise<LogDirectory> {
@@ -191,7 +193,9 @@ export class CtCommitmentChecker implements CommitmentChecker {
       report.errors.push(...binding.errors);
       report.status = binding.ok ? 'verified' : 'failed';
     } catch (err) {
-      report.errors.push(reportError(err));
+      const error = reportError(err);
+      report.errors.push(error);
+      if (isCouldNotCheck(error.code)) report.status = 'unavailable';
     }
     return report;
   }

@@ -36,6 +36,8 @@ export const CtErrorCodes = {
   CT_LOG_LIST_INVALID: 'CT_LOG_LIST_INVALID',
   /** A certificate (chain) could not be parsed. */
   CT_CERTIFICATE_INVALID: 'CT_CERTIFICATE_INVALID',
+  /** An offline CT bundle (`--ct-bundle`) is unreadable, too large or not a bundle written by `emblem ct prefetch`. */
+  CT_BUNDLE_INVALID: 'CT_BUNDLE_INVALID',
   /** The local log refused a submission (chain does not end at an accepted root, bad precertificate, ...). */
   CT_SUBMISSION_REJECTED: 'CT_SUBMISSION_REJECTED',
   /**

@@ -42,4 +42,9 @@ export const CtLimits = {
   maxTrustStoreBytes: 8 * 1024 * 1024,
   /** Most entries one get-entries request of the local log returns. */
   maxEntriesPerRequest: 256,
+  /** Largest offline CT bundle read (`--ct-bundle`): two log lists plus, per entry, a tree head, a proof and an
+   *  entry (RFC 6962, a few KB) or a few tiles (static-ct: a data tile can reach maxDataTileBytes). */
+  maxBundleBytes: 128 * 1024 * 1024,
+  /** Most recorded log answers in one offline bundle; a set needs a handful per log entry. */
+  maxBundleResponses: 10_000,
 } as const;

@@ -1,13 +1,17 @@
 import { reportError, type ReportedError } from '../core/errors.js';
 import { isMoreGeneral, parseAssetIdentifier, assetsCoverName } from '../core/identifiers/asset.js';
 import type { Material } from '../core/material/material.js';
-import { RESULT_ORDER, isFailure, type ResultLevel, type VerificationReport } from '../core/verify/report.js';
+import { RESULT_ORDER, isFailure, isIndeterminate, type ResultLevel, type VerificationReport } from '../core/verify/report.js';
 import { discoverEmblemRecords, lookupAddresses, type DiscoveryOptions, type DiscoveryReport } from './discovery.js';
 import { toFqdn, type NameKey } from './domain-name.js';
 import { decodeEmblemRecords, type DecodedEmblemRecords } from './token-sets.js';
 
-/** Outcome of `emblem check NAME`, from best to worst. */
-export type CheckStatus = 'protected' | 'not-covered' | 'expired' | 'invalid' | 'no-emblem' | 'nxdomain' | 'error';
+/**
+ * Outcome of `emblem check NAME`, from best to worst. indeterminate: a valid emblem names the target but a root-key
+ * commitment could not be checked (level is what was proven so far). contested: the set is INVALID with
+ * MULTIPLE_EMBLEMS, but one of its emblems alone verifies at ORGANIZATIONAL or above and names the target.
+ */
+export type CheckStatus = 'protected' | 'indeterminate' | 'contested' | 'not-covered' | 'expired' | 'invalid' | 'no-emblem' | 'nxdomain' | 'error';
 
 /** One verified token set: the `emblem verify` report plus how it relates to the queried name. */
 export interface CheckedTokenSet extends VerificationReport {
@@ -15,12 +19,15 @@ export interface CheckedTokenSet extends VerificationReport {
   /** The emblem names the queried name (domain asset, wildcards included) or one of its addresses. */
   covered: boolean;
   coveredBy: { asset: string; via: 'name' | 'address'; address?: string } | null;
+  /** For a contested set: the candidate (index into `contested`) that names the queried name, and how. */
+  contestedCoveredBy?: { candidate: number; asset: string; via: 'name' | 'address'; address?: string };
 }
 
 export interface CheckReport {
   target: string;
   status: CheckStatus;
-  /** Strongest CORE-01 level of the best set when status is protected or not-covered. */
+  /** Strongest CORE-01 level of the best set when status is protected, indeterminate or not-covered; of the
+   *  covering candidate when contested. */
   level: ResultLevel | null;
   sets: CheckedTokenSet[];
   discovery: DiscoveryReport | null;
@@ -31,16 +38,19 @@ export interface CheckReport {
 export type VerifySet = (material: Material[], era: 'jws' | 'cwt') => Promise<VerificationReport>;
 
 const EXPIRY_CODES = new Set(['TOKEN_EXPIRED', 'TOKEN_NOT_YET_VALID']);
-const RANK: Record<CheckStatus, number> = { protected: 0, 'not-covered': 1, expired: 2, invalid: 3, 'no-emblem': 4, nxdomain: 5, error: 6 };
+const RANK: Record<CheckStatus, number> = {
+  protected: 0, indeterminate: 1, contested: 2, 'not-covered': 3, expired: 4, invalid: 5, 'no-emblem': 6, nxdomain: 7, error: 8,
+};
 
-function strongest(report: VerificationReport): ResultLevel | null {
+function strongest(report: Pick<VerificationReport, 'result'>): ResultLevel | null {
   let best: ResultLevel | null = null;
   for (const r of report.result) if (best === null || RESULT_ORDER.indexOf(r) > RESULT_ORDER.indexOf(best)) best = r;
   return best;
 }
 
 function setStatus(set: CheckedTokenSet): CheckStatus {
-  if (!isFailure(set)) return set.covered ? 'protected' : 'not-covered';
+  if (!isFailure(set)) return !set.covered ? 'not-covered' : isIndeterminate(set) ? 'indeterminate' : 'protected';
+  if (set.contestedCoveredBy) return 'contested';
   return set.errors.some((e) => EXPIRY_CODES.has(String(e.code))) ? 'expired' : 'invalid';
 }
 
@@ -109,27 +119,36 @@ export async function classifyEmblemRecords(
       errors.push(reportError(err));
       continue;
     }
-    let coveredBy: CheckedTokenSet['coveredBy'] = null;
-    if (!isFailure(report)) {
-      const byName = report.protected.find((a) => assetsCoverName([a], target));
-      if (byName !== undefined) coveredBy = { asset: byName, via: 'name' };
-      else if (report.protected.some((a) => a.startsWith('['))) {
-        if (known === null) {
-          try {
-            known = await addresses();
-          } catch (err) {
-            known = [];
-            errors.push(reportError(err));
-          }
+    const coverage = async (assets: string[]): Promise<CheckedTokenSet['coveredBy']> => {
+      const byName = assets.find((a) => assetsCoverName([a], target));
+      if (byName !== undefined) return { asset: byName, via: 'name' };
+      if (!assets.some((a) => a.startsWith('['))) return null;
+      if (known === null) {
+        try {
+          known = await addresses();
+        } catch (err) {
+          known = [];
+          errors.push(reportError(err));
         }
-        coveredBy = addressCoverage(report.protected, known);
+      }
+      return addressCoverage(assets, known);
+    };
+    const coveredBy = isFailure(report) ? null : await coverage(report.protected);
+    const checked: CheckedTokenSet = { identifier: set.identifier, covered: coveredBy !== null, coveredBy, ...report };
+    for (const [candidate, c] of (isFailure(report) ? report.contested ?? [] : []).entries()) {
+      const by = await coverage(c.protected);
+      if (by) {
+        checked.contestedCoveredBy = { candidate, ...by };
+        break;
       }
     }
-    sets.push({ identifier: set.identifier, covered: coveredBy !== null, coveredBy, ...report });
+    sets.push(checked);
   }
   if (sets.length === 0) return { target, status: 'error', level: null, sets, discovery, errors };
   sets.sort((a, b) => RANK[setStatus(a)] - RANK[setStatus(b)]);
   const best = sets[0]!;
   const status = setStatus(best);
-  return { target, status, level: status === 'protected' || status === 'not-covered' ? strongest(best) : null, sets, discovery, errors };
+  const candidate = best.contestedCoveredBy ? best.contested?.[best.contestedCoveredBy.candidate] : undefined;
+  const level = status === 'protected' || status === 'indeterminate' || status === 'not-covered' ? strongest(best) : candidate ? strongest(candidate) : null;
+  return { target, status, level, sets, discovery, errors };
 }

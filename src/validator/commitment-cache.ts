@@ -11,18 +11,21 @@ import { RateLimiter } from './rate-limiter.js';
  * ScanLimits.ctRequestsPerSecondPerLog lookups per second.
  */
 export class CachingCommitmentChecker implements CommitmentChecker {
-  private readonly outcomes = new Map<string, CommitmentOutcome>();
+  private readonly outcomes = new Map<string, { outcome: CommitmentOutcome; until: number }>();
   private readonly inFlight = new Map<string, Promise<CommitmentOutcome>>();
   private readonly perLog = new Map<string, RateLimiter>();
   /** Lookups actually forwarded to the inner checker (the rest were answered from the cache or joined one). */
   lookups = 0;
 
-  constructor(private readonly inner: CommitmentChecker) {}
+  constructor(
+    private readonly inner: CommitmentChecker,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async check(request: CommitmentRequest): Promise<CommitmentOutcome> {
     const key = requestKey(request);
     const known = this.outcomes.get(key);
-    if (known) return known;
+    if (known && known.until > this.clock()) return known.outcome;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const lookup = this.lookup(request, key);
@@ -48,7 +51,10 @@ export class CachingCommitmentChecker implements CommitmentChecker {
     this.lookups++;
     const outcome = await this.inner.check(request);
     if (this.outcomes.size >= ScanLimits.commitmentCacheEntries) this.outcomes.delete(this.outcomes.keys().next().value!);
-    this.outcomes.set(key, outcome);
+    // Proven outcomes hold for the whole scan (`now` is fixed); "could not check" is asked again after a while.
+    const until = outcome.status === 'unavailable' ? this.clock() + ScanLimits.unavailableCommitmentRetryMs : Infinity;
+    this.outcomes.delete(key);
+    this.outcomes.set(key, { outcome, until });
     return outcome;
   }
 }

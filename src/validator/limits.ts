@@ -52,6 +52,10 @@ export const ScanLimits = {
   signatureCacheEntries: 100_000,
   /** Root-key commitment outcomes remembered (keyed by the log-bearing token); a scan meets few organisations. */
   commitmentCacheEntries: 10_000,
+  /** How long a commitment that could not be checked (log down, rate limited) is remembered before asking again:
+   *  long enough that thousands of targets of one organisation do not each wait on a dead log, short enough that a
+   *  transient outage does not leave the rest of an hours-long scan indeterminate. */
+  unavailableCommitmentRetryMs: 60_000,
   /** CT requests per second per log, so a scan never hammers a log operator. */
   ctRequestsPerSecondPerLog: 10,
   /** Distinct issuers/authorities counted exactly in the summary; beyond this the count is a lower bound. */

@@ -16,13 +16,20 @@ export interface ResultDigest {
 }
 
 export function digestOf(result: ScanResult): ResultDigest {
-  const best = result.report.sets[0];
+  const set = result.report.sets[0];
+  // A contested set is INVALID as a whole: its issuer and endorsers are those of the emblem that covers the target.
+  const best = set?.contestedCoveredBy ? set.contested?.[set.contestedCoveredBy.candidate] : set;
   return { index: result.index, status: result.report.status, level: result.report.level, issuer: best?.issuer ?? null, endorsers: best?.endorsedBy ?? [] };
 }
 
 /** The first stable error code explaining the status (a discovery error, else the best set's first error). */
 function errorCode(report: CheckReport): string {
-  const e = report.errors[0] ?? (report.status === 'protected' || report.status === 'not-covered' ? undefined : report.sets[0]?.errors[0]);
+  if (report.errors[0]) return String(report.errors[0].code);
+  const best = report.sets[0];
+  // indeterminate: why the commitment could not be checked (e.g. CT_LOG_UNREACHABLE), never a failure code.
+  if (report.status === 'indeterminate') return best?.notEstablished?.[0]?.codes[0] ?? 'COMMITMENT_UNAVAILABLE';
+  if (report.status === 'contested') return 'MULTIPLE_EMBLEMS';
+  const e = report.status === 'protected' || report.status === 'not-covered' ? undefined : best?.errors[0];
   return e ? String(e.code) : '';
 }
 
@@ -38,7 +45,7 @@ export function formatResult(result: ScanResult, format: OutputFormat): string {
   return `${fields.map(csvField).join(',')}\n`;
 }
 
-const STATUSES = new Set(['protected', 'not-covered', 'expired', 'invalid', 'no-emblem', 'nxdomain', 'error']);
+const STATUSES = new Set(['protected', 'indeterminate', 'contested', 'not-covered', 'expired', 'invalid', 'no-emblem', 'nxdomain', 'error']);
 
 /** Reads a line written by formatResult back; null when it is not one (a foreign or corrupted file). */
 export function parseResultLine(line: string, format: OutputFormat): ResultDigest | null {

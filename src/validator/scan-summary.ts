@@ -41,7 +41,7 @@ export class ScanSummary {
   /** Targets that publish emblem records at all (valid or not). */
   get found(): number {
     const s = this.byStatus;
-    return (s.protected ?? 0) + (s['not-covered'] ?? 0) + (s.expired ?? 0) + (s.invalid ?? 0);
+    return (s.protected ?? 0) + (s.indeterminate ?? 0) + (s.contested ?? 0) + (s['not-covered'] ?? 0) + (s.expired ?? 0) + (s.invalid ?? 0);
   }
 
   get errors(): number {

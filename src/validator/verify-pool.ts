@@ -92,7 +92,7 @@ export class VerificationPool {
           worker.postMessage({
             type: 'commitment-outcome',
             id,
-            outcome: { status: 'failed', errors: [{ code: 'COMMITMENT_UNVERIFIED', message: err instanceof Error ? err.message : String(err) }] },
+            outcome: { status: 'unavailable', errors: [{ code: 'COMMITMENT_UNAVAILABLE', message: err instanceof Error ? err.message : String(err) }] },
           } satisfies ToVerifyWorker),
       );
     });

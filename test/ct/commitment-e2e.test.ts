@@ -127,9 +127,11 @@ test('organizational and endorsed emblems verify with "commitment": "verified" a
   const skipped = await verify(file('organizational.txt'), ['--skip-commitment-check']);
   assert.equal(skipped.report.commitment, 'skipped');
 
-  // Without a reachable list nothing is verified: a log list that does not exist fails the commitment.
+  // Without a readable list nothing can be checked: indeterminate (exit 3), the proven SIGNED level, never INVALID.
   const unreachable = await verify(file('organizational.txt'), ['--log-list', join(dir.path, 'missing-list.json')]);
-  assert.deepEqual(unreachable.report.result, ['INVALID']);
+  assert.equal(unreachable.code, 3);
+  assert.deepEqual(unreachable.report.result, ['SIGNED-UNTRUSTED']);
+  assert.equal(unreachable.report.commitment, 'unavailable');
   assert.ok(readFileSync(file('organizational.txt'), 'utf8').length > 0);
 });
 

@@ -201,17 +201,17 @@ test('an entry that does not hash to the requested leaf hash: CT_ENTRY_MISMATCH'
   }
 });
 
-test('hostile sizes: oversized answers and endless audit paths are refused, not buffered', async () => {
+test('hostile sizes: oversized answers and endless audit paths are refused, not buffered (unusable answers: could not check, not proven false)', async () => {
   proxy.tamper = (path, body) => (path === 'ct/v1/get-sth' ? Buffer.alloc(200_000, 0x20) : body);
   try {
-    assert.deepEqual(await codesOf([proxy.logListUrl], [bound.v1]), { status: 'failed', codes: ['CT_LOG_UNREACHABLE'] });
+    assert.deepEqual(await codesOf([proxy.logListUrl], [bound.v1]), { status: 'unavailable', codes: ['CT_LOG_UNREACHABLE'] });
   } finally {
     proxy.tamper = null;
   }
   proxy.tamper = (path, body) =>
     path === 'ct/v1/get-proof-by-hash' ? editJson(body, (j) => (j.audit_path = Array(1000).fill(Buffer.alloc(32).toString('base64')))) : body;
   try {
-    assert.deepEqual(await codesOf([proxy.logListUrl], [bound.v1]), { status: 'failed', codes: ['CT_RESPONSE_MALFORMED'] });
+    assert.deepEqual(await codesOf([proxy.logListUrl], [bound.v1]), { status: 'unavailable', codes: ['CT_RESPONSE_MALFORMED'] });
   } finally {
     proxy.tamper = null;
   }

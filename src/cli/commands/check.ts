@@ -5,7 +5,7 @@ import { normalizeUserName } from '../../dns/domain-name.js';
 import { checkName, type CheckReport } from '../../dns/name-check.js';
 import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
@@ -29,6 +29,8 @@ interface CheckFlags extends CommitmentFlags {
 
 const STATUS_TEXT: Record<CheckReport['status'], string> = {
   protected: 'PROTECTED',
+  indeterminate: 'INDETERMINATE: a valid emblem names this asset, but a root-key commitment could not be checked',
+  contested: 'CONTESTED: a valid chain names this asset, but the set also holds a conflicting emblem (ADEM result INVALID, MULTIPLE_EMBLEMS)',
   'not-covered': 'NOT COVERED: a valid emblem is published here, but it does not name this asset',
   expired: 'EXPIRED: the emblem records here are outside their validity window',
   invalid: 'INVALID: the emblem records here do not verify',
@@ -39,7 +41,12 @@ const STATUS_TEXT: Record<CheckReport['status'], string> = {
 
 function formatCheck(report: CheckReport): string {
   const lines: string[] = [];
-  const head = report.status === 'protected' ? `PROTECTED at level ${report.level}` : STATUS_TEXT[report.status];
+  const head =
+    report.status === 'protected'
+      ? `PROTECTED at level ${report.level}`
+      : report.status === 'indeterminate' || report.status === 'contested'
+        ? `${STATUS_TEXT[report.status]}; proven level ${report.level}`
+        : STATUS_TEXT[report.status];
   lines.push(`${report.target}: ${head}`);
   const d = report.discovery;
   if (d) {
@@ -54,7 +61,9 @@ function formatCheck(report: CheckReport): string {
     const cover = set.coveredBy
       ? `covers this name through asset ${set.coveredBy.asset}${set.coveredBy.address ? ` (address ${set.coveredBy.address})` : ''}`
       : 'does not name this asset';
-    lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${cover}:`);
+    const c = set.contestedCoveredBy;
+    const contestedCover = c ? `INVALID, but its contested emblem ${set.contested?.[c.candidate]?.emblem.kid} covers this name through asset ${c.asset}${c.address ? ` (address ${c.address})` : ''}` : null;
+    lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${contestedCover ?? cover}:`);
     lines.push(formatReport(set).trimEnd());
   });
   return `${lines.join('\n')}\n`;
@@ -79,8 +88,12 @@ export function registerCheck(program: Command): void {
     .addHelpText(
       'after',
       `
-Status: protected | not-covered | expired | invalid | no-emblem | nxdomain | error.
-Exit codes: 0 protected; 1 any other result; 2 usage error or the lookup itself failed (status "error").
+Status: protected | indeterminate | contested | not-covered | expired | invalid | no-emblem | nxdomain | error.
+  indeterminate: a valid emblem names the name, but a root-key commitment could not be checked (network, log
+  list, log); "level" is what was proven without it. contested: the set is INVALID (MULTIPLE_EMBLEMS), but one of
+  its emblems alone verifies at ORGANIZATIONAL or above and names the name (its chain is in the report).
+Exit codes: 0 protected; 1 any other result (contested included); 2 usage error or the lookup itself failed
+(status "error"); 3 indeterminate.
 Who sees the lookup: the resolver you choose (or your system's), the name servers of the zone, or the DoH server.
 The asset itself is never contacted. See docs/dns.md.
 
@@ -116,7 +129,13 @@ Examples:
     const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
       verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),
     );
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
-    process.exitCode = report.status === 'protected' ? ExitCode.OK : report.status === 'error' ? ExitCode.USAGE : ExitCode.NOT_VALID;
+    const bundle = await ctBundleInfo(opts, now);
+    const json = bundle ? { ...report, ctBundle: bundle } : report;
+    process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatCheck(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
+    process.exitCode =
+      report.status === 'protected' ? ExitCode.OK
+      : report.status === 'error' ? ExitCode.USAGE
+      : report.status === 'indeterminate' ? ExitCode.INDETERMINATE
+      : ExitCode.NOT_VALID;
   });
 }

@@ -1,16 +1,25 @@
+import { access, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { verifyMaterial } from '../../core/verify/index.js';
+import { CtCommitmentChecker } from '../../ct/commitment-checker.js';
+import { fetchHttp } from '../../ct/http.js';
+import { BUNDLE_FORMAT, bundleDirectory, fetchLogListsForBundle, recordingHttp, type CtBundle, type RecordedResponse } from '../../ct/offline-bundle.js';
+import { TreeHeadStore } from '../../ct/tree-head-store.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { materialFromText } from './verify.js';
 import { fromBase64, toBase64 } from '../../ct/bytes.js';
 import { checkBinding } from '../../ct/binding.js';
 import { isSignedBy, parsePemCertificates, summarizeCertificate } from '../../ct/certificate.js';
 import { leafHashOf, logEntriesFromChain, x509EntryFor } from '../../ct/leaf-hash.js';
-import { defaultCacheDir, loadLogLists } from '../../ct/log-list-source.js';
+import { DEFAULT_LOG_LIST_URLS, defaultCacheDir, loadLogLists } from '../../ct/log-list-source.js';
 import type { LogDirectory } from '../../ct/log-list.js';
 import { startLocalCtLog } from '../../ct/local-log/start-local-ct-log.js';
 import { submitChain } from '../../ct/submission.js';
 import { leafIndexFromExtensions } from '../../ct/sct.js';
 import { kidOf } from '../../core/tokens/keys.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
-import { addCommitmentOptions, ctCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, ctBundleFromOptions, ctCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readTextFile } from '../inputs.js';
@@ -138,7 +147,7 @@ function registerCheck(ct: Command): void {
   cmd.action(async (opts: CommitmentFlags & { key: string; issuer: string; log: string; era: 'jws' | 'cwt'; at?: string }) => {
     if (opts.skipCommitmentCheck) throw new UsageError('ct check with --skip-commitment-check would check nothing');
     const { kid, host, publicKey } = await keyAndHost(opts);
-    const checker = ctCheckerFromOptions(opts);
+    const checker = ctCheckerFromOptions(opts, await ctBundleFromOptions(opts));
     const outcome = await checker.check({
       era: opts.era,
       issuer: opts.issuer,
@@ -149,7 +158,7 @@ function registerCheck(ct: Command): void {
       now: opts.at ? parseTime(opts.at, '--at') : new Date(),
     });
     print({ kid, host, ...outcome });
-    process.exitCode = outcome.status === 'verified' ? ExitCode.OK : ExitCode.NOT_VALID;
+    process.exitCode = outcome.status === 'verified' ? ExitCode.OK : outcome.status === 'unavailable' ? ExitCode.INDETERMINATE : ExitCode.NOT_VALID;
   });
 }
 
@@ -194,6 +203,54 @@ function registerSubmit(ct: Command): void {
     });
 }
 
+function registerPrefetch(ct: Command): void {
+  acceptJsonFlag(ct.command('prefetch'))
+    .description('while online, collect the CT log lists, tree heads, proofs and entries the given token sets need, for offline verification with --ct-bundle')
+    .argument('<sets...>', 'token set files, one set per file (as for emblem verify)')
+    .requiredOption('--out <file>', 'where to write the bundle (JSON)')
+    .option('--log-list <file|url>', `CT log list to trust; repeatable (default: ${DEFAULT_LOG_LIST_URLS.join(' and ')})`, collect)
+    .addOption(new Option('--commitment-policy <policy>', 'as for emblem verify').choices(['all', 'any']).default('all'))
+    .option('--at <time>', 'verify as of this ISO-8601 time (certificate validity)')
+    .option('--force', 'replace an existing --out file (the old one is kept as FILE.bak)')
+    .addHelpText(
+      'after',
+      `
+Prints a JSON summary: the bundle, and each set's result and commitment status as checked while collecting.
+Exit codes: 0 bundle written, every commitment checked; 3 bundle written, but some commitment could not be
+checked (that part is missing from the bundle); 2 usage error or the log list could not be fetched.
+
+Example:
+  emblem ct prefetch set.txt --out bundle.json
+  emblem verify --ct-bundle bundle.json set.txt          # later, with no network`,
+    )
+    .action(async (files: string[], opts: { out: string; logList?: string[]; commitmentPolicy: 'all' | 'any'; at?: string; force?: boolean }) => {
+      const now = opts.at ? parseTime(opts.at, '--at') : new Date();
+      const exists = await access(opts.out).then(() => true, () => false);
+      if (exists && !opts.force) throw new UsageError(`${opts.out} exists: pass --force to replace it (the old file is kept as ${opts.out}.bak)`);
+      const sets = await Promise.all(files.map(async (f) => ({ file: f, text: await readTextFile(f) })));
+      const createdAt = new Date().toISOString();
+      const logLists = await fetchLogListsForBundle(opts.logList?.length ? opts.logList : DEFAULT_LOG_LIST_URLS);
+      const recorded = new Map<string, RecordedResponse>();
+      const checker = new CtCommitmentChecker({
+        logDirectory: async () => bundleDirectory({ logLists }),
+        policy: opts.commitmentPolicy,
+        http: recordingHttp(fetchHttp, recorded),
+        treeHeads: new TreeHeadStore(join(defaultCacheDir(), 'tree-heads.json')),
+      });
+      const results = [];
+      for (const set of sets) {
+        const parsed = materialFromText(set.text, set.file);
+        const report = await verifyMaterial(parsed.material, { now, commitments: checker, inputErrors: parsed.errors });
+        results.push({ file: set.file, result: report.result, commitment: report.commitment, ...(report.notEstablished ? { notEstablished: report.notEstablished } : {}) });
+      }
+      const bundle: CtBundle = { format: BUNDLE_FORMAT, createdAt, logLists, responses: [...recorded.values()] };
+      if (exists) await copyFile(opts.out, `${opts.out}.bak`);
+      await writeFileAtomic(opts.out, `${JSON.stringify(bundle)}\n`);
+      print({ out: opts.out, createdAt, logLists: logLists.map((l) => l.source), responses: bundle.responses.length, sets: results });
+      process.exitCode = results.some((r) => r.commitment === 'unavailable') ? ExitCode.INDETERMINATE : ExitCode.OK;
+    });
+}
+
 export function registerCt(program: Command): void {
   const ct = program.command('ct').description('Certificate Transparency: leaf hashes, binding checks, commitment checks, a local CT log');
   registerLeafhash(ct);
@@ -201,4 +258,5 @@ export function registerCt(program: Command): void {
   registerCheck(ct);
   registerSubmit(ct);
   registerServe(ct);
+  registerPrefetch(ct);
 }

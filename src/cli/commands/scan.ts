@@ -10,7 +10,7 @@ import { ScanLimits } from '../../validator/limits.js';
 import { runScan, type ScanOutcome } from '../../validator/scan-pipeline.js';
 import type { InputFormat } from '../../validator/target-reader.js';
 import type { OutputFormat } from '../../validator/result-format.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
@@ -89,9 +89,9 @@ function addScanVerificationOptions(cmd: Command): Command {
   return addCommitmentOptions(cmd);
 }
 
-function printSummary(outcome: ScanOutcome, opts: ScanFlags, toStdout: boolean): void {
+function printSummary(outcome: ScanOutcome, opts: ScanFlags, toStdout: boolean, bundle: Awaited<ReturnType<typeof ctBundleInfo>>): void {
   const out = toStdout ? process.stdout : process.stderr;
-  const json = { event: 'summary', ...outcome.summary, startIndex: outcome.startIndex, writtenThisRun: outcome.written, interrupted: outcome.interrupted, dnsQueries: outcome.dnsQueries, commitmentLookups: outcome.commitmentLookups, seconds: Number(outcome.seconds.toFixed(3)), peakRssBytes: outcome.peakRssBytes };
+  const json = { event: 'summary', ...outcome.summary, ...(bundle ? { ctBundle: bundle } : {}), startIndex: outcome.startIndex, writtenThisRun: outcome.written, interrupted: outcome.interrupted, dnsQueries: outcome.dnsQueries, commitmentLookups: outcome.commitmentLookups, seconds: Number(outcome.seconds.toFixed(3)), peakRssBytes: outcome.peakRssBytes };
   if (opts.json || !out.isTTY) {
     out.write(`${JSON.stringify(json)}\n`);
     return;
@@ -103,6 +103,8 @@ function printSummary(outcome: ScanOutcome, opts: ScanFlags, toStdout: boolean):
   lines.push(`  level (valid emblems): ${counts(sum.byLevel)}`);
   const more = sum.distinctTruncated ? '+' : '';
   lines.push(`  distinct issuers: ${sum.distinctIssuers}${more}; distinct endorsing authorities: ${sum.distinctAuthorities}${more}`);
+  if (sum.byStatus.indeterminate) lines.push(`  indeterminate: ${sum.byStatus.indeterminate} targets whose root-key commitment could not be checked (not invalid; rerun online, with --log-list, or with --ct-bundle)`);
+  if (bundle) lines.push(`  ${ctBundleLine(bundle)}`);
   out.write(`${lines.join('\n')}\n`);
 }
 
@@ -221,7 +223,7 @@ Examples:
       });
     }
     if (opts.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
-    printSummary(outcome, opts, opts.out !== undefined);
+    printSummary(outcome, opts, opts.out !== undefined, await ctBundleInfo(opts, now));
     process.exitCode = outcome.interrupted ? (signalled === 'SIGTERM' ? ScanExit.INTERRUPTED_TERM : ScanExit.INTERRUPTED_INT) : ScanExit.OK;
     // Everything is written and closed; a client library's reconnect timer must not keep the process around.
     setTimeout(() => process.exit(), 200).unref();

@@ -3,8 +3,8 @@ import type { ReportedError } from '../../core/errors.js';
 import type { Material } from '../../core/material/material.js';
 import { parseMaterialText } from '../../core/material/parse-text.js';
 import { verifyMaterial } from '../../core/verify/index.js';
-import { isFailure } from '../../core/verify/report.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { isFailure, isIndeterminate } from '../../core/verify/report.js';
+import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
@@ -49,7 +49,9 @@ export function registerVerify(program: Command): void {
   cmd.addHelpText(
     'after',
     `
-Exit codes: 0 valid (neither INVALID nor UNSIGNED), 1 INVALID or UNSIGNED, 2 usage or unreadable input.
+Exit codes: 0 valid (neither INVALID nor UNSIGNED), 1 INVALID or UNSIGNED, 2 usage or unreadable input,
+3 indeterminate: a root-key commitment could not be checked ("commitment": "unavailable"; the result is what
+was proven without it; check again online, with --log-list, or offline with --ct-bundle).
 
 Examples:
   emblem verify --skip-commitment-check ../shared/interop/dns/emblem.felixlinker.de.txt
@@ -70,7 +72,9 @@ Examples:
       inputErrors.push(...parsed.errors);
     }
     const report = await verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: opts.policy } });
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    process.exitCode = isFailure(report) ? ExitCode.NOT_VALID : ExitCode.OK;
+    const bundle = await ctBundleInfo(opts, now);
+    const json = bundle ? { ...report, ctBundle: bundle } : report;
+    process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReport(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
+    process.exitCode = isFailure(report) ? ExitCode.NOT_VALID : isIndeterminate(report) ? ExitCode.INDETERMINATE : ExitCode.OK;
   });
 }

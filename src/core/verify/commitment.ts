@@ -31,11 +31,16 @@ export interface CommitmentRequest {
   now: Date;
 }
 
-export type CommitmentStatus = 'verified' | 'failed' | 'skipped';
+/**
+ * verified: proven. failed: proven false (entry absent from a log whose tree head verified, bad proof, wrong
+ * binding, bad signature). unavailable: could not be checked (log list, log or network unreachable, timeouts,
+ * rate limits, unusable answers) — never to be reported as "not committed". skipped: not checked on request.
+ */
+export type CommitmentStatus = 'verified' | 'failed' | 'unavailable' | 'skipped';
 
 export interface CommitmentOutcome {
   status: CommitmentStatus;
-  /** Why it failed, one entry per failing log pointer or binding problem (stable codes). */
+  /** Why it failed or could not be checked, one entry per log pointer or binding problem (stable codes). */
   errors: ReportedError[];
 }
 
@@ -51,11 +56,11 @@ export const skipCommitmentCheck: CommitmentChecker = {
   },
 };
 
-/** Used when the caller neither skips nor provides a checker: nothing can be verified, so the check fails. */
+/** Used when the caller neither skips nor provides a checker: nothing can be checked, so the outcome is unknown. */
 export const noCommitmentChecker: CommitmentChecker = {
   async check() {
     return {
-      status: 'failed',
+      status: 'unavailable',
       errors: [
         {
           code: 'COMMITMENT_UNVERIFIED',

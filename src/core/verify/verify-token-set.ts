@@ -6,7 +6,7 @@ import { distributionNames, purposeNames, type Era, type Token } from '../tokens
 import { buildInternalChain } from './chain.js';
 import type { CommitmentChecker, CommitmentOutcome } from './commitment.js';
 import { constraintViolation } from './constraints.js';
-import type { CommitmentReport, Level, VerificationReport } from './report.js';
+import type { CommitmentReport, ContestedCandidate, Level, NotEstablishedLevel, VerificationReport } from './report.js';
 import { combineLevels, type AchievedLevel } from './result.js';
 import type { SignatureCache } from './signature-cache.js';
 import { describe, KeyRing, verifyTokenSignature, type VerifiedToken } from './signature-step.js';
@@ -90,9 +90,60 @@ export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[
   }
   if (emblems.length > 1) {
     errors.add('MULTIPLE_EMBLEMS', `the token set contains ${emblems.length} valid emblems; exactly one is allowed`);
-    return emptyReport(era, now, errors, 'INVALID');
+    const report = emptyReport(era, now, errors, 'INVALID');
+    const contested = await contestedCandidates(era, emblems, valid, failed, trustedKids, options);
+    if (contested.length > 0) report.contested = contested;
+    return report;
   }
-  const emblem = emblems[0]!;
+  return verifyWithEmblem(era, emblems[0]!, valid, failed, trustedKids, options, errors);
+}
+
+/**
+ * The spec makes a set with several valid emblems INVALID (step 3), and that result stands. But a validly
+ * self-signed emblem appended to a genuine set must not hide the genuine chain from the validator: each emblem
+ * that names an issuer is verified alone with the rest of the set, and those reaching ORGANIZATIONAL or above
+ * (or blocked from it only because a commitment could not be checked) are reported as contested candidates.
+ */
+async function contestedCandidates(
+  era: Era,
+  emblems: VerifiedToken[],
+  valid: VerifiedToken[],
+  failed: Array<{ token: Token; error: EmblemError }>,
+  trustedKids: Set<string>,
+  options: TokenSetOptions,
+): Promise<ContestedCandidate[]> {
+  const named = emblems.filter((e) => e.token.claims.iss !== null).slice(0, Limits.maxContestedEmblems);
+  const candidates: ContestedCandidate[] = [];
+  for (const emblem of named) {
+    const others = valid.filter((v) => v.token.kind !== 'emblem' || v === emblem);
+    const alone = await verifyWithEmblem(era, emblem, others, failed, trustedKids, options, new ErrorList());
+    const organizational = alone.levels.includes('ORGANIZATIONAL') || (alone.notEstablished ?? []).some((n) => n.level === 'ORGANIZATIONAL');
+    if (!organizational || !alone.emblem) continue;
+    candidates.push({
+      result: alone.result,
+      levels: alone.levels,
+      protected: alone.protected,
+      issuer: alone.issuer,
+      endorsedBy: alone.endorsedBy,
+      commitment: alone.commitment,
+      emblem: alone.emblem,
+      ...(alone.notEstablished ? { notEstablished: alone.notEstablished } : {}),
+    });
+  }
+  return candidates;
+}
+
+/** Steps 4-8 for the one valid emblem of the set. */
+async function verifyWithEmblem(
+  era: Era,
+  emblem: VerifiedToken,
+  valid: VerifiedToken[],
+  failed: Array<{ token: Token; error: EmblemError }>,
+  trustedKids: Set<string>,
+  options: TokenSetOptions,
+  errors: ErrorList,
+): Promise<VerificationReport> {
+  const now = options.now;
   const iss = emblem.token.claims.iss;
   const invalid = (err: EmblemError, commitment?: CommitmentReport): VerificationReport => {
     errors.addError(err);
@@ -122,6 +173,7 @@ export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[
     issuedAt: emblem.token.claims.iat === null ? null : new Date(emblem.token.claims.iat * 1000).toISOString(),
     chain: chainTokens.map((t) => t.signerKid),
   };
+  const notEstablished: NotEstablishedLevel[] = [];
   const report = (commitment: CommitmentReport, endorsedBy: string[]): VerificationReport => ({
     era,
     result: combineLevels(achieved),
@@ -129,7 +181,8 @@ export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[
     protected: [...(emblem.token.claims.assets ?? [])],
     issuer: iss,
     endorsedBy,
-    commitment,
+    commitment: notEstablished.length > 0 ? 'unavailable' : commitment,
+    ...(notEstablished.length > 0 ? { notEstablished } : {}),
     errors: errors.finish(),
     emblem: summary,
     verifiedAt: now.toISOString(),
@@ -147,20 +200,42 @@ export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[
   const root = chain[chain.length - 1];
   if (!root) return invalid(new EmblemError('ROOT_LOG_MISSING', `the emblem names issuer ${iss} but no endorsement by ${iss} authenticates its key`));
   if (!root.token.claims.log) return invalid(new EmblemError('ROOT_LOG_MISSING', `the root endorsement of ${iss} has no "log" pointing to its key's commitment`));
+  const externals = valid.filter((v) => v.token.kind === 'endorsement' && v.token.claims.iss !== null && v.token.claims.iss !== iss);
   const rootCommitment = await checkCommitment(options, era, root);
   if (rootCommitment.status === 'failed') {
     for (const e of rootCommitment.errors) errors.add(e.code, e.message);
     return invalid(new EmblemError('COMMITMENT_FAILED', `the root key ${root.signerKid} of ${iss} is not committed in Certificate Transparency`), 'failed');
   }
+  if (rootCommitment.status === 'unavailable') {
+    // Could not check is not "not committed": the result is what was proven (SIGNED), and the report says which
+    // levels wait on the commitment and why.
+    for (const e of rootCommitment.errors) errors.add(e.code, e.message);
+    const codes = [...new Set(rootCommitment.errors.map((e) => String(e.code)))];
+    notEstablished.push({ level: 'ORGANIZATIONAL', issuer: iss, codes, message: `the root key ${root.signerKid} of ${iss}: its Certificate Transparency commitment could not be checked` });
+    if (externals.length > 0) {
+      notEstablished.push({ level: 'ENDORSED', issuer: iss, codes, message: `endorsements of ${iss} count only once its own root key's commitment is established` });
+    }
+    return report('unavailable', []);
+  }
   achieved.push({ level: 'ORGANIZATIONAL', trusted: trustedKids.has(root.signerKid) });
 
   // Steps 7-8, endorsed: endorsements by other organisations of the root key. Failures drop only that endorsement.
-  const externals = valid.filter((v) => v.token.kind === 'endorsement' && v.token.claims.iss !== null && v.token.claims.iss !== iss);
   const accepted = await Promise.all(externals.map((x) => acceptExternal(x, emblem, root, options, era, errors)));
-  const survivors = externals.filter((_, i) => accepted[i]);
+  const survivors = externals.filter((_, i) => accepted[i] === true);
   if (survivors.length > 0) {
     achieved.push({ level: 'ENDORSED', trusted: survivors.some((s) => trustedKids.has(s.signerKid)) });
   }
+  // An endorsement whose commitment could not be checked is neither counted nor dropped as false: when no other
+  // endorsement established ENDORSED (or one of them might make it TRUSTED), the report says what is missing.
+  const endorsedTrusted = achieved.some((a) => a.level === 'ENDORSED' && a.trusted);
+  externals.forEach((x, i) => {
+    const outcome = accepted[i];
+    if (typeof outcome !== 'object') return;
+    const couldRaise = survivors.length === 0 || (trustedKids.has(x.signerKid) && !endorsedTrusted);
+    if (!couldRaise) return;
+    const codes = [...new Set(outcome.errors.map((e) => String(e.code)))];
+    notEstablished.push({ level: 'ENDORSED', issuer: x.token.claims.iss, codes, message: `the endorsement by ${x.token.claims.iss}: the commitment of its key could not be checked` });
+  });
   const endorsedBy = [...new Set(survivors.map((s) => s.token.claims.iss!))];
   return report(rootCommitment.status, endorsedBy);
 }
@@ -178,12 +253,13 @@ async function checkCommitment(options: TokenSetOptions, era: Era, holder: Verif
       now: options.now,
     });
   } catch (err) {
-    // A checker that throws (network, hostile log response) is a failed check, never a crash.
-    return { status: 'failed', errors: [{ code: 'COMMITMENT_FAILED', message: (err as Error).message }] };
+    // A checker that throws (a bug, a dead worker) has not proven anything: could not check, never a crash.
+    return { status: 'unavailable', errors: [{ code: 'COMMITMENT_UNAVAILABLE', message: (err as Error).message }] };
   }
 }
 
-async function acceptExternal(x: VerifiedToken, emblem: VerifiedToken, root: VerifiedToken, options: TokenSetOptions, era: Era, errors: ErrorList): Promise<boolean> {
+/** true: accepted; false: dropped (proven wrong); the outcome itself when its commitment could not be checked. */
+async function acceptExternal(x: VerifiedToken, emblem: VerifiedToken, root: VerifiedToken, options: TokenSetOptions, era: Era, errors: ErrorList): Promise<boolean | CommitmentOutcome> {
   const c = x.token.claims;
   const reject = (reason: string, code = 'ENDORSEMENT_REJECTED') => {
     errors.add(code, `endorsement by ${c.iss} dropped: ${reason}`);
@@ -197,6 +273,11 @@ async function acceptExternal(x: VerifiedToken, emblem: VerifiedToken, root: Ver
   if (violation) return reject(violation.message, violation.code);
   if (!c.log) return reject(`it has no "log" committing the key of ${c.iss}`, 'ROOT_LOG_MISSING');
   const outcome = await checkCommitment(options, era, x);
+  if (outcome.status === 'unavailable') {
+    for (const e of outcome.errors) errors.add(e.code, e.message);
+    errors.add('COMMITMENT_UNAVAILABLE', `endorsement by ${c.iss} not counted: the commitment of its key could not be checked`);
+    return outcome;
+  }
   if (outcome.status === 'failed') {
     for (const e of outcome.errors) errors.add(e.code, e.message);
     return reject(`the key of ${c.iss} is not committed in Certificate Transparency`, 'COMMITMENT_FAILED');

@@ -97,7 +97,7 @@ function sanitizeConfig(raw: unknown): QueueScanConfig {
   };
 }
 
-const STATUSES = new Set(['protected', 'not-covered', 'expired', 'invalid', 'no-emblem', 'nxdomain', 'error']);
+const STATUSES = new Set(['protected', 'indeterminate', 'contested', 'not-covered', 'expired', 'invalid', 'no-emblem', 'nxdomain', 'error']);
 
 /** A job's return value as read back from Redis: only well-formed results for this job's own indexes count. */
 export function decodeJobResult(value: unknown, first: number, count: number): Map<number, CheckReport> {
