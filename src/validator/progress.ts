@@ -52,7 +52,8 @@ export class ProgressReporter {
   /** Seconds left at this run's rate; null while the total or the rate is unknown. */
   private eta(p: ScanProgress, rate: number): number | null {
     if (p.total === null || rate <= 0) return null;
-    return Math.round(Math.max(0, p.total - p.done) / rate);
+    // Rounded up: "0" only when nothing is left.
+    return Math.ceil(Math.max(0, p.total - p.done) / rate);
   }
 
   report(final = false): void {
