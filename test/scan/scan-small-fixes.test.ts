@@ -109,6 +109,11 @@ function capture(isTTY: boolean): Writable & { isTTY: boolean; text: () => strin
   return out;
 }
 
+/** The input as one chunk, as a file under 256 KiB is read. */
+async function* chunks(...parts: Array<string | Uint8Array>): AsyncGenerator<string | Uint8Array> {
+  yield* parts;
+}
+
 const nullSink: LineSink = { write: async () => undefined, close: async () => undefined } as unknown as LineSink;
 
 describe('progress', () => {
@@ -117,7 +122,7 @@ describe('progress', () => {
     const bytes = Buffer.byteLength(names);
     const collector = new ResultCollector(nullSink, 0, new ScanSummary(), undefined, bytes);
     assert.deepEqual(collector.total(), { total: null, totalExact: false }, 'nothing read yet: unknown');
-    const targets = readTargets([Buffer.from(names)], { format: 'names', ihleType: 65_400, onLine: collector.inputLine });
+    const targets = readTargets(chunks(Buffer.from(names)), { format: 'names', ihleType: 65_400, onLine: collector.inputLine });
     const iterator = targets[Symbol.asyncIterator]();
     await iterator.next();
     const first = collector.total();
@@ -131,7 +136,7 @@ describe('progress', () => {
 
   test('without the input size (standard input) the total is unknown until the end', async () => {
     const collector = new ResultCollector(nullSink, 0, new ScanSummary(), undefined, undefined);
-    for await (const _ of readTargets(['a.example\nb.example\n'], { format: 'names', ihleType: 65_400, onLine: collector.inputLine })) {
+    for await (const _ of readTargets(chunks('a.example\nb.example\n'), { format: 'names', ihleType: 65_400, onLine: collector.inputLine })) {
       assert.equal(collector.total().total, null);
     }
     collector.inputEnded();
@@ -140,7 +145,7 @@ describe('progress', () => {
 
   test('a resumed run counts the skipped targets into the total', async () => {
     const collector = new ResultCollector(nullSink, 3, new ScanSummary(), undefined, undefined);
-    for await (const _ of readTargets(['a\nb\nc\nd\ne\n'], { format: 'names', skip: 3, ihleType: 65_400, onLine: collector.inputLine }));
+    for await (const _ of readTargets(chunks('a\nb\nc\nd\ne\n'), { format: 'names', skip: 3, ihleType: 65_400, onLine: collector.inputLine }));
     collector.inputEnded();
     assert.deepEqual(collector.total(), { total: 5, totalExact: true });
   });
@@ -201,7 +206,7 @@ describe('progress', () => {
       await server.stop();
     }
     assert.equal(run.code, 0, run.stderr);
-    const events = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number | boolean | null>);
+    const events = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const progress = events.filter((e) => e.event === 'progress');
     assert.ok(progress.length > 0, `progress lines: ${run.stderr}`);
     for (const e of progress) {
