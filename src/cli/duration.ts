@@ -15,8 +15,19 @@ export function parseDuration(text: string, flag: string): number {
 export function parseTime(text: string, flag: string): Date {
   if (text === 'now') return new Date();
   const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!ymd || Number.isNaN(date.getTime())) {
     throw new UsageError(`${flag} expects an ISO-8601 time such as 2026-06-17T00:10:00Z, got ${JSON.stringify(text)}`);
   }
+  // Date rolls an impossible day over into the next month (02-30 becomes 03-02): refuse it instead.
+  const [year, month, day] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    throw new UsageError(`${flag}: ${ymd[0]} is not a date${month >= 1 && month <= 12 ? ` (that month has ${daysInMonth(year, month)} days)` : ''}`);
+  }
   return date;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

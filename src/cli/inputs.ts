@@ -46,7 +46,22 @@ export async function readPublicKeyFile(path: string): Promise<PublicKey> {
   } catch (err) {
     throw new UsageError(`${path}: ${(err as Error).message}`, err instanceof EmblemError ? err.code : 'KEY_INVALID');
   }
+  if (isEncryptedKeyFile(text)) {
+    throw new UsageError(`${path} is an encrypted private key (from emblem keygen with a passphrase): give its public key instead (the JWK keygen printed, or its --public-out file)`, 'KEY_INVALID');
+  }
   throw new UsageError(`${path} is not a PEM public key or a JWK`, 'KEY_INVALID');
+}
+
+/** A JWE in compact form whose protected header names a content encryption ("enc"), as keygen writes. */
+function isEncryptedKeyFile(text: string): boolean {
+  const parts = text.split('.');
+  if (parts.length !== 5 || !/^[A-Za-z0-9_-]{1,4096}$/.test(parts[0]!)) return false;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
+    return typeof header === 'object' && header !== null && typeof (header as Record<string, unknown>).enc === 'string';
+  } catch {
+    return false;
+  }
 }
 
 export function publicKeyMaterial(key: PublicKey, source: string): Material {

@@ -17,6 +17,23 @@ program
 
 for (const register of allCommands()) register(program);
 
+// Commander's own help command looks only one level down (`help sign emblem` showed the help of `sign`): this one
+// follows the whole path.
+program.helpCommand(false);
+program
+  .command('help')
+  .argument('[command...]', 'a command, with its subcommand if any (e.g. sign emblem)')
+  .description('display help for a command')
+  .action((path: string[]) => {
+    let cmd: Command = program;
+    for (const name of path) {
+      const sub = cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!sub) throw new UsageError(`help: no command ${JSON.stringify([...path.slice(0, path.indexOf(name)), name].join(' '))}; see emblem --help`);
+      cmd = sub;
+    }
+    cmd.help();
+  });
+
 program.addHelpText(
   'after',
   `

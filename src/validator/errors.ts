@@ -8,7 +8,8 @@ export const ScanErrorCodes = {
   INPUT_INVALID: 'INPUT_INVALID',
   /** The lookup of a prefetched (ZDNS) target ended in SERVFAIL, TIMEOUT or another failure status. */
   DNS_RESOLVER_FAILED: 'DNS_RESOLVER_FAILED',
-  /** --resume found an output file that is not a prefix of this scan's output (gap, foreign line, no header). */
+  /** --resume found an output file that is not a prefix of this scan's output (gap, foreign line, no header), or
+   *  one recorded as the scan of another input (or of standard input, which cannot be compared). */
   RESUME_MISMATCH: 'RESUME_MISMATCH',
   /** A verification thread died (out of memory on pathological input); its token sets are reported with this. */
   VERIFY_WORKER_FAILED: 'VERIFY_WORKER_FAILED',

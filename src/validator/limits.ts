@@ -60,6 +60,10 @@ export const ScanLimits = {
   ctRequestsPerSecondPerLog: 10,
   /** Distinct issuers/authorities counted exactly in the summary; beyond this the count is a lower bound. */
   maxDistinctInSummary: 100_000,
+  /** --resume fingerprints the input by its size and the SHA-256 of this many bytes at its start and at its end:
+   *  two bounded reads (a scan's input can be many GB) that tell a different or regenerated list from the same one.
+   *  Inputs up to twice this size are hashed whole. */
+  inputFingerprintBytes: 1024 * 1024,
   /** Progress: redraw interval on a TTY, JSON-line interval when stderr is piped. */
   progressTtyIntervalMs: 200,
   progressJsonIntervalMs: 1_000,

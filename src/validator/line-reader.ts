@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 export interface InputLine {
   text: string;
   tooLong: boolean;
+  /** Input bytes this line took, its line feed included: how far into the input the reader has got. */
+  bytes: number;
 }
 
 /**
@@ -15,13 +17,15 @@ export async function* readLines(input: Readable | AsyncIterable<Uint8Array | st
   let parts: Buffer[] = [];
   let size = 0;
   let tooLong = false;
-  const finish = (): InputLine => {
+  let consumed = 0;
+  const finish = (terminator: number): InputLine => {
     let buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
-    const line = { text: tooLong ? '' : buf.toString('utf8'), tooLong };
+    const line = { text: tooLong ? '' : buf.toString('utf8'), tooLong, bytes: consumed + terminator };
     parts = [];
     size = 0;
     tooLong = false;
+    consumed = 0;
     return line;
   };
   for await (const chunk of input) {
@@ -29,6 +33,7 @@ export async function* readLines(input: Readable | AsyncIterable<Uint8Array | st
     for (;;) {
       const nl = buf.indexOf(0x0a);
       const piece = nl === -1 ? buf : buf.subarray(0, nl);
+      consumed += piece.length;
       if (!tooLong) {
         if (size + piece.length > maxBytes) {
           tooLong = true;
@@ -40,9 +45,9 @@ export async function* readLines(input: Readable | AsyncIterable<Uint8Array | st
         }
       }
       if (nl === -1) break;
-      yield finish();
+      yield finish(1);
       buf = buf.subarray(nl + 1);
     }
   }
-  if (size > 0 || tooLong) yield finish();
+  if (size > 0 || tooLong) yield finish(0);
 }

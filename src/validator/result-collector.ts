@@ -13,12 +13,15 @@ export class ResultCollector {
   readonly writer: OrderedResultWriter;
   /** Results written by this run (a resumed run starts at zero). */
   written = 0;
-  /** Input bytes consumed, for the progress fraction. */
-  bytesRead = 0;
+  /** Input bytes the target reader has got through (whole lines), for the estimated total. */
+  private bytesConsumed = 0;
+  /** Targets counted in the input so far (the skipped ones of a resumed run included). */
+  private targetsRead = 0;
+  private inputComplete = false;
   private readonly digests = new Map<number, ResultDigest>();
   private readonly reporter: ProgressReporter | null;
 
-  constructor(sink: LineSink, startIndex: number, summary: ScanSummary, progress: Writable | undefined, inputBytes: number | undefined) {
+  constructor(sink: LineSink, startIndex: number, summary: ScanSummary, progress: Writable | undefined, private readonly inputBytes: number | undefined) {
     this.writer = new OrderedResultWriter(sink, startIndex, (index) => {
       const digest = this.digests.get(index);
       this.digests.delete(index);
@@ -31,10 +34,31 @@ export class ResultCollector {
           doneThisRun: this.written,
           found: summary.found,
           errors: summary.errors,
-          fraction: inputBytes ? this.bytesRead / inputBytes : null,
+          ...this.total(),
         }))
       : null;
     this.reporter?.start();
+  }
+
+  /** For readTargets' onLine: the reader got through one more input line. */
+  readonly inputLine = (bytes: number, targets: number): void => {
+    this.bytesConsumed += bytes;
+    this.targetsRead = targets;
+  };
+
+  /** The input has been read to its end: the target count is now exact. */
+  inputEnded(): void {
+    this.inputComplete = true;
+  }
+
+  /**
+   * Targets in the input: exact once it has been read to the end; before that, the targets counted so far scaled
+   * by the input bytes not yet read (lines are about the same length); unknown without the input size.
+   */
+  total(): { total: number | null; totalExact: boolean } {
+    if (this.inputComplete) return { total: this.targetsRead, totalExact: true };
+    if (!this.inputBytes || this.bytesConsumed <= 0 || this.targetsRead <= 0) return { total: null, totalExact: false };
+    return { total: (this.targetsRead * Math.max(this.inputBytes, this.bytesConsumed)) / this.bytesConsumed, totalExact: false };
   }
 
   /** Remembers a finished target's digest until its line is written. */

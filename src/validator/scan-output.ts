@@ -4,7 +4,7 @@ import { EmblemError } from '../core/errors.js';
 import { ScanErrorCodes } from './errors.js';
 import { CSV_HEADER, type OutputFormat } from './result-format.js';
 import { fileSink, streamSink, type LineSink } from './result-writer.js';
-import { prepareResume } from './resume-state.js';
+import { checkResumeInput, prepareResume, recordInput, type InputFingerprint } from './resume-state.js';
 import { ScanSummary } from './scan-summary.js';
 
 export interface OpenedOutput {
@@ -20,7 +20,14 @@ export interface OpenedOutput {
  * of an existing file (see prepareResume); otherwise a new file (the CLI refuses to replace one unless --force) or
  * standard output. A CSV output starts with its header exactly once.
  */
-export async function openScanOutput(output: { path: string } | { stream: Writable }, format: OutputFormat, resume: boolean): Promise<OpenedOutput> {
+export async function openScanOutput(
+  output: { path: string } | { stream: Writable },
+  format: OutputFormat,
+  resume: boolean,
+  /** The input's fingerprint (null: standard input) to record next to a file output and check on resume;
+   *  undefined: neither (library use). */
+  input?: InputFingerprint | null,
+): Promise<OpenedOutput> {
   if (!('path' in output)) {
     const sink = streamSink(output.stream);
     if (format === 'csv') await sink.write(`${CSV_HEADER}\n`);
@@ -30,6 +37,7 @@ export async function openScanOutput(output: { path: string } | { stream: Writab
   let startIndex = 0;
   let hasHeader = false;
   if (resume) {
+    if (input !== undefined) await checkResumeInput(output.path, input);
     const point = await prepareResume(output.path, format);
     ({ summary, hasHeader } = point);
     startIndex = point.nextIndex;
@@ -38,6 +46,16 @@ export async function openScanOutput(output: { path: string } | { stream: Writab
     }
   }
   const sink = fileSink(await open(output.path, resume ? 'a' : 'w'));
+  // A new output (or one resumed from nothing) records its input before its first result, and after the open
+  // emptied any old output: a crash in between leaves an empty output, never old results under a new record.
+  if (input !== undefined && startIndex === 0) {
+    try {
+      await recordInput(output.path, input);
+    } catch (err) {
+      await sink.close().catch(() => undefined);
+      throw err;
+    }
+  }
   if (format === 'csv' && !hasHeader) await sink.write(`${CSV_HEADER}\n`);
   return { sink, startIndex, summary };
 }

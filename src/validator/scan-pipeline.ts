@@ -10,6 +10,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { digestOf, formatResult, type OutputFormat } from './result-format.js';
 import { ResultCollector } from './result-collector.js';
 import { openScanOutput } from './scan-output.js';
+import type { InputFingerprint } from './resume-state.js';
 import type { ScanSummaryJson } from './scan-summary.js';
 import { checkTarget } from './target-check.js';
 import { readTargets, type InputFormat } from './target-reader.js';
@@ -18,7 +19,7 @@ import { VerificationPool } from './verify-pool.js';
 /** What every scan runner (local pipeline, Redis queue) takes: targets in, results out, progress, interruption. */
 export interface ScanIoOptions {
   input: Readable | AsyncIterable<Uint8Array | string>;
-  /** Size of the input in bytes when known (a file), for the ETA. */
+  /** Size of the input in bytes when known (a file), to estimate the number of targets before the end is read. */
   inputBytes?: number;
   format: InputFormat;
   csvColumn?: string;
@@ -26,6 +27,8 @@ export interface ScanIoOptions {
   output: { path: string } | { stream: Writable };
   outputFormat: OutputFormat;
   resume: boolean;
+  /** Fingerprint of the input (null: standard input), recorded next to a file output and checked by `resume`. */
+  inputFingerprint?: InputFingerprint | null;
   ihleType: number;
   /** Where progress goes (stderr); none in library use. */
   progress?: Writable & { isTTY?: boolean };
@@ -61,14 +64,6 @@ export interface ScanOutcome {
   peakRssBytes: number;
 }
 
-/** Counts bytes as the reader pulls them, for the ETA. */
-async function* counted(input: AsyncIterable<Uint8Array | string>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array | string> {
-  for await (const chunk of input) {
-    onBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
-    yield chunk;
-  }
-}
-
 /**
  * `emblem scan`: reads targets as a stream, checks up to `concurrency` at once (DNS on this thread, signature
  * checks on worker threads), and writes one result per target in input order. Memory is bounded by
@@ -77,7 +72,7 @@ async function* counted(input: AsyncIterable<Uint8Array | string>, onBytes: (n: 
  */
 export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   const started = performance.now();
-  const { sink, startIndex, summary } = await openScanOutput(options.output, options.outputFormat, options.resume);
+  const { sink, startIndex, summary } = await openScanOutput(options.output, options.outputFormat, options.resume, options.inputFingerprint);
 
   const commitments = new CachingCommitmentChecker(options.commitments);
   const pool = new VerificationPool({
@@ -109,11 +104,12 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   };
   let interrupted = false;
   try {
-    const targets = readTargets(counted(options.input, (n) => (collector.bytesRead += n)), {
+    const targets = readTargets(options.input, {
       format: options.format,
       skip: startIndex,
       ihleType: options.ihleType,
       csvColumn: options.csvColumn,
+      onLine: collector.inputLine,
     });
     for await (const target of targets) {
       if (options.signal?.aborted) {
@@ -139,6 +135,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
           slotFreed();
         });
     }
+    if (!interrupted) collector.inputEnded();
     while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     await writer.close().finally(() => pool.close());

@@ -38,10 +38,9 @@ export class ScanSummary {
     else set.add(value);
   }
 
-  /** Targets that publish emblem records at all (valid or not). */
+  /** Targets found protected: a valid emblem names them (expired, invalid and not-covered emblems do not count). */
   get found(): number {
-    const s = this.byStatus;
-    return (s.protected ?? 0) + (s.indeterminate ?? 0) + (s.contested ?? 0) + (s['not-covered'] ?? 0) + (s.expired ?? 0) + (s.invalid ?? 0);
+    return this.byStatus.protected ?? 0;
   }
 
   get errors(): number {

@@ -17,6 +17,9 @@ export interface TargetReaderOptions {
   /** CSV: the column holding the name (header name or 0-based number); default: a header column called name,
    *  domain, fqdn, host, hostname or target, else the first column. */
   csvColumn?: string;
+  /** Called for every input line (blank, comment, header and skipped ones too) with the bytes it took and the
+   *  number of targets counted so far, for the progress estimate. */
+  onLine?: (bytes: number, targets: number) => void;
 }
 
 const NAME_HEADERS = new Set(['name', 'domain', 'fqdn', 'host', 'hostname', 'target', 'domain_name', 'qname']);
@@ -32,18 +35,23 @@ export async function* readTargets(input: Readable | AsyncIterable<Uint8Array | 
   let csvIndex: number | null = null;
   for await (const line of readLines(input, ScanLimits.maxInputLineBytes)) {
     const text = line.tooLong ? 'x' : line.text.trim();
-    if (text === '' || (options.format === 'names' && text.startsWith('#'))) continue;
+    if (text === '' || (options.format === 'names' && text.startsWith('#'))) {
+      options.onLine?.(line.bytes, index);
+      continue;
+    }
     if (options.format === 'csv' && first) {
       first = false;
       const header = line.tooLong ? null : safeCsv(line.text);
       csvIndex = columnOf(header, options.csvColumn);
       if (csvIndex < 0) {
         csvIndex = -csvIndex - 1;
+        options.onLine?.(line.bytes, index);
         continue; // the line was a header
       }
     }
     first = false;
     const i = index++;
+    options.onLine?.(line.bytes, index);
     if (i < skip) continue;
     if (line.tooLong) {
       yield { index: i, name: '', inputError: `input line longer than ${ScanLimits.maxInputLineBytes} bytes` };

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import type { Material } from '../../core/material/material.js';
 import { verifyMaterial } from '../../core/verify/index.js';
+import { isFailure } from '../../core/verify/report.js';
 import { normalizeUserName } from '../../dns/domain-name.js';
-import { checkName, type CheckReport } from '../../dns/name-check.js';
+import { checkName, type CheckedTokenSet, type CheckReport } from '../../dns/name-check.js';
 import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
 import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
@@ -39,6 +40,20 @@ const STATUS_TEXT: Record<CheckReport['status'], string> = {
   error: 'ERROR: the lookup failed',
 };
 
+/**
+ * How one token set relates to the name. Only a set that verified can "not name" the asset; a set that failed is
+ * labelled by what happened to it (its assets were never trusted, so whether it names the name is moot).
+ */
+function coverLabel(set: CheckedTokenSet): string {
+  if (set.coveredBy) return `covers this name through asset ${set.coveredBy.asset}${set.coveredBy.address ? ` (address ${set.coveredBy.address})` : ''}`;
+  if (!isFailure(set)) return 'does not name this asset';
+  const codes = new Set(set.errors.map((e) => String(e.code)));
+  if (codes.has('TOKEN_EXPIRED')) return 'expired';
+  if (codes.has('TOKEN_NOT_YET_VALID')) return 'not yet valid';
+  if (set.result.includes('UNSIGNED')) return 'unsigned';
+  return 'does not verify';
+}
+
 function formatCheck(report: CheckReport): string {
   const lines: string[] = [];
   const head =
@@ -58,9 +73,7 @@ function formatCheck(report: CheckReport): string {
   }
   for (const e of report.errors) lines.push(`  ${e.code}: ${e.message}`);
   report.sets.forEach((set, i) => {
-    const cover = set.coveredBy
-      ? `covers this name through asset ${set.coveredBy.asset}${set.coveredBy.address ? ` (address ${set.coveredBy.address})` : ''}`
-      : 'does not name this asset';
+    const cover = coverLabel(set);
     const c = set.contestedCoveredBy;
     const contestedCover = c ? `INVALID, but its contested emblem ${set.contested?.[c.candidate]?.emblem.kid} covers this name through asset ${c.asset}${c.address ? ` (address ${c.address})` : ''}` : null;
     lines.push('', `Token set ${i + 1}${set.identifier ? ` (identifier ${set.identifier})` : ''}, ${set.era ?? 'unknown'} era, ${contestedCover ?? cover}:`);

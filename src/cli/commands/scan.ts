@@ -10,6 +10,7 @@ import { ScanLimits } from '../../validator/limits.js';
 import { runScan, type ScanOutcome } from '../../validator/scan-pipeline.js';
 import type { InputFormat } from '../../validator/target-reader.js';
 import type { OutputFormat } from '../../validator/result-format.js';
+import { fingerprintInput, type InputFingerprint } from '../../validator/resume-state.js';
 import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
@@ -163,6 +164,15 @@ Examples:
         throw new UsageError(`cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
     }
+    // The output records which input it is the scan of, so that --resume can refuse another one.
+    let inputFingerprint: InputFingerprint | null | undefined;
+    if (opts.out) {
+      try {
+        inputFingerprint = opts.input === '-' ? null : await fingerprintInput(opts.input, opts.format, opts.csvColumn);
+      } catch (err) {
+        throw new UsageError(`cannot read ${opts.input}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
     const { now, trustedKeys } = await verificationInputs(opts);
     const commitments = await commitmentCheckerFromOptions(opts);
     const ihleType = parseIhleTypeCode(opts.ihleType);
@@ -188,6 +198,7 @@ Examples:
       output: opts.out ? { path: opts.out } : { stream: process.stdout },
       outputFormat: opts.output,
       resume: opts.resume === true,
+      inputFingerprint,
       ihleType,
       progress: opts.progress ? process.stderr : undefined,
       signal: controller.signal,

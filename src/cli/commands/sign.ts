@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import ipaddr from 'ipaddr.js';
 import { parseAssetIdentifier } from '../../core/identifiers/asset.js';
 import { Limits } from '../../core/limits.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
@@ -20,8 +21,18 @@ function checkOrganization(value: string | undefined, flag: string): string | un
   }
 }
 
+/** "192.0.2.1", "192.0.2.0/24", "2001:db8::1": an address without the brackets an asset identifier needs. */
+function bareAddress(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) return false;
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(address!) || (address!.includes(':') && ipaddr.IPv6.isValid(address!));
+}
+
 function checkAssets(values: string[], flag: string): string[] {
   for (const v of values) {
+    // Without brackets an address reads as a domain name (all-numeric labels are legal DNS), which no lookup or
+    // address ever matches: a silent dud emblem.
+    if (bareAddress(v)) throw new UsageError(`${flag} ${v}: an address needs brackets; did you mean [${v}]?`);
     try {
       parseAssetIdentifier(v);
     } catch (err) {
@@ -129,7 +140,7 @@ export function registerSign(program: Command): void {
         distribution: checkNames<DistributionName>(opts.constrainDst, DISTRIBUTION_BITS, '--constrain-dst'),
         assets: opts.constrainAsset ? checkAssets(opts.constrainAsset, '--constrain-asset') : undefined,
         window: opts.maxLifetime ? boundedDuration(opts.maxLifetime, '--max-lifetime') : undefined,
-        log: opts.log ? parseLogOption(opts.log) : undefined,
+        log: opts.log !== undefined ? parseLogOption(opts.log) : undefined,
       };
       const iss = checkOrganization(opts.iss, '--iss');
       const sub = checkOrganization(opts.sub, '--sub');

@@ -6,7 +6,7 @@ import { verifyMaterial } from '../../core/verify/index.js';
 import { isFailure, isIndeterminate } from '../../core/verify/report.js';
 import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
-import { ExitCode } from '../exit.js';
+import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
 import { formatReport } from '../report-text.js';
 
@@ -70,6 +70,11 @@ Examples:
       const parsed = materialFromText(text, file === '-' ? 'stdin' : file);
       material.push(...parsed.material);
       inputErrors.push(...parsed.errors);
+    }
+    if (material.length === 0 && inputErrors.length === 0) {
+      // Nothing to verify is not an INVALID set: the input was empty (or only blank lines and comments).
+      const where = sources.map((f) => (f === '-' ? 'standard input' : f)).join(', ');
+      throw new UsageError(`nothing was read: ${where} ${sources.length > 1 ? 'hold' : 'holds'} no token, key or TXT record`);
     }
     const report = await verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: opts.policy } });
     const bundle = await ctBundleInfo(opts, now);

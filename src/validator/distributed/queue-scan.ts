@@ -32,7 +32,7 @@ interface Enqueued {
 export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutcome> {
   const started = performance.now();
   const location = parseQueueUrl(options.queueUrl);
-  const { sink, startIndex, summary } = await openScanOutput(options.output, options.outputFormat, options.resume);
+  const { sink, startIndex, summary } = await openScanOutput(options.output, options.outputFormat, options.resume, options.inputFingerprint);
 
   const queue = new Queue<QueueJobData>(location.queueName, { connection: location.connection });
   const events = new QueueEvents(location.queueName, { connection: location.connection });
@@ -80,18 +80,13 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
       pending.push({ job, first, targets });
       notify('collector');
     };
-    async function* counted(input: AsyncIterable<Uint8Array | string>) {
-      for await (const chunk of input) {
-        collector.bytesRead += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-        yield chunk;
-      }
-    }
-    for await (const target of readTargets(counted(options.input), { format: options.format, skip: startIndex, ihleType: options.ihleType, csvColumn: options.csvColumn })) {
+    for await (const target of readTargets(options.input, { format: options.format, skip: startIndex, ihleType: options.ihleType, csvColumn: options.csvColumn, onLine: collector.inputLine })) {
       if (options.signal?.aborted) break;
       // A batch is consecutive indexes (jobs are collected in order and each result is checked against its range).
       batch.push(target);
       if (batch.length >= ScanLimits.queueBatchSize) await enqueue();
     }
+    if (!options.signal?.aborted) collector.inputEnded();
     if (batch.length > 0 && !options.signal?.aborted) await enqueue();
     producerDone = true;
     notify('collector');
