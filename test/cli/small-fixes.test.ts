@@ -15,7 +15,7 @@ const NOT_BEFORE = '2026-11-01T00:00:00Z';
 
 before(async () => {
   for (const name of ['signer', 'endorsed']) {
-    const run = await runCli(['keygen', '--alg', 'ES256', '--out', file(`${name}.jwk`), '--public-out', file(`${name}.pub.jwk`)], { env: { EMBLEM_PASSPHRASE: '' } });
+    const run = await runCli(['keygen', '--alg', 'ES256', '--out', file(`${name}.jwk`), '--public-out', file(`${name}.pub.jwk`)], { env: { EMBLEM_PASSPHRASE: undefined } });
     assert.equal(run.code, 0, run.stderr);
   }
 });

@@ -221,7 +221,7 @@ describe('hostile times: emblem verify over the felixlinker interop set', () => 
 });
 
 describe('hostile times: emblem sign refuses absurd times (usage error, exit 2)', () => {
-  const env = { EMBLEM_PASSPHRASE: '' };
+  const env = { EMBLEM_PASSPHRASE: undefined };
   const key = join(dir, 'k.jwk');
   const pub = join(dir, 'k.pub.jwk');
   let ready: Promise<void> | null = null;

@@ -22,7 +22,7 @@ let dir: ReturnType<typeof tempDir>;
 let ca: LocalCa;
 let serveProcess: ChildProcess | null = null;
 let log: { url: string; logListUrl: string; logId: string };
-const env = () => ({ EMBLEM_CACHE_DIR: join(dir.path, 'cache'), EMBLEM_PASSPHRASE: '' });
+const env = () => ({ EMBLEM_CACHE_DIR: join(dir.path, 'cache'), EMBLEM_PASSPHRASE: undefined });
 const file = (name: string) => join(dir.path, name);
 
 async function cli(args: string[]): Promise<string> {

@@ -28,7 +28,7 @@ let closedPort: number;
 let unavailableServer: Server;
 let unavailableUrl: string;
 let dns: EmblemServer;
-const env = () => ({ EMBLEM_CACHE_DIR: join(dir.path, 'cache'), EMBLEM_PASSPHRASE: '' });
+const env = () => ({ EMBLEM_CACHE_DIR: join(dir.path, 'cache'), EMBLEM_PASSPHRASE: undefined });
 const file = (name: string) => join(dir.path, name);
 const closedList = () => `http://127.0.0.1:${closedPort}/log_list.json`;
 
