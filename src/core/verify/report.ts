@@ -34,16 +34,9 @@ export interface NotEstablishedLevel {
  * requires), verified alone with the rest of the set: shown so a validator sees "a valid chain plus a conflicting
  * emblem" rather than only "invalid".
  */
-export interface ContestedCandidate {
-  result: ResultLevel[];
-  levels: Level[];
-  protected: string[];
-  issuer: string | null;
-  endorsedBy: string[];
-  commitment: CommitmentReport;
+export type ContestedCandidate = Pick<VerificationReport, 'result' | 'levels' | 'protected' | 'issuer' | 'endorsedBy' | 'commitment' | 'notEstablished'> & {
   emblem: EmblemSummary;
-  notEstablished?: NotEstablishedLevel[];
-}
+};
 
 /** What every front end prints for one verified token set (`emblem verify --json`; the CLI contract). */
 export interface VerificationReport {
