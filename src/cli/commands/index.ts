@@ -8,6 +8,7 @@ import { registerVerify } from './verify.js';
 import { registerCt } from './ct.js';
 import { registerScan } from './scan.js';
 import { registerWorker } from './worker.js';
+import { registerOrg } from './org.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -22,6 +23,7 @@ registrations.push(registerCheck);
 registrations.push(registerCt);
 registrations.push(registerScan);
 registrations.push(registerWorker);
+registrations.push(registerOrg);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;
