@@ -9,6 +9,7 @@ import { registerCt } from './ct.js';
 import { registerScan } from './scan.js';
 import { registerWorker } from './worker.js';
 import { registerOrg } from './org.js';
+import { registerInspect } from './inspect.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -24,6 +25,7 @@ registrations.push(registerCt);
 registrations.push(registerScan);
 registrations.push(registerWorker);
 registrations.push(registerOrg);
+registrations.push(registerInspect);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;
