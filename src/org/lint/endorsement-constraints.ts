@@ -1,10 +1,26 @@
-import { assetsCoverName } from '../../core/identifiers/asset.js';
+import { isMoreGeneral, parseAssetIdentifier } from '../../core/identifiers/asset.js';
 import type { Finding, LintRule } from './rule.js';
 
 /**
  * Received endorsements constrain what the organisation may mark: an asset outside their `emb.assets` verifies
  * without the endorsement (a lower level than expected), a lifetime over `emb.wnd` breaks the chain.
  */
+function covered(allowed: string[], asset: string): boolean {
+  let target;
+  try {
+    target = parseAssetIdentifier(asset);
+  } catch {
+    return false;
+  }
+  return allowed.some((e) => {
+    try {
+      return isMoreGeneral(parseAssetIdentifier(e), target);
+    } catch {
+      return false;
+    }
+  });
+}
+
 export const endorsementConstraints: LintRule = {
   code: 'ENDORSEMENT_CONSTRAINTS',
   check: (ctx) => {
@@ -13,7 +29,7 @@ export const endorsementConstraints: LintRule = {
       const emb = (claims.emb ?? {}) as { assets?: string[]; wnd?: number };
       if (Array.isArray(emb.assets)) {
         for (const a of ctx.config.assets) {
-          if (!assetsCoverName(emb.assets, a.replace(/^\*\./, 'x.'))) {
+          if (!covered(emb.assets, a)) {
             out.push({ code: 'ASSET_NOT_ENDORSED', severity: 'warning', message: `asset ${a} is outside the constraints of ${file} (${emb.assets.join(', ')}): it would verify without that endorsement`, fix: 'ask the authority to extend the endorsement, or remove the asset' });
           }
         }
