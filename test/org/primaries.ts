@@ -165,3 +165,54 @@ zone "${zone}" {
     },
   };
 }
+
+/** Knot serving a zone file (no dynamic updates): changed by the zonefile channel, reloaded with knotc. */
+export async function startKnotZonefile(zone = TEST_ZONE): Promise<Primary & { zoneFile: string; reloadCommand: string }> {
+  const dir = tempDir('emblem-knot-zonefile-');
+  const port = await freePort();
+  const zoneFile = join(dir.path, `${zone}.zone`);
+  writeFileSync(zoneFile, zoneText(zone));
+  const conf = join(dir.path, 'knot.conf');
+  writeFileSync(
+    conf,
+    `server:
+    rundir: "${dir.path}"
+    listen: 127.0.0.1@${port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "${dir.path}/knot.sock"
+database:
+    storage: "${dir.path}"
+log:
+  - target: stderr
+    any: warning
+zone:
+  - domain: "${zone}"
+    storage: "${dir.path}"
+    file: "${zone}.zone"
+    zonefile-sync: -1
+    journal-content: none
+`,
+  );
+  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  await waitForZone(port, zone, child, () => log);
+  return {
+    name: 'knot',
+    port,
+    zone,
+    keyFile: '',
+    dir: dir.path,
+    zoneFile,
+    reloadCommand: `knotc -c ${conf} -b zone-reload ${zone}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child, 5_000);
+      dir.remove();
+    },
+  };
+}
