@@ -9,6 +9,7 @@ import { plan, isEmblemRecord, type Action, type Observed } from './plan.js';
 import { bindingLog, receivedEndorsements, signSets } from './sign.js';
 import { assetState, saveState, type OrgState } from './state.js';
 import { remainingOnServers, verifyAsset } from './verify.js';
+import { OrgLimits } from './limits.js';
 
 export interface OrgRuntime {
   dir: string;
@@ -134,35 +135,41 @@ export async function applyAll(rt: OrgRuntime, state: OrgState, only?: Set<strin
       await saveState(rt.dir, state);
     }
     const servers = rt.channels.flatMap((c) => c.authoritativeServers());
-    for (const action of actions) {
-      if (action.kind !== 'verify' || rt.stopping?.()) continue;
-      const a = assetState(state, action.asset);
-      if (!a.pending) continue;
-      const result = await verifyAsset({
-        probe: probeName(action.asset)!,
-        want: a.pending,
-        eras,
-        servers,
-        now: new Date(rt.now * 1000),
-        commitments: await rt.commitments(),
-        ihleType: s.ihleType,
-        ...(rt.config.verify?.expectLevel ? { expectLevel: rt.config.verify.expectLevel } : {}),
-      });
-      if (servers.length === 0 || result.ok) {
-        a.current = { ...a.pending, level: result.level };
-        a.pending = null;
-        a.lastError = servers.length === 0 ? 'no authoritative server to verify on (write-only channels)' : null;
-        a.failures = 0;
-        a.lastAttempt = rt.now;
-        a.lastVerified = servers.length === 0 ? null : rt.now;
-        levels.set(action.asset, result.level);
-        rt.log({ event: 'verified', asset: action.asset, level: result.level, servers: result.servers });
-      } else {
-        fail(action.asset, `verification failed: ${result.servers.filter((x) => !x.ok).map((x) => `${x.server}: ${x.detail}`).join('; ')}`);
-        rt.log({ event: 'verify-failed', asset: action.asset, servers: result.servers });
+    const verifies = actions.filter((a): a is Extract<Action, { kind: 'verify' }> => a.kind === 'verify');
+    const commitments = verifies.length ? await rt.commitments() : null;
+    let nextVerify = 0;
+    // Verifications run in parallel (bounded): each asks the authoritative servers and checks CT commitments.
+    await Promise.all(Array.from({ length: Math.min(OrgLimits.verifyConcurrency, verifies.length) }, async () => {
+      while (nextVerify < verifies.length && !rt.stopping?.()) {
+        const action = verifies[nextVerify++]!;
+        const a = assetState(state, action.asset);
+        if (!a.pending) continue;
+        const result = await verifyAsset({
+          probe: probeName(action.asset)!,
+          want: a.pending,
+          eras,
+          servers,
+          now: new Date(rt.now * 1000),
+          commitments: commitments!,
+          ihleType: s.ihleType,
+          ...(rt.config.verify?.expectLevel ? { expectLevel: rt.config.verify.expectLevel } : {}),
+        });
+        if (servers.length === 0 || result.ok) {
+          a.current = { ...a.pending, level: result.level };
+          a.pending = null;
+          a.lastError = servers.length === 0 ? 'no authoritative server to verify on (write-only channels)' : null;
+          a.failures = 0;
+          a.lastAttempt = rt.now;
+          a.lastVerified = servers.length === 0 ? null : rt.now;
+          levels.set(action.asset, result.level);
+          rt.log({ event: 'verified', asset: action.asset, level: result.level, servers: result.servers });
+        } else {
+          fail(action.asset, `verification failed: ${result.servers.filter((x) => !x.ok).map((x) => `${x.server}: ${x.detail}`).join('; ')}`);
+          rt.log({ event: 'verify-failed', asset: action.asset, servers: result.servers });
+        }
       }
-      await saveState(rt.dir, state);
-    }
+    }));
+    if (verifies.length) await saveState(rt.dir, state);
   }
   const outcomes: AssetOutcome[] = [];
   for (const asset of rt.config.assets) {
