@@ -21,6 +21,8 @@ export interface OrgRuntime {
   /** Injected time, seconds. */
   now: number;
   log: (event: Record<string, unknown>) => void;
+  /** JWS kid of the configured emblem key (from its public file), when known. */
+  emblemKid?: string;
   /** Stop after the step in progress (SIGTERM). */
   stopping?: () => boolean;
 }
@@ -34,7 +36,7 @@ export interface AssetOutcome {
 
 function planInput(rt: OrgRuntime) {
   const s = configSettings(rt.config);
-  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id) };
+  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id), ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}) };
 }
 
 function allOwners(rt: OrgRuntime, state: OrgState): string[] {

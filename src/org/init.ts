@@ -77,6 +77,35 @@ export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emb
   };
 }
 
+/**
+ * Emblem-key rotation: a new emblem key becomes `keys.emblem`, the old one `keys.previousEmblem`. The next apply
+ * (or run) re-signs every asset with the new key; the new sets are published next to the old ones and the old
+ * records are retired only once the new ones verified, so validators never see a gap.
+ */
+export async function rotateEmblemKey(dir: string, passphrase: string | undefined, now: number): Promise<{ kid: string; previousKid: string | null }> {
+  const config = await loadConfig(dir);
+  const alg = 'ES256';
+  const fresh = await generateSigningKey(alg);
+  const stamp = new Date(now * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const file = `keys/emblem-${stamp}.jwk`;
+  const pub = `keys/emblem-${stamp}.pub.jwk`;
+  if (existsSync(join(dir, file))) throw new EmblemError('USAGE', `${file} exists; rotate again later`);
+  await writePrivateKeyFile(join(dir, file), fresh.privateJwk, passphrase);
+  await writeFileAtomic(join(dir, pub), `${JSON.stringify(fresh.key.publicKey.jwk)}\n`);
+  let previousKid: string | null = null;
+  if (config.keys.emblem.public) {
+    try {
+      previousKid = (await import('../core/tokens/keys.js')).parsePublicJwk(JSON.parse(await readFile(join(dir, config.keys.emblem.public), 'utf8'))).jwsKid;
+    } catch {
+      previousKid = null;
+    }
+  }
+  config.keys.previousEmblem = config.keys.emblem;
+  config.keys.emblem = { file, public: pub };
+  await saveConfig(dir, config);
+  return { kid: fresh.key.publicKey.jwsKid, previousKid };
+}
+
 /** Stores a binding certificate chain and its `log` entries in the folder and points the config at them. */
 export async function setBinding(dir: string, chainPath: string, log: string): Promise<{ names: string[]; entries: number }> {
   const config = await loadConfig(dir);

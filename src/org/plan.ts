@@ -15,6 +15,8 @@ export interface PlanInput {
   assets: string[];
   settings: ScheduleSettings & { ihleType: number };
   channels: string[];
+  /** JWS kid of the configured emblem key; sets signed by another key are re-signed (rotation). */
+  emblemKid?: string;
 }
 
 /** What each channel holds now (TXT and IHLE at the names asked). */
@@ -68,8 +70,9 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
     const current = s?.current ?? null;
     const pending = s?.pending ?? null;
     const renewAt = current ? renewalTime({ asset, withdrawn: false, validUntil: current.validUntil, pending: false, failures: 0, lastAttempt: null }, input.settings)! : null;
-    const pendingStale = pending !== null && pending.validUntil - now < input.settings.renewBefore;
-    if ((pending === null && (current === null || now >= renewAt!)) || pendingStale) {
+    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || (input.emblemKid !== undefined && pending.emblemKid !== undefined && pending.emblemKid !== input.emblemKid));
+    const rotated = input.emblemKid !== undefined && current?.emblemKid !== undefined && current.emblemKid !== input.emblemKid;
+    if ((pending === null && (current === null || now >= renewAt! || rotated)) || pendingStale) {
       toSign.push(asset);
       continue;
     }

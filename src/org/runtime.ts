@@ -19,6 +19,17 @@ export async function openRuntime(dir: string, options: { now: number; passphras
   const config = options.config ?? (await loadConfig(dir));
   const s = settings(config);
   const channels = await openChannels(config.channels, { host: s.host, ihleType: s.ihleType, resolvePath: (p) => folderPath(dir, p) });
+  let emblemKid: string | undefined;
+  if (config.keys.emblem.public) {
+    try {
+      const { readFile } = await import('node:fs/promises');
+      const { parsePublicJwk } = await import('../core/tokens/keys.js');
+      const { d: _d, ...pub } = JSON.parse(await readFile(folderPath(dir, config.keys.emblem.public), 'utf8')) as Record<string, unknown>;
+      emblemKid = parsePublicJwk(pub).jwsKid;
+    } catch {
+      throw new EmblemError('CONFIG_INVALID', `config.keys.emblem.public: cannot read a public JWK from ${config.keys.emblem.public}`);
+    }
+  }
   let keys: Promise<{ root: SigningKey; emblem: SigningKey }> | null = null;
   let checker: Promise<CommitmentChecker> | null = null;
   return {
@@ -26,6 +37,7 @@ export async function openRuntime(dir: string, options: { now: number; passphras
     config,
     channels,
     now: options.now,
+    ...(emblemKid ? { emblemKid } : {}),
     log: options.log ?? (() => {}),
     keys: () =>
       (keys ??= (async () => ({

@@ -96,6 +96,7 @@ export async function signSets(ctx: SignContext, assets: string[], now: number, 
       signedAt: now,
       validFrom: times.nbf,
       validUntil: times.exp,
+      emblemKid: ctx.emblem.publicKey.jwsKid,
       records: records.map((r) => toJson({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })),
     });
   }

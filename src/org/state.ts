@@ -20,6 +20,8 @@ export interface SetState {
   validFrom: number;
   validUntil: number;
   records: RecordJson[];
+  /** JWS kid of the emblem key that signed it (a rotation re-signs every set signed by another key). */
+  emblemKid?: string;
   /** Level seen on the authoritative servers when it verified. */
   level?: string | null;
 }

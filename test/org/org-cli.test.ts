@@ -96,6 +96,20 @@ async function flow(primary: Primary, name: string): Promise<void> {
   const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(8), '--json'], { env: env() });
   assert.equal(JSON.parse(later.stdout).status, 'protected');
 
+  // Emblem-key rotation: the next apply re-signs with the new key (g3), then retires g2; only the new key is left.
+  const oldX = (JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string }).x;
+  const rotated = await org(['rotate', '--dir', dir, '--emblem-key', '--at', at(5.6), '--json']);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const rot = await org(['apply', '--dir', dir, '--at', at(5.6), '--json']);
+  assert.equal(rot.code, 0, rot.stderr + rot.stdout);
+  const afterRotation = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
+  assert.match(afterRotation, /adem-token-g3=/);
+  assert.doesNotMatch(afterRotation, /adem-token-g2=/);
+  assert.doesNotMatch(afterRotation, new RegExp(oldX.replace(/[-]/g, '\\-')));
+  const cfgNow = readFileSync(join(dir, 'emblem-org.yaml'), 'utf8');
+  const newPub = /emblem:\s+file: (keys\/emblem-[^\s]+\.jwk)\s+public: ([^\s]+)/.exec(cfgNow)!;
+  assert.ok(afterRotation.includes((JSON.parse(readFileSync(join(dir, newPub[2]!), 'utf8')) as { x: string }).x));
+
   // Wrong TSIG secret: a clear error naming the server; the published records stay as they were.
   const cfgPath = join(dir, 'emblem-org.yaml');
   const badKey = join(dir, 'bad.key');
@@ -106,7 +120,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /TSIG_BADSIG/);
   assert.match(bad.stdout, new RegExp(`127\\.0\\.0\\.1:${primary.port}`));
-  assert.match(dig(primary.port, `clinic.${primary.zone}`, 'TXT'), /adem-token-g2=/);
+  assert.match(dig(primary.port, `clinic.${primary.zone}`, 'TXT'), /adem-token-g3=/);
   writeFileSync(cfgPath, goodCfg);
 
   // Withdraw everything: gone from the primary at once; check says no-emblem; status shows withdrawn.

@@ -171,6 +171,16 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
       process.exitCode = await withdrawCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
     });
 
+  common(org.command('rotate').description('rotate the emblem key: the next apply/run re-signs every asset, both keys published during the overlap, then the old one retired'))
+    .option('--emblem-key', 'rotate the emblem key (the only rotation in this build; root-key rotation needs a new binding certificate: org cert, and authorities must re-endorse the new root key)')
+    .action(async (opts: Common & { emblemKey?: boolean }) => {
+      if (!opts.emblemKey) throw new UsageError('say what to rotate: --emblem-key');
+      const { rotateEmblemKey } = await import('../../org/init.js');
+      const { readPassphrase } = await import('../inputs.js');
+      const r = await rotateEmblemKey(opts.dir, await readPassphrase(opts.passphraseFile), await nowOf(opts));
+      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `New emblem key ${r.kid} (previous ${r.previousKid ?? 'unknown'}). Run emblem org apply (or let org run do it): new sets are published next to the old ones, the old ones retired once the new ones verify.\n`);
+    });
+
   common(org.command('run').description('keep the emblems alive: renew before they lapse, retry with backoff (JSON log lines; SIGTERM finishes the step)'))
     .option('--once', 'do what is due now and exit (cron, systemd timers): exit 1 when an asset failed or will lapse')
     .action(async (opts: Common & { once?: boolean }) => {
