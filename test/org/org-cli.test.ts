@@ -185,3 +185,35 @@ test('config errors name the field; an unreachable channel names the server and 
   assert.equal(again.code, 2);
   assert.equal(readFileSync(cfgPath, 'utf8'), good);
 });
+
+test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomically on renewal; both verify', { timeout: 180_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
+  const primary = await startKnotPrimary();
+  try {
+    const dir = join(work.path, 'both');
+    const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--era', 'both',
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    assert.equal(init.code, 0, init.stderr);
+    const { bindingNames } = JSON.parse(init.stdout) as { bindingNames: string[] };
+    assert.equal(bindingNames.length, 4, 'both eras\' kids in the SANs');
+    const { issueLoggedCertificate } = await import('../../src/ct/local-ca.js');
+    const logged = await issueLoggedCertificate(ca, ctLog.url, { dnsNames: bindingNames });
+    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
+    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
+    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    for (const [when, label] of [[0, 'first'], [5.5, 'renewal']] as const) {
+      const applied = await org(['apply', '--dir', dir, '--at', at(when), '--json']);
+      assert.equal(applied.code, 0, `${label}: ${applied.stderr}${applied.stdout}`);
+      for (const era of ['jws', 'cwt']) {
+        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(when + 0.1), '--json'], { env: env() });
+        const r = JSON.parse(check.stdout) as { status: string; level: string };
+        assert.equal(r.status, 'protected', `${label} ${era}: ${check.stdout.slice(0, 400)}`);
+      }
+    }
+    // One IHLE set only (the old CWT emblem went in the same UPDATE that added the new one).
+    const ihle = dig(primary.port, `clinic.${primary.zone}`, 'TYPE65400').trim().split('\n');
+    assert.equal(ihle.length, 4, 'CWT emblem, root endorsement, two COSE keys');
+  } finally {
+    await primary.stop();
+  }
+});
