@@ -211,13 +211,25 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   const owners = new Set(assets.map(ownerName).filter((o): o is string => o !== null));
   let removed = 0;
   let ttl = 0;
-  for (const ch of rt.channels) {
+  const failures: string[] = [];
+  // Every channel is tried, even when one fails: in an emergency, remove what can be removed now.
+  await Promise.all(rt.channels.map(async (ch) => {
     const remove = (observed.get(ch.id) ?? []).filter((r) => owners.has(r.name) && isEmblemRecord(r, s.ihleType));
-    if (remove.length === 0) continue;
+    if (remove.length === 0) return;
     for (const r of remove) ttl = Math.max(ttl, r.ttl);
-    await ch.apply({ add: [], remove });
-    removed += remove.length;
-    for (const asset of assets) assetState(state, asset).channels[ch.id] = 'removed';
+    try {
+      await ch.apply({ add: [], remove });
+      removed += remove.length;
+      for (const asset of assets) assetState(state, asset).channels[ch.id] = 'removed';
+    } catch (err) {
+      const e = reportError(err);
+      failures.push(`${ch.id}: ${e.code}: ${e.message}`);
+      for (const asset of assets) assetState(state, asset).channels[ch.id] = 'failing';
+    }
+  }));
+  if (failures.length) {
+    await saveState(rt.dir, state);
+    throw new EmblemError('WITHDRAW_INCOMPLETE', `withdrawal failed on ${failures.join('; ')} (run withdraw again; the other channels are done)`);
   }
   for (const asset of assets) assetState(state, asset).current = null;
   await saveState(rt.dir, state);

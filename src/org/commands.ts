@@ -1,4 +1,4 @@
-import { reportError } from '../core/errors.js';
+import { EmblemError, reportError } from '../core/errors.js';
 import { ExitCode } from '../cli/exit.js';
 import { applyAll, withdraw, type OrgRuntime } from './apply.js';
 import { probeName } from './assets.js';
@@ -95,6 +95,9 @@ export async function statusCommand(rt: OrgRuntime, json: boolean, offline: bool
 export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, json: boolean): Promise<number> {
   const state = await loadState(rt.dir);
   const list = assets ?? rt.config.assets;
+  const known = new Set([...rt.config.assets, ...Object.keys(state.assets)]);
+  const unknown = list.filter((a) => !known.has(a));
+  if (unknown.length) throw new EmblemError('USAGE', `not an asset of this folder: ${unknown.join(', ')}`);
   const started = Date.now();
   const r = await withdraw(rt, state, list);
   const gone = r.remaining.every((x) => x.records === 0);
