@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installNodeSignatureVerifier } from '../../src/crypto/node-signature-verifier.js';
@@ -68,7 +68,12 @@ test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops c
     first.child.kill('SIGKILL');
     await sleep(5_000);
     const second = start();
-    await sleep(22_000);
+    await sleep(5_000);
+    // Emblem-key rotation under run: the daemon picks up the new key, both are published during the overlap.
+    const oldX = (JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string }).x;
+    const rotated = await runCli(['org', 'rotate', '--dir', dir, '--emblem-key', '--json'], { env });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    await sleep(17_000);
     second.child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => second.child.once('exit', (c) => resolve(c)));
     checking = false;
@@ -78,6 +83,9 @@ test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops c
     assert.match(first.out() + second.out(), /"event":"signed"/);
     assert.ok(answers.length >= 35, `${answers.length} answers`);
     assert.deepEqual([...new Set(answers)], ['protected'], answers.join(','));
+    const txt = spawnSync('dig', ['+short', '+norec', '-p', String(primary.port), '@127.0.0.1', `clinic.${primary.zone}`, 'TXT'], { env: thirdPartyEnv(), encoding: 'utf8' }).stdout;
+    assert.ok(!txt.includes(oldX), 'the old emblem key is retired');
+    assert.match(second.out(), /"event":"signed"/);
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await ctLog.close();
