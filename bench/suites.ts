@@ -9,4 +9,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./scan.bench.js')).default,
   async () => (await import('./ct.bench.js')).default,
   async () => (await import('./dns.bench.js')).default,
+  async () => (await import('./org.bench.js')).default,
 ];

@@ -9,6 +9,8 @@ import { registerVerify } from './verify.js';
 import { registerCt } from './ct.js';
 import { registerScan } from './scan.js';
 import { registerWorker } from './worker.js';
+import { registerOrg } from './org.js';
+import { registerInspect } from './inspect.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -24,6 +26,8 @@ registrations.push(registerCheck);
 registrations.push(registerCt);
 registrations.push(registerScan);
 registrations.push(registerWorker);
+registrations.push(registerOrg);
+registrations.push(registerInspect);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

@@ -1,0 +1,185 @@
+import { EmblemError, reportError } from '../core/errors.js';
+import { ExitCode } from '../cli/exit.js';
+import { applyAll, withdraw, type OrgRuntime } from './apply.js';
+import { probeName } from './assets.js';
+import { settings } from './config.js';
+import { lint } from './lint/index.js';
+import { dueAt, renewalTime, schedule, type ScheduledAsset } from './scheduler.js';
+import { loadState, type OrgState } from './state.js';
+import { verifyAsset } from './verify.js';
+
+const iso = (s: number | null | undefined) => (s === null || s === undefined ? null : new Date(s * 1000).toISOString());
+
+export function scheduledAssets(rt: OrgRuntime, state: OrgState): ScheduledAsset[] {
+  return rt.config.assets
+    .filter((a) => probeName(a) !== null)
+    .map((asset) => {
+      const a = state.assets[asset];
+      return { asset, withdrawn: a?.withdrawn ?? false, validUntil: a?.current?.validUntil ?? null, pending: !!a?.pending, failures: a?.failures ?? 0, lastAttempt: a?.lastAttempt ?? null };
+    });
+}
+
+/** `org apply`: lint (errors refuse), then the executor; exit 0 only when every asset verified. */
+export async function applyCommand(rt: OrgRuntime, json: boolean): Promise<number> {
+  const state = await loadState(rt.dir);
+  const findings = await lint(rt.dir, rt.config, state, rt.now);
+  const errors = findings.filter((f) => f.severity === 'error');
+  for (const f of findings) process.stderr.write(`emblem: lint ${f.severity} ${f.code}: ${f.message}\n`);
+  if (errors.length) {
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, refused: true, findings })}\n`);
+    else process.stderr.write('emblem: apply refused: fix the lint errors above (nothing was changed)\n');
+    return ExitCode.NOT_VALID;
+  }
+  const outcomes = await applyAll(rt, state);
+  const ok = outcomes.every((o) => o.ok);
+  if (json) process.stdout.write(`${JSON.stringify({ ok, assets: outcomes, findings })}\n`);
+  else for (const o of outcomes) process.stdout.write(`${o.asset}: ${o.ok ? `published and verified (${o.level ?? 'no server to verify on'})` : `FAILED: ${o.error}`}\n`);
+  return ok ? ExitCode.OK : ExitCode.NOT_VALID;
+}
+
+/** `org status`: per asset, from the state and (unless offline) the authoritative servers now. */
+export async function statusCommand(rt: OrgRuntime, json: boolean, offline: boolean): Promise<number> {
+  const state = await loadState(rt.dir);
+  const s = settings(rt.config);
+  const sched = schedule(scheduledAssets(rt, state), s, rt.now);
+  const servers = rt.channels.flatMap((c) => c.authoritativeServers());
+  const eras: Array<'jws' | 'cwt'> = s.era === 'both' ? ['jws', 'cwt'] : [s.era];
+  const rows = [];
+  const withdrawnList = Object.entries(state.assets).filter(([a, st]) => st.withdrawn && !rt.config.assets.includes(a)).map(([a]) => a);
+  for (const asset of [...rt.config.assets, ...withdrawnList]) {
+    const a = state.assets[asset];
+    let level: string | null = null;
+    let seen: string | null = null;
+    if (!offline && a?.current && !a.withdrawn && probeName(asset) && servers.length) {
+      try {
+        const v = await verifyAsset({ probe: probeName(asset)!, want: a.current, eras, servers, now: new Date(rt.now * 1000), commitments: await rt.commitments(), ihleType: s.ihleType, ...(rt.config.verify?.expectLevel ? { expectLevel: rt.config.verify.expectLevel } : {}) });
+        level = v.ok ? v.level : null;
+        seen = v.ok ? null : v.servers.map((x) => `${x.server}: ${x.detail}`).join('; ');
+      } catch (err) {
+        seen = reportError(err).message;
+      }
+    } else level = a?.current?.level ?? null;
+    const warn = sched.warnings.find((w) => w.asset === asset);
+    const status = a?.withdrawn
+      ? 'withdrawn'
+      : warn || seen || (a?.failures ?? 0) > 0
+        ? 'failing'
+        : a?.current && a.current.validUntil > rt.now
+          ? 'published'
+          : 'pending';
+    const sa = scheduledAssets(rt, state).find((x) => x.asset === asset);
+    rows.push({
+      asset,
+      status,
+      level,
+      validUntil: iso(a?.current?.validUntil),
+      nextRenewal: a?.withdrawn ? null : iso(sa ? (a?.current ? renewalTime(sa, s) : dueAt(sa, s) === Number.NEGATIVE_INFINITY ? rt.now : dueAt(sa, s)) : null),
+      channels: a?.channels ?? {},
+      lastError: seen ?? a?.lastError ?? null,
+      ...(a?.withdrawn ? { withdrawnAt: iso(a.withdrawnAt ?? null) } : {}),
+      ...(warn ? { warning: warn.message } : {}),
+    });
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ assets: rows, warnings: sched.warnings })}\n`);
+  else {
+    for (const r of rows) {
+      process.stdout.write(`${r.asset}: ${r.status}${r.level ? ` (${r.level})` : ''}; valid until ${r.validUntil ?? '-'}; next renewal ${r.nextRenewal ?? '-'}\n`);
+      for (const [ch, st] of Object.entries(r.channels)) process.stdout.write(`  ${ch}: ${st}\n`);
+      if (r.lastError) process.stdout.write(`  last error: ${r.lastError}\n`);
+    }
+    for (const w of sched.warnings) process.stderr.write(`emblem: WARNING ${w.code}: ${w.message}\n`);
+  }
+  return sched.warnings.length ? ExitCode.NOT_VALID : ExitCode.OK;
+}
+
+export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, json: boolean): Promise<number> {
+  const state = await loadState(rt.dir);
+  const list = assets ?? rt.config.assets;
+  const known = new Set([...rt.config.assets, ...Object.keys(state.assets)]);
+  const unknown = list.filter((a) => !known.has(a));
+  if (unknown.length) throw new EmblemError('USAGE', `not an asset of this folder: ${unknown.join(', ')}`);
+  const started = Date.now();
+  const r = await withdraw(rt, state, list);
+  const gone = r.remaining.every((x) => x.records === 0);
+  const out = { ...r, ok: gone, elapsedMs: Date.now() - started, note: 'CT entries of the binding certificate are permanent; anyone who already fetched the tokens keeps them until they expire' };
+  if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else {
+    process.stdout.write(`Withdrew ${list.length} asset(s): removed ${r.removed} record(s) from ${rt.channels.length} channel(s).\n`);
+    for (const s of r.remaining) process.stdout.write(`  ${s.server}: ${s.records === 0 ? 'no emblem records left' : `${s.records} emblem record(s) STILL ANSWERED`}\n`);
+    process.stdout.write(`Resolver caches may answer with the old records until ${r.cacheHorizon} (TTL ${r.cacheHorizonSeconds}s).\n${out.note}.\nRenewal is stopped for these assets.\n`);
+  }
+  return gone ? ExitCode.OK : ExitCode.NOT_VALID;
+}
+
+/**
+ * `org run`: the scheduler decides when; each wake-up runs the executor on the due assets. Long-running mode
+ * sleeps until the next due time (at most a minute, to pick up config changes) and finishes the step in progress
+ * on SIGTERM/SIGINT. `--once` does what is due and exits (1 when an asset failed or will lapse).
+ */
+export async function runCommand(o: { dir: string; once: boolean; at: number | null; passphrase?: string }): Promise<number> {
+  const { openRuntime } = await import('./runtime.js');
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const onSignal = () => {
+    stopping = true;
+    wake?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const log = (e: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+  let exit: number = ExitCode.OK;
+  try {
+    while (!stopping) {
+      const now = o.at ?? Math.floor(Date.now() / 1000);
+      let next: number | null = null;
+      try {
+        const rt = await openRuntime(o.dir, { now, log, ...(o.passphrase ? { passphrase: o.passphrase } : {}) });
+        rt.stopping = () => stopping;
+        const state = await loadState(o.dir);
+        const s = settings(rt.config);
+        const before = schedule(scheduledAssets(rt, state), s, now);
+        for (const w of before.warnings) log({ level: 'warning', event: 'lapse-warning', ...w });
+        let outcomesOk = true;
+        if (before.due.length) {
+          const findings = await lint(o.dir, rt.config, state, now);
+          if (findings.some((f) => f.severity === 'error')) {
+            log({ level: 'error', event: 'lint-refused', findings });
+            outcomesOk = false;
+          } else {
+            const outcomes = await applyAll(rt, state, new Set(before.due));
+            outcomesOk = outcomes.every((x) => x.ok);
+            log({ event: 'applied', due: before.due.length, ok: outcomes.filter((x) => x.ok).length, failed: outcomes.filter((x) => !x.ok).map((x) => ({ asset: x.asset, error: x.error })) });
+          }
+        }
+        const after = schedule(scheduledAssets(rt, await loadState(o.dir)), s, now);
+        for (const w of after.warnings) log({ level: 'warning', event: 'lapse-warning', ...w });
+        next = after.nextWake;
+        if (o.once) {
+          exit = outcomesOk && after.warnings.length === 0 ? ExitCode.OK : ExitCode.NOT_VALID;
+          break;
+        }
+      } catch (err) {
+        const e = reportError(err);
+        log({ level: 'error', event: 'run-failed', code: e.code, message: e.message });
+        if (o.once) {
+          exit = ExitCode.USAGE;
+          break;
+        }
+      }
+      const sleepMs = Math.max(1000, Math.min(60_000, next === null ? 60_000 : (next - Math.floor(Date.now() / 1000)) * 1000));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, sleepMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  if (stopping) log({ event: 'stopped', reason: 'signal' });
+  return exit;
+}

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { EmblemError } from '../core/errors.js';
+import { generateSigningKey } from '../core/tokens/sign.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
+import { writePrivateKeyFile } from '../store/key-file.js';
+import { CONFIG_FILE, loadConfig, parseConfig, saveConfig, settings, type ChannelConfig, type OrgConfig } from './config.js';
+
+export interface InitOptions {
+  dir: string;
+  organization: string;
+  assets: string[];
+  publish: string[];
+  tsigKey?: string | undefined;
+  reloadCommand?: string | undefined;
+  servers?: string[] | undefined;
+  ctLogLists?: string[] | undefined;
+  lifetime: string;
+  renewBefore?: string | undefined;
+  era: 'jws' | 'cwt' | 'both';
+  ttl: number;
+  alg: 'ES256' | 'ES384' | 'ES512';
+  passphrase?: string | undefined;
+}
+
+/** Creates the folder; refuses to touch an existing configuration (never destroys keys or state). */
+export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emblemKid: string; bindingNames: string[]; encrypted: boolean }> {
+  if (existsSync(join(o.dir, CONFIG_FILE))) throw new EmblemError('USAGE', `${join(o.dir, CONFIG_FILE)} exists; init never overwrites a folder`);
+  const channels: ChannelConfig[] = o.publish.map((url) => {
+    const c: ChannelConfig = { url };
+    if (url.startsWith('rfc2136://') && o.tsigKey) c.tsigKey = resolve(o.tsigKey);
+    if (url.startsWith('zonefile:')) {
+      const p = url.slice('zonefile:'.length);
+      c.url = `zonefile:${isAbsolute(p) ? p : resolve(p)}`;
+      if (o.reloadCommand) c.reloadCommand = o.reloadCommand;
+      if (o.servers?.length) c.servers = o.servers;
+    }
+    if (url.startsWith('octodns:')) {
+      const p = url.slice('octodns:'.length);
+      c.url = `octodns:${isAbsolute(p) ? p : resolve(p)}`;
+    }
+    return c;
+  });
+  const config: OrgConfig = {
+    version: 1,
+    organization: o.organization,
+    assets: o.assets,
+    lifetime: o.lifetime,
+    ...(o.renewBefore ? { renewBefore: o.renewBefore } : {}),
+    era: o.era,
+    ttl: o.ttl,
+    keys: { root: { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' }, emblem: { file: 'keys/emblem.jwk', public: 'keys/emblem.pub.jwk' } },
+    channels,
+    ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
+  };
+  // Validate before writing anything: a bad flag leaves no half-made folder.
+  const YAML = await import('yaml');
+  await parseConfig(YAML.stringify(config), '--flags');
+  settings(config);
+  await mkdir(join(o.dir, 'keys'), { recursive: true, mode: 0o700 });
+  const root = await generateSigningKey(o.alg);
+  const emblem = await generateSigningKey(o.alg);
+  const a = await writePrivateKeyFile(join(o.dir, 'keys/root.jwk'), root.privateJwk, o.passphrase);
+  await writePrivateKeyFile(join(o.dir, 'keys/emblem.jwk'), emblem.privateJwk, o.passphrase);
+  await writeFileAtomic(join(o.dir, 'keys/root.pub.jwk'), `${JSON.stringify(root.key.publicKey.jwk)}\n`);
+  await writeFileAtomic(join(o.dir, 'keys/emblem.pub.jwk'), `${JSON.stringify(emblem.key.publicKey.jwk)}\n`);
+  await saveConfig(o.dir, config);
+  const host = settings(config).host;
+  const kid = root.key.publicKey.jwsKid;
+  const cwtKid = root.key.publicKey.coseKidText;
+  return {
+    rootKid: kid,
+    emblemKid: emblem.key.publicKey.jwsKid,
+    bindingNames: [host, `adem-configuration.${host}`, `${kid}.adem-configuration.${host}`, ...(config.era !== 'jws' ? [`${cwtKid}.adem-configuration.${host}`] : [])],
+    encrypted: a.encrypted,
+  };
+}
+
+/**
+ * Emblem-key rotation: a new emblem key becomes `keys.emblem`, the old one `keys.previousEmblem`. The next apply
+ * (or run) re-signs every asset with the new key; the new sets are published next to the old ones and the old
+ * records are retired only once the new ones verified, so validators never see a gap.
+ */
+export async function rotateEmblemKey(dir: string, passphrase: string | undefined, now: number): Promise<{ kid: string; previousKid: string | null }> {
+  const config = await loadConfig(dir);
+  const alg = 'ES256';
+  const fresh = await generateSigningKey(alg);
+  const stamp = new Date(now * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const file = `keys/emblem-${stamp}.jwk`;
+  const pub = `keys/emblem-${stamp}.pub.jwk`;
+  if (existsSync(join(dir, file))) throw new EmblemError('USAGE', `${file} exists; rotate again later`);
+  await writePrivateKeyFile(join(dir, file), fresh.privateJwk, passphrase);
+  await writeFileAtomic(join(dir, pub), `${JSON.stringify(fresh.key.publicKey.jwk)}\n`);
+  let previousKid: string | null = null;
+  if (config.keys.emblem.public) {
+    try {
+      previousKid = (await import('../core/tokens/keys.js')).parsePublicJwk(JSON.parse(await readFile(join(dir, config.keys.emblem.public), 'utf8'))).jwsKid;
+    } catch {
+      previousKid = null;
+    }
+  }
+  config.keys.previousEmblem = config.keys.emblem;
+  config.keys.emblem = { file, public: pub };
+  await saveConfig(dir, config);
+  return { kid: fresh.key.publicKey.jwsKid, previousKid };
+}
+
+/** Stores a binding certificate chain and its `log` entries in the folder and points the config at them. */
+export async function setBinding(dir: string, chainPath: string, log: string): Promise<{ names: string[]; entries: number }> {
+  const config = await loadConfig(dir);
+  const { parsePemCertificates } = await import('../ct/certificate.js');
+  const { parseLogOption } = await import('../cli/log-option.js');
+  const chainText = await readFile(chainPath, 'utf8').catch(() => {
+    throw new EmblemError('USAGE', `cannot read --chain ${chainPath}`);
+  });
+  const certs = parsePemCertificates(chainText);
+  if (certs.length === 0) throw new EmblemError('USAGE', `--chain ${chainPath}: no PEM certificate`);
+  const logText = /^\s*[[{]/.test(log) ? log : await readFile(log, 'utf8');
+  const entries = parseLogOption(logText);
+  const pkijs = await import('pkijs');
+  const leaf = pkijs.Certificate.fromBER(new Uint8Array(certs[0]!));
+  const names: string[] = [];
+  for (const ext of leaf.extensions ?? []) {
+    if (ext.extnID !== '2.5.29.17') continue;
+    for (const n of (ext.parsedValue as { altNames: Array<{ type: number; value: string }> }).altNames) if (n.type === 2) names.push(n.value);
+  }
+  await mkdir(join(dir, 'binding'), { recursive: true });
+  await copyFile(chainPath, join(dir, 'binding/chain.pem'));
+  await writeFileAtomic(join(dir, 'binding/log.json'), `${logText.trim()}\n`);
+  config.binding = { chain: 'binding/chain.pem', log: 'binding/log.json' };
+  await saveConfig(dir, config);
+  return { names, entries: entries.length };
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { EmblemError } from '../core/errors.js';
+import { signToken, type SigningKey } from '../core/tokens/sign.js';
+import type { LogPointer } from '../core/verify/commitment.js';
+import { emblemRecords, type PublishableItem } from '../dns/emblem-records.js';
+import { parsePublishableText } from '../dns/material-files.js';
+import { parseLogOption } from '../cli/log-option.js';
+import type { OrgConfig } from './config.js';
+import { ownerName } from './assets.js';
+import type { SetState } from './state.js';
+import { toJson } from './state.js';
+
+export function folderPath(dir: string, p: string): string {
+  return isAbsolute(p) ? p : join(dir, p);
+}
+
+/** The binding certificate's `log` entries (set by `org cert` / `org set-binding`), or null when none yet. */
+export async function bindingLog(dir: string, config: OrgConfig): Promise<LogPointer[] | null> {
+  if (!config.binding?.log) return null;
+  let text: string;
+  try {
+    text = await readFile(folderPath(dir, config.binding.log), 'utf8');
+  } catch (err) {
+    throw new EmblemError('CONFIG_INVALID', `config.binding.log: cannot read ${config.binding.log}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
+  }
+  try {
+    return parseLogOption(text);
+  } catch (err) {
+    throw new EmblemError('CONFIG_INVALID', `config.binding.log: ${(err as Error).message}`);
+  }
+}
+
+export async function receivedEndorsements(dir: string, config: OrgConfig): Promise<PublishableItem[]> {
+  const out: PublishableItem[] = [];
+  for (const f of config.endorsements ?? []) {
+    const path = folderPath(dir, f);
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (err) {
+      throw new EmblemError('CONFIG_INVALID', `config.endorsements: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
+    }
+    out.push(...parsePublishableText(data, path));
+  }
+  return out;
+}
+
+export interface SignContext {
+  config: OrgConfig;
+  era: 'jws' | 'cwt' | 'both';
+  lifetime: number;
+  ttl: number;
+  ihleType: number;
+  root: SigningKey;
+  emblem: SigningKey;
+  log: LogPointer[] | null;
+  received: PublishableItem[];
+}
+
+/**
+ * Signs token sets for `assets` at `now`: one root endorsement of the emblem key per era (shared by the batch,
+ * carrying the binding certificate's `log` entries) and one emblem per asset; returns each asset's records under
+ * the DNS-01 identifier `id` (so old and new JWS sets coexist during a renewal).
+ */
+export async function signSets(ctx: SignContext, assets: string[], now: number, id: string): Promise<Map<string, SetState>> {
+  const eras: Array<'jws' | 'cwt'> = ctx.era === 'both' ? ['jws', 'cwt'] : [ctx.era];
+  const iss = ctx.config.organization;
+  const times = { iat: now, nbf: now, exp: now + ctx.lifetime };
+  const shared: PublishableItem[] = [];
+  for (const era of eras) {
+    const endorsement = await signToken(era, 'endorsement', { ...times, iss, sub: iss, endorse: ctx.emblem.publicKey, end: false, ...(ctx.log ? { log: ctx.log } : {}) }, ctx.root);
+    shared.push({ material: era === 'jws' ? { kind: 'jws', text: endorsement.text } : { kind: 'cwt', bytes: endorsement.bytes! }, identifier: id });
+  }
+  shared.push({ material: { kind: 'jwk', jwk: ctx.emblem.publicKey.jwk }, identifier: id });
+  shared.push({ material: { kind: 'jwk', jwk: ctx.root.publicKey.jwk }, identifier: id });
+  for (const r of ctx.received) shared.push({ material: r.material, identifier: id });
+  const out = new Map<string, SetState>();
+  for (const asset of assets) {
+    const owner = ownerName(asset);
+    if (owner === null) continue;
+    const items: PublishableItem[] = [...shared];
+    for (const era of eras) {
+      const emblem = await signToken(era, 'emblem', {
+        ...times,
+        iss,
+        assets: [asset],
+        ...(ctx.config.purposes ? { purposes: ctx.config.purposes } : {}),
+        ...(era === 'jws' && ctx.config.distribution ? { distribution: ctx.config.distribution } : {}),
+      }, ctx.emblem);
+      items.push({ material: era === 'jws' ? { kind: 'jws', text: emblem.text } : { kind: 'cwt', bytes: emblem.bytes! }, identifier: id });
+    }
+    const { records } = emblemRecords(items, owner, { era: ctx.era, ttl: ctx.ttl, ihleType: ctx.ihleType });
+    out.set(asset, {
+      identifier: id,
+      signedAt: now,
+      validFrom: times.nbf,
+      validUntil: times.exp,
+      emblemKid: ctx.emblem.publicKey.jwsKid,
+      records: records.map((r) => toJson({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })),
+    });
+  }
+  return out;
+}

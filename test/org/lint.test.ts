@@ -1,0 +1,103 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createLocalCa, issueCertificate } from '../../src/ct/local-ca.js';
+import { toPem } from '../../src/ct/certificate.js';
+import { parseConfig } from '../../src/org/config.js';
+import { lint } from '../../src/org/lint/index.js';
+import { emptyState } from '../../src/org/state.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../dns/servers.js';
+
+const NOW = 1_793_534_400; // 2026-11-01T12:00:00Z
+const b64 = (n: number) => Buffer.alloc(32, n).toString('base64');
+const FAKE_LOG = JSON.stringify([{ ver: 'v1', id: b64(1), hash: b64(2) }]);
+
+function jws(claims: Record<string, unknown>): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${enc({ alg: 'ES256', cty: 'adem-end', kid: 'x' })}.${enc(claims)}.${Buffer.alloc(64).toString('base64url')}`;
+}
+
+test('lint: a fixture with one instance of each finding yields exactly those codes, each with severity, message and fix', async () => {
+  const dir = tempDir();
+  try {
+    const ca = await createLocalCa();
+    // The binding certificate expires before emblems signed now would (lifetime 30d).
+    const cert = await issueCertificate(ca, { dnsNames: ['hospital.example'], notBefore: new Date((NOW - 86400) * 1000), notAfter: new Date((NOW + 5 * 86400) * 1000) });
+    writeFileSync(join(dir.path, 'chain.pem'), toPem(cert));
+    writeFileSync(join(dir.path, 'log.json'), FAKE_LOG);
+    writeFileSync(join(dir.path, 'endorsement.jws'), `${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '*.hospital.example', '[192.0.2.7]'], wnd: 86400 } })}\n`);
+    writeFileSync(join(dir.path, 'zone.db'), '$ORIGIN hospital.example.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.7\nshop A 192.0.2.7\n');
+    const config = await parseConfig(`version: 1
+organization: https://hospital.example
+assets: [clinic.hospital.example, 192.0.2.1, "[10.0.0.0/8]", "*.example.org", "[192.0.2.7]", other.example.net]
+lifetime: 30d
+ttl: 86400
+keys: { root: { file: r.jwk }, emblem: { file: e.jwk } }
+binding: { chain: chain.pem, log: log.json }
+endorsements: [endorsement.jws]
+channels: [{ url: "zonefile:zone.db" }]
+`);
+    const state = emptyState();
+    state.assets['clinic.hospital.example'] = { withdrawn: false, current: { identifier: 'g1', signedAt: NOW, validFrom: NOW, validUntil: NOW + 1, records: Array.from({ length: 6 }, () => ({ name: 'clinic.hospital.example', type: 16, ttl: 60, rdata: '00'.repeat(300) })) }, pending: null, lastError: null, failures: 0, lastAttempt: null, lastVerified: null, channels: {} };
+    const findings = await lint(dir.path, config, state, NOW);
+    for (const f of findings) {
+      assert.ok(f.message.length > 0 && f.fix.length > 0 && (f.severity === 'error' || f.severity === 'warning'), JSON.stringify(f));
+    }
+    const codes = findings.map((f) => f.code).sort();
+    assert.deepEqual(codes, [
+      'ADDRESS_SHARED',
+      'ASSET_BARE_IP',
+      'ASSET_NOT_ENDORSED', // 10.0.0.0/8 is outside the endorsement's assets
+      'ASSET_NOT_ENDORSED', // 192.0.2.1
+      'ASSET_NOT_ENDORSED', // *.example.org
+      'ASSET_NOT_ENDORSED', // other.example.net
+      'ASSET_PREFIX_TOO_SHORT',
+      'BINDING_EXPIRES_BEFORE_RENEWAL',
+      'LIFETIME_OVER_WINDOW',
+      'RRSET_TOO_LARGE',
+      'TTL_LINGERS',
+      'WILDCARD_OUTSIDE_ORGANIZATION',
+    ]);
+    // Errors first.
+    assert.equal(findings[0]!.severity, 'error');
+    // lint.ignore drops codes.
+    const ignored = await lint(dir.path, { ...config, lint: { ignore: ['ASSET_NOT_ENDORSED', 'ADDRESS_SHARED'] } }, state, NOW);
+    assert.ok(!ignored.some((f) => f.code === 'ASSET_NOT_ENDORSED' || f.code === 'ADDRESS_SHARED'));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('apply refuses lint errors (nothing written) and publishes with warnings (octoDNS channel)', { timeout: 60_000 }, async () => {
+  const work = tempDir();
+  try {
+    const dir = join(work.path, 'org');
+    const yaml = join(work.path, 'hospital.example.yaml');
+    const init = await runCli(['org', 'init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--asset', '192.0.2.1', '--publish', `octodns:${yaml}`, '--ttl', '7200', '--yes']);
+    assert.equal(init.code, 0, init.stderr);
+    const ca = await createLocalCa();
+    writeFileSync(join(work.path, 'chain.pem'), toPem(await issueCertificate(ca, { dnsNames: ['hospital.example'] })));
+    writeFileSync(join(work.path, 'log.json'), FAKE_LOG);
+    assert.equal((await runCli(['org', 'set-binding', '--dir', dir, '--chain', join(work.path, 'chain.pem'), '--log', join(work.path, 'log.json')])).code, 0);
+    const lintOut = await runCli(['org', 'lint', '--dir', dir, '--at', '2026-11-01T12:00:00Z', '--json']);
+    assert.equal(lintOut.code, 1);
+    assert.deepEqual((JSON.parse(lintOut.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code), ['ASSET_BARE_IP', 'TTL_LINGERS']);
+    const refused = await runCli(['org', 'apply', '--dir', dir, '--at', '2026-11-01T12:00:00Z', '--json']);
+    assert.equal(refused.code, 1);
+    assert.equal((JSON.parse(refused.stdout) as { refused: boolean }).refused, true);
+    assert.equal(existsSync(yaml), false, 'nothing published');
+    const cfg = join(dir, 'emblem-org.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/\n\s+- 192\.0\.2\.1/, ''));
+    const applied = await runCli(['org', 'apply', '--dir', dir, '--at', '2026-11-01T12:00:00Z', '--json']);
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    assert.match(applied.stderr, /lint warning TTL_LINGERS/);
+    const out = readFileSync(yaml, 'utf8');
+    assert.match(out, /'clinic':/);
+    assert.match(out, /adem-token-g1=/);
+    assert.match(out, /ttl: 7200/);
+  } finally {
+    work.remove();
+  }
+});

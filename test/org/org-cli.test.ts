@@ -1,0 +1,219 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
+import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
+import { runCli } from '../helpers/cli.js';
+import { thirdPartyEnv } from '../helpers/third-party.js';
+import { tempDir } from '../dns/servers.js';
+import { startBindPrimary, startKnotPrimary, type Primary } from './primaries.js';
+
+const T0 = '2026-11-01T12:00:00Z';
+const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
+
+let ca: LocalCa;
+let ctLog: RunningLocalCtLog;
+let work: { path: string; remove(): void };
+const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
+
+before(async () => {
+  work = tempDir('emblem-org-test-');
+  ca = await createLocalCa();
+  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
+});
+
+after(async () => {
+  await ctLog.close();
+  work.remove();
+});
+
+function dig(port: number, name: string, type: string): string {
+  return spawnSync('dig', ['+short', '+norec', '-p', String(port), '@127.0.0.1', name, type], { env: thirdPartyEnv(), encoding: 'utf8', timeout: 10_000 }).stdout;
+}
+
+async function org(args: string[]) {
+  return runCli(['org', ...args], { env: env(), timeoutMs: 60_000 });
+}
+
+/** init -> set-binding (local CA + local CT log instead of ACME) -> plan -> apply -> check -> renew -> withdraw. */
+async function flow(primary: Primary, name: string): Promise<void> {
+  const dir = join(work.path, name);
+  const url = `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`;
+  const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--asset', `ward.${primary.zone}`,
+    '--publish', url, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+  assert.equal(init.code, 0, init.stderr);
+  const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
+  assert.match(readFileSync(join(dir, 'keys/root.jwk'), 'utf8'), /^ey[^.]*\.[^.]*\.[^.]*\.[^.]*\.[^.]*$/m, 'root key encrypted at rest (JWE)');
+
+  // Without a binding certificate apply refuses (lint error) and changes nothing.
+  const refused = await org(['apply', '--dir', dir, '--at', T0, '--json']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stdout, /BINDING_MISSING/);
+  assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT').trim(), '');
+
+  const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid: rootKid });
+  writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
+  writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
+  const bound = await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
+  assert.equal(bound.code, 0, bound.stderr);
+
+  const planned = await org(['plan', '--dir', dir, '--at', T0, '--json']);
+  assert.equal(planned.code, 0, planned.stderr);
+  const actions = (JSON.parse(planned.stdout) as { actions: Array<{ kind: string; assets?: string[] }> }).actions;
+  assert.deepEqual(actions.map((a) => a.kind), ['sign']);
+  assert.deepEqual(actions[0]!.assets, [`clinic.${primary.zone}`, `ward.${primary.zone}`]);
+
+  const applied = await org(['apply', '--dir', dir, '--at', T0, '--json']);
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  const result = JSON.parse(applied.stdout) as { ok: boolean; assets: Array<{ asset: string; ok: boolean; level: string }> };
+  assert.equal(result.ok, true);
+  assert.deepEqual(result.assets.map((a) => a.level), ['ORGANIZATIONAL-UNTRUSTED', 'ORGANIZATIONAL-UNTRUSTED']);
+
+  const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(0.1), '--json'], { env: env() });
+  const report = JSON.parse(check.stdout) as { status: string; level: string; sets: Array<{ commitment?: unknown; result: string[] }> };
+  assert.equal(report.status, 'protected', check.stdout);
+  assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
+  assert.match(check.stdout, /"verified"/);
+
+  // Nothing to do until the renewal margin; plan says so.
+  const idle = await org(['plan', '--dir', dir, '--at', at(1), '--json']);
+  assert.deepEqual((JSON.parse(idle.stdout) as { actions: unknown[] }).actions, []);
+
+  const status = JSON.parse((await org(['status', '--dir', dir, '--at', at(1), '--json'])).stdout) as { assets: Array<Record<string, unknown>> };
+  assert.deepEqual(Object.keys(status.assets[0]!).slice(0, 6), ['asset', 'status', 'level', 'validUntil', 'nextRenewal', 'channels']);
+  assert.equal(status.assets[0]!.status, 'published');
+  assert.equal(status.assets[0]!.level, 'ORGANIZATIONAL-UNTRUSTED');
+  assert.equal(status.assets[0]!.validUntil, at(7).replace(/\.\d+Z$/, '.000Z'));
+
+  // Day 6: inside the margin (7d / 3): a new set g2 is signed, published next to g1, verified, then g1 retired.
+  const renewed = await org(['apply', '--dir', dir, '--at', at(5.5), '--json']);
+  assert.equal(renewed.code, 0, renewed.stderr);
+  const txt = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
+  assert.match(txt, /adem-token-g2=/);
+  assert.doesNotMatch(txt, /adem-token-g1=/);
+  const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(8), '--json'], { env: env() });
+  assert.equal(JSON.parse(later.stdout).status, 'protected');
+
+  // Emblem-key rotation: the next apply re-signs with the new key (g3), then retires g2; only the new key is left.
+  const oldX = (JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string }).x;
+  const rotated = await org(['rotate', '--dir', dir, '--emblem-key', '--at', at(5.6), '--json']);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const rot = await org(['apply', '--dir', dir, '--at', at(5.6), '--json']);
+  assert.equal(rot.code, 0, rot.stderr + rot.stdout);
+  const afterRotation = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
+  assert.match(afterRotation, /adem-token-g3=/);
+  assert.doesNotMatch(afterRotation, /adem-token-g2=/);
+  assert.doesNotMatch(afterRotation, new RegExp(oldX.replace(/[-]/g, '\\-')));
+  const cfgNow = readFileSync(join(dir, 'emblem-org.yaml'), 'utf8');
+  const newPub = /emblem:\s+file: (keys\/emblem-[^\s]+\.jwk)\s+public: ([^\s]+)/.exec(cfgNow)!;
+  assert.ok(afterRotation.includes((JSON.parse(readFileSync(join(dir, newPub[2]!), 'utf8')) as { x: string }).x));
+
+  // Wrong TSIG secret: a clear error naming the server; the published records stay as they were.
+  const cfgPath = join(dir, 'emblem-org.yaml');
+  const badKey = join(dir, 'bad.key');
+  writeFileSync(badKey, readFileSync(primary.keyFile, 'utf8').replace(/secret "[^"]+"/, `secret "${Buffer.alloc(32, 9).toString('base64')}"`));
+  const goodCfg = readFileSync(cfgPath, 'utf8');
+  writeFileSync(cfgPath, goodCfg.replace(primary.keyFile, badKey));
+  const bad = await org(['apply', '--dir', dir, '--at', at(11), '--json']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /TSIG_BADSIG/);
+  assert.match(bad.stdout, new RegExp(`127\\.0\\.0\\.1:${primary.port}`));
+  assert.match(dig(primary.port, `clinic.${primary.zone}`, 'TXT'), /adem-token-g3=/);
+  writeFileSync(cfgPath, goodCfg);
+
+  // Withdraw everything: gone from the primary at once; check says no-emblem; status shows withdrawn.
+  const started = process.hrtime.bigint();
+  const wd = await org(['withdraw', '--dir', dir, '--all', '--at', at(6), '--json']);
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  assert.equal(wd.code, 0, wd.stderr);
+  const w = JSON.parse(wd.stdout) as { ok: boolean; cacheHorizonSeconds: number; remaining: Array<{ records: number }> };
+  assert.equal(w.ok, true);
+  assert.equal(w.cacheHorizonSeconds, 60);
+  assert.ok(elapsedMs < 5_000, `withdraw took ${elapsedMs} ms`);
+  assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT').trim(), '');
+  const gone = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--skip-commitment-check', '--at', at(6), '--json'], { env: env() });
+  assert.equal(JSON.parse(gone.stdout).status, 'no-emblem');
+  const st = JSON.parse((await org(['status', '--dir', dir, '--at', at(6), '--json'])).stdout) as { assets: Array<{ status: string }> };
+  assert.deepEqual(st.assets.map((a) => a.status), ['withdrawn', 'withdrawn']);
+  // Withdrawn assets are not renewed.
+  const after = await org(['plan', '--dir', dir, '--at', at(30), '--json']);
+  assert.deepEqual((JSON.parse(after.stdout) as { actions: unknown[] }).actions, []);
+}
+
+test('emblem org against Knot: init, set-binding, plan, apply (verified on the primary), renew, bad TSIG, withdraw', { timeout: 180_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
+  const primary = await startKnotPrimary();
+  try {
+    await flow(primary, 'knot');
+  } finally {
+    await primary.stop();
+  }
+});
+
+test('emblem org against BIND: the same flow', { timeout: 180_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v named && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('named/tsig-keygen missing');
+  const primary = await startBindPrimary();
+  try {
+    await flow(primary, 'bind');
+  } finally {
+    await primary.stop();
+  }
+});
+
+test('config errors name the field; an unreachable channel names the server and changes nothing', { timeout: 60_000 }, async () => {
+  const dir = join(work.path, 'bad');
+  const init = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', 'rfc2136://127.0.0.1:1/hospital.example', '--yes']);
+  assert.equal(init.code, 0, init.stderr);
+  const cfgPath = join(dir, 'emblem-org.yaml');
+  const good = readFileSync(cfgPath, 'utf8');
+  writeFileSync(cfgPath, `${good}colour: blue\n`);
+  let r = await org(['plan', '--dir', dir, '--at', T0]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /config\.colour: unknown key \[CONFIG_INVALID\]/);
+  writeFileSync(cfgPath, good.replace('ttl: 300', 'ttl: "long"'));
+  r = await org(['plan', '--dir', dir, '--at', T0]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /config\.ttl: expected integer, got string/);
+  writeFileSync(cfgPath, good);
+  r = await org(['plan', '--dir', dir, '--at', T0]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /127\.0\.0\.1:1.*DNS_UPDATE_UNREACHABLE/);
+  // init never overwrites.
+  const again = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--publish', 'octodns:x.yaml', '--yes']);
+  assert.equal(again.code, 2);
+  assert.equal(readFileSync(cfgPath, 'utf8'), good);
+});
+
+test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomically on renewal; both verify', { timeout: 180_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
+  const primary = await startKnotPrimary();
+  try {
+    const dir = join(work.path, 'both');
+    const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--era', 'both',
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    assert.equal(init.code, 0, init.stderr);
+    const { bindingNames } = JSON.parse(init.stdout) as { bindingNames: string[] };
+    assert.equal(bindingNames.length, 4, 'both eras\' kids in the SANs');
+    const { issueLoggedCertificate } = await import('../../src/ct/local-ca.js');
+    const logged = await issueLoggedCertificate(ca, ctLog.url, { dnsNames: bindingNames });
+    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
+    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
+    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    for (const [when, label] of [[0, 'first'], [5.5, 'renewal']] as const) {
+      const applied = await org(['apply', '--dir', dir, '--at', at(when), '--json']);
+      assert.equal(applied.code, 0, `${label}: ${applied.stderr}${applied.stdout}`);
+      for (const era of ['jws', 'cwt']) {
+        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(when + 0.1), '--json'], { env: env() });
+        const r = JSON.parse(check.stdout) as { status: string; level: string };
+        assert.equal(r.status, 'protected', `${label} ${era}: ${check.stdout.slice(0, 400)}`);
+      }
+    }
+    // One IHLE set only (the old CWT emblem went in the same UPDATE that added the new one).
+    const ihle = dig(primary.port, `clinic.${primary.zone}`, 'TYPE65400').trim().split('\n');
+    assert.equal(ihle.length, 4, 'CWT emblem, root endorsement, two COSE keys');
+  } finally {
+    await primary.stop();
+  }
+});

@@ -1,0 +1,96 @@
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { backoffSeconds, renewalTime, schedule, type ScheduledAsset, type ScheduleWarning } from '../../src/org/scheduler.js';
+
+const DAY = 86_400;
+const T0 = 1_793_534_400; // 2026-11-01T12:00:00Z
+
+/** Small deterministic PRNG (mulberry32) so the simulation is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface SimResult {
+  lapses: Array<{ asset: string; at: number }>;
+  warnings: Array<ScheduleWarning & { at: number }>;
+  renewals: number;
+  earlyRenewals: number;
+}
+
+/** Drives the pure scheduler over `days` days: each due asset's apply fails when `fails(now)` says so. */
+function simulate(days: number, fails: (now: number, asset: string) => boolean, s = { lifetime: 7 * DAY, renewBefore: Math.floor((7 * DAY) / 3) }): SimResult {
+  const assets: ScheduledAsset[] = ['clinic.hospital.example', 'ward.hospital.example', '*.labs.hospital.example'].map((asset) => ({ asset, withdrawn: false, validUntil: null, pending: false, failures: 0, lastAttempt: null }));
+  const out: SimResult = { lapses: [], warnings: [], renewals: 0, earlyRenewals: 0 };
+  let now = T0;
+  const end = T0 + days * DAY;
+  let steps = 0;
+  while (now < end) {
+    assert.ok(++steps < 1_000_000, 'scheduler loops');
+    const plan = schedule(assets, s, now);
+    for (const w of plan.warnings) out.warnings.push({ ...w, at: now });
+    for (const name of plan.due) {
+      const a = assets.find((x) => x.asset === name)!;
+      if (a.validUntil !== null && a.validUntil - now > s.renewBefore * 1.1 + 1) out.earlyRenewals++; // jitter: up to 10% earlier
+      if (fails(now, name)) {
+        a.failures += 1;
+        a.lastAttempt = now;
+      } else {
+        a.validUntil = now + s.lifetime;
+        a.failures = 0;
+        a.lastAttempt = now;
+        out.renewals++;
+      }
+    }
+    const next = schedule(assets, s, now).nextWake;
+    assert.ok(next !== null, 'something is always scheduled');
+    const step = Math.max(1, next - now);
+    // Check for a lapse at every instant in between: validity must cover the whole step.
+    for (const a of assets) if (a.validUntil !== null && a.validUntil < Math.min(now + step, end)) out.lapses.push({ asset: a.asset, at: a.validUntil });
+    now += step;
+  }
+  return out;
+}
+
+test('400 simulated days, 30% of attempts failing and a 1-day outage: no lapse, no early renewal', () => {
+  const rand = prng(42);
+  const outage = [T0 + 100 * DAY, T0 + 101 * DAY];
+  const r = simulate(400, (now) => (now >= outage[0]! && now < outage[1]!) || rand() < 0.3);
+  assert.deepEqual(r.lapses, []);
+  assert.equal(r.earlyRenewals, 0);
+  // Renewal every ~(7 - 7/3) days per asset: 3 assets * 400 / 4.67 ≈ 257, plus the first signing.
+  assert.ok(r.renewals > 240 && r.renewals < 290, `renewals ${r.renewals}`);
+});
+
+test('a 3-day outage at renewal time: loud EMBLEM_WILL_LAPSE warnings before the emblem lapses, EMBLEM_LAPSED after', () => {
+  const outage = [T0 + 200 * DAY, T0 + 203 * DAY + 12 * 3600];
+  const r = simulate(400, (now) => now >= outage[0]! && now < outage[1]!);
+  assert.ok(r.lapses.length > 0, 'a 3.5-day outage is longer than the 2.3-day margin');
+  for (const lapse of r.lapses) {
+    const early = r.warnings.find((w) => w.asset === lapse.asset && w.code === 'EMBLEM_WILL_LAPSE' && w.at < lapse.at);
+    assert.ok(early, `warned before ${lapse.asset} lapsed`);
+    assert.ok(lapse.at - early.at >= 3600, 'at least an hour of warning');
+  }
+  assert.ok(r.warnings.some((w) => w.code === 'EMBLEM_LAPSED'));
+  // After the outage everything is renewed and no more lapses occur.
+  assert.ok(r.lapses.every((l) => l.at < outage[1]!));
+});
+
+test('backoff grows from 10 s, capped at a tenth of the margin and an hour; jitter only moves renewal earlier', () => {
+  const s = { lifetime: 7 * DAY, renewBefore: 2 * DAY };
+  assert.deepEqual([1, 2, 3, 4].map((n) => backoffSeconds(n, s)), [10, 20, 40, 80]);
+  assert.equal(backoffSeconds(30, s), 3600);
+  assert.equal(backoffSeconds(30, { lifetime: 30, renewBefore: 15 }), 1);
+  for (const asset of ['a.example', 'b.example', 'c.example']) {
+    const at = renewalTime({ asset, withdrawn: false, validUntil: T0, pending: false, failures: 0, lastAttempt: null }, s)!;
+    assert.ok(at <= T0 - s.renewBefore && at >= T0 - s.renewBefore * 1.1);
+  }
+  // Withdrawn assets are never due.
+  assert.deepEqual(schedule([{ asset: 'x', withdrawn: true, validUntil: null, pending: false, failures: 0, lastAttempt: null }], s, T0), { due: [], nextWake: null, warnings: [] });
+});
