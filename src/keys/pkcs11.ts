@@ -5,7 +5,8 @@ import { ALGORITHMS, type SignatureAlgorithm } from '../core/tokens/algorithms.j
 import { parsePublicJwk } from '../core/tokens/keys.js';
 import { EmblemError } from '../core/errors.js';
 import { KeyStoreErrorCodes, keyStoreError } from './errors.js';
-import type { KeyStoreKey } from './key-store.js';
+import type { SigningKey } from '../core/tokens/sign.js';
+import { signingKeyFromStore, type KeyStoreKey } from './key-store.js';
 import { KeyStoreLimits } from './limits.js';
 
 /**
@@ -327,5 +328,28 @@ export class Pkcs11Key implements KeyStoreKey {
       throw cryptokiError(`generating ${alg} key "${label}"`, err);
     }
     return Pkcs11Key.find(token, label);
+  }
+}
+
+/**
+ * Opens the token and the key labelled `label` (generating it first when `generate` names an algorithm and the
+ * label is free), returning a SigningKey for the token signer and a close function.
+ */
+export async function openPkcs11SigningKey(
+  options: Pkcs11TokenOptions & { label: string; generate?: Pkcs11Algorithm },
+): Promise<{ key: Pkcs11Key; signingKey: SigningKey; close: () => void }> {
+  const token = await Pkcs11Token.open(options);
+  try {
+    let key: Pkcs11Key;
+    try {
+      key = Pkcs11Key.find(token, options.label);
+    } catch (err) {
+      if (!options.generate || (err as EmblemError).code !== KeyStoreErrorCodes.PKCS11_KEY_NOT_FOUND) throw err;
+      key = Pkcs11Key.generate(token, options.label, options.generate);
+    }
+    return { key, signingKey: signingKeyFromStore(key), close: () => token.close() };
+  } catch (err) {
+    token.close();
+    throw err;
   }
 }

@@ -17,7 +17,7 @@ import { prepareLocalCtCommitments } from '../../src/ct/local-ct-commitments.js'
 import { createCommitmentChecker, generateKey, logEntriesFromChain, signEmblem, signEndorsement, verifyTokenSet } from '../../src/index.js';
 import { KeyStoreErrorCodes } from '../../src/keys/errors.js';
 import { signingKeyFromStore } from '../../src/keys/key-store.js';
-import { Pkcs11Key, Pkcs11Token, pkcs11PinFrom, type Pkcs11Algorithm } from '../../src/keys/pkcs11.js';
+import { openPkcs11SigningKey, Pkcs11Key, Pkcs11Token, pkcs11PinFrom, type Pkcs11Algorithm } from '../../src/keys/pkcs11.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -56,6 +56,21 @@ describe('PKCS#11 key store with SoftHSM2', { skip: !HAVE_SOFTHSM && 'softhsm2 n
     assert.equal(await pkcs11PinFrom({ env: { EMBLEM_PKCS11_PIN: '1234' } }), '1234');
     writeFileSync(join(dir, 'pin'), '4321\n', { mode: 0o600 });
     assert.equal(await pkcs11PinFrom({ pinFile: join(dir, 'pin'), env: { EMBLEM_PKCS11_PIN: '1234' } }), '4321');
+  });
+
+  it('openPkcs11SigningKey generates on first use and finds the same key afterwards', async () => {
+    const first = await openPkcs11SigningKey({ ...options(), label: 'emblem-root', generate: 'ES512' });
+    const jwk = first.key.publicJwk();
+    first.close();
+    const second = await openPkcs11SigningKey({ ...options(), label: 'emblem-root', generate: 'ES512' });
+    try {
+      assert.deepEqual(second.key.publicJwk(), jwk);
+      assert.equal(second.signingKey.alg, 'ES512');
+      assert.equal(second.signingKey.cryptoKey, undefined);
+    } finally {
+      second.close();
+    }
+    await assert.rejects(openPkcs11SigningKey({ ...options(), label: 'absent' }), (e: { code?: string }) => e.code === KeyStoreErrorCodes.PKCS11_KEY_NOT_FOUND);
   });
 
   for (const [alg, crv] of [['ES512', 'P-521'], ['ES256', 'P-256']] as Array<[Pkcs11Algorithm, string]>) {

@@ -18,6 +18,7 @@ import { parsePemCertificates, summarizeCertificate } from '../../src/ct/certifi
 import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import { createCommitmentChecker, generateKey, signEmblem, signEndorsement, verifyTokenSet } from '../../src/index.js';
+import { publishTxtViaChannels, txtRdata } from '../../src/org/acme-channel.js';
 import { AcmeErrorCodes, bindingNamesForKey, obtainBindingCertificate, ORG_CERT_FILES, runOrgCert } from '../../src/org/cert.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 
@@ -202,8 +203,28 @@ describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { ski
     assert.equal(verified.commitment, 'verified', JSON.stringify(verified.errors));
     assert.deepEqual(verified.result, ['ORGANIZATIONAL-UNTRUSTED']);
 
-    // Renewal reuses the stored account key (same account URL).
-    const again = await runOrgCert({ dir: orgDir, directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caPem, host, rootPublicJwk: root.publicJwk, publishTxt, ctLogUrls: [ct.url] });
+    // Renewal reuses the stored account key (same account URL), this time through a publishing channel's apply().
+    const changes: string[] = [];
+    const channel = {
+      id: 'fake-rfc2136',
+      zone: 'hospital.example',
+      async apply(change: { add: Array<{ name: string; type: number; rdata: Uint8Array }>; remove: Array<{ name: string; type: number; rdata: Uint8Array }> }) {
+        const text = (r: { rdata: Uint8Array }) => Buffer.from(r.rdata.subarray(1, 1 + r.rdata[0]!)).toString('utf8');
+        for (const r of change.add) {
+          assert.equal(r.type, 16);
+          changes.push(`+${r.name}`);
+          await publishTxt(r.name, text(r));
+        }
+        for (const r of change.remove) {
+          changes.push(`-${r.name}`);
+          records.get(r.name.toLowerCase())?.delete(text(r));
+        }
+      },
+    };
+    const again = await runOrgCert({ dir: orgDir, directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caPem, host, rootPublicJwk: root.publicJwk, publishTxt: publishTxtViaChannels([channel]), ctLogUrls: [ct.url] });
+    assert.equal(changes.filter((c) => c.startsWith('+')).length, 4);
+    assert.equal(changes.filter((c) => c.startsWith('-')).length, 4);
+    assert.ok([...records.values()].every((s) => s.size === 0), 'challenge records removed through the channel');
     assert.equal(again.accountUrl, result.accountUrl);
     assert.notEqual(again.chainPem, result.chainPem);
   });
@@ -249,5 +270,21 @@ describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { ski
     assert.deepEqual(bindingNamesForKey('Example.ORG.', root.publicJwk, ['jws']), ['example.org', 'adem-configuration.example.org', `${key.jwsKid}.adem-configuration.example.org`]);
     assert.equal(bindingNamesForKey('example.org', root.publicJwk).length, 4);
     void obtainBindingCertificate;
+  });
+
+  it('encodes TXT RDATA in 255-byte strings and routes challenges to the channel of the zone, rolling back on failure', async () => {
+    assert.deepEqual([...txtRdata('ab')], [2, 97, 98]);
+    assert.deepEqual([...txtRdata('')], [0]);
+    const long = txtRdata('x'.repeat(300));
+    assert.equal(long.length, 302);
+    assert.equal(long[0], 255);
+    assert.equal(long[256], 45);
+    const log: string[] = [];
+    const ok = { id: 'a', zone: 'example.org', apply: async (c: { add: unknown[]; remove: unknown[] }) => void log.push(`a+${c.add.length}-${c.remove.length}`) };
+    const broken = { id: 'b', zone: 'example.org', apply: async (c: { add: unknown[] }) => { if (c.add.length) throw new Error('REFUSED'); } };
+    const other = { id: 'c', zone: 'example.net', apply: async () => void log.push('c') };
+    await assert.rejects(publishTxtViaChannels([ok, broken, other])('_acme-challenge.x.example.org', 'v'), (e: { code?: string; message: string }) => e.code === 'DNS01_PUBLISH_FAILED' && /channel b: REFUSED/.test(e.message));
+    assert.deepEqual(log, ['a+1-0', 'a+0-1'], 'the record added to channel a was taken back');
+    await assert.rejects(publishTxtViaChannels([other])('_acme-challenge.example.org', 'v'), (e: { code?: string }) => e.code === 'DNS01_PUBLISH_FAILED');
   });
 });
