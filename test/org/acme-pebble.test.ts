@@ -15,11 +15,12 @@ import { after, before, describe, it } from 'node:test';
 import * as dnsPacket from 'dns-packet';
 import { checkBinding } from '../../src/ct/binding.js';
 import { parsePemCertificates, summarizeCertificate } from '../../src/ct/certificate.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
+import { startLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import { createCommitmentChecker, generateKey, signEmblem, signEndorsement, verifyTokenSet } from '../../src/index.js';
 import { publishTxtViaChannels, txtRdata } from '../../src/org/acme-channel.js';
 import { AcmeErrorCodes, bindingNamesForKey, obtainBindingCertificate, ORG_CERT_FILES, runOrgCert } from '../../src/org/cert.js';
+import { CLI } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 
 const HAVE_PEBBLE = existsSync('/usr/bin/pebble');
@@ -121,12 +122,44 @@ async function startPebble(dir: string, dnsPort: number): Promise<Pebble> {
   return { child, directoryUrl, caPem, rootPem: roots.body, stderr: () => log };
 }
 
+/** `emblem ct serve --roots <Pebble's root>` (the built CLI), as the acceptance flow runs it. */
+async function startCtServe(rootsFile: string): Promise<{ url: string; logListUrl: string; logId: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [CLI, 'ct', 'serve', '--listen', '127.0.0.1:0', '--roots', rootsFile, '--batch-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const ready = await new Promise<{ url: string; logListUrl: string; logId: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`emblem ct serve did not start: ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emblem ct serve exited ${code}: ${err}`));
+    });
+  });
+  return {
+    ...ready,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { skip: !HAVE_PEBBLE && 'pebble not installed', timeout: 120_000 }, () => {
   const records = new Map<string, Set<string>>();
   let dir: string;
   let dns: Awaited<ReturnType<typeof startTxtResponder>>;
   let pebble: Pebble;
-  let ct: RunningLocalCtLog;
+  let ct: { url: string; logListUrl: string; logId: string; close(): Promise<void> };
   const published: string[] = [];
   const publishTxt = async (name: string, value: string) => {
     const key = name.toLowerCase();
@@ -142,7 +175,8 @@ describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { ski
     dir = mkdtempSync(join(tmpdir(), 'emblem-acme-'));
     dns = await startTxtResponder(records);
     pebble = await startPebble(dir, dns.port);
-    ct = await startLocalCtLog({ roots: parsePemCertificates(pebble.rootPem), host: '127.0.0.1', port: 0, batchMs: 0 });
+    writeFileSync(join(dir, 'pebble-root.pem'), pebble.rootPem);
+    ct = await startCtServe(join(dir, 'pebble-root.pem'));
   });
 
   after(async () => {
