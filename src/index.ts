@@ -594,7 +594,7 @@ function logPointers(entries: Array<LogEntryJson | LogPointer> | undefined): Log
 }
 
 async function signingKeyOf(key: SigningKey | Jwk): Promise<SigningKey> {
-  if (typeof key === 'object' && key !== null && 'cryptoKey' in key && 'publicKey' in key) return key as SigningKey;
+  if (typeof key === 'object' && key !== null && ('cryptoKey' in key || 'signRaw' in key) && 'publicKey' in key) return key as SigningKey;
   return loadSigningKey(key);
 }
 

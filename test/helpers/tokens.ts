@@ -116,7 +116,7 @@ export function b64json(value: unknown): string {
 
 /** A raw signature (ECDSA r||s or Ed25519) by `key` over `data`, as JWS and COSE want it. */
 export async function rawSign(key: SigningKey, data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign(ALGORITHMS[key.alg].webcrypto.verifyParams, key.cryptoKey, data as BufferSource));
+  return new Uint8Array(await crypto.subtle.sign(ALGORITHMS[key.alg].webcrypto.verifyParams, key.cryptoKey!, data as BufferSource));
 }
 
 /**

@@ -8,11 +8,28 @@ import { ADEM_TYP, sign1SigningInput } from './cwt.js';
 import { parsePublicJwk, type PublicKey } from './keys.js';
 import { JWS_PURPOSES, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from './token.js';
 
-/** A private key ready to sign, with its public half. */
+/**
+ * Signs the JOSE/COSE signing input with a key held elsewhere (a PKCS#11 token, a KMS): returns the raw signature
+ * in the JOSE/COSE form (ECDSA: r || s, each left-padded to the coordinate size). Core stays pure: the
+ * implementation lives in an adapter (src/keys).
+ */
+export type RawSigner = (data: Uint8Array) => Promise<Uint8Array>;
+
+/** A private key ready to sign, with its public half: a WebCrypto key, or an external {@link RawSigner}. */
 export interface SigningKey {
   alg: SignatureAlgorithm;
   publicKey: PublicKey;
-  cryptoKey: CryptoKey;
+  cryptoKey?: CryptoKey;
+  /** Used instead of `cryptoKey` when present. */
+  signRaw?: RawSigner;
+}
+
+/** A SigningKey whose private half stays outside this process (hardware token): signing goes through `signRaw`. */
+export function externalSigningKey(publicJwk: unknown, signRaw: RawSigner): SigningKey {
+  const { d, kid: _kid, key_ops: _ops, ext: _ext, ...rest } = (typeof publicJwk === 'object' && publicJwk !== null ? publicJwk : {}) as Record<string, unknown>;
+  if (d !== undefined) throw new EmblemError('KEY_INVALID', 'an external signing key takes the public JWK, not the private one');
+  const publicKey = parsePublicJwk(rest);
+  return { alg: publicKey.alg, publicKey, signRaw };
 }
 
 /** Generates a key pair; returns the private JWK (with `alg`, without `kid`, as ADEM wants keys) and the loaded key. */
@@ -41,8 +58,16 @@ export async function loadSigningKey(jwk: unknown): Promise<SigningKey> {
 }
 
 async function signBytes(key: SigningKey, data: Uint8Array): Promise<Uint8Array> {
-  const params = ALGORITHMS[key.alg].webcrypto.verifyParams;
-  return new Uint8Array(await crypto.subtle.sign(params, key.cryptoKey, data as BufferSource));
+  const info = ALGORITHMS[key.alg];
+  if (key.signRaw) {
+    const signature = await key.signRaw(data);
+    if (!(signature instanceof Uint8Array) || signature.length !== info.signatureBytes) {
+      throw new EmblemError('KEY_INVALID', `external signer returned ${signature instanceof Uint8Array ? `${signature.length} bytes` : 'no bytes'}, ${key.alg} needs ${info.signatureBytes} (raw r||s)`);
+    }
+    return signature;
+  }
+  if (!key.cryptoKey) throw new EmblemError('KEY_INVALID', 'signing key has neither a private key nor an external signer');
+  return new Uint8Array(await crypto.subtle.sign(info.webcrypto.verifyParams, key.cryptoKey, data as BufferSource));
 }
 
 /** What the issuer states; times are NumericDates (seconds). */
