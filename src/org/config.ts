@@ -35,7 +35,7 @@ export interface OrgConfig {
   endorsements?: string[];
   channels: ChannelConfig[];
   ctLogLists?: string[];
-  verify?: { skipCommitmentCheck?: boolean; expectLevel?: string };
+  verify?: { skipCommitmentCheck?: boolean; expectLevel?: string; caBundle?: string };
   lint?: { minPrefixV4?: number; minPrefixV6?: number; maxCacheSeconds?: number; ignore?: string[] };
 }
 

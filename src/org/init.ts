@@ -16,6 +16,7 @@ export interface InitOptions {
   reloadCommand?: string | undefined;
   servers?: string[] | undefined;
   ctLogLists?: string[] | undefined;
+  caBundle?: string | undefined;
   lifetime: string;
   renewBefore?: string | undefined;
   era: 'jws' | 'cwt' | 'both';
@@ -53,6 +54,7 @@ export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emb
     keys: { root: { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' }, emblem: { file: 'keys/emblem.jwk', public: 'keys/emblem.pub.jwk' } },
     channels,
     ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
+    ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
   };
   // Validate before writing anything: a bad flag leaves no half-made folder.
   const YAML = await import('yaml');

@@ -48,7 +48,10 @@ export async function openRuntime(dir: string, options: { now: number; passphras
       (checker ??= (async () => {
         if (config.verify?.skipCommitmentCheck) return skipCommitmentCheck;
         const { ctCheckerFromOptions } = await import('../cli/commitment-options.js');
-        return ctCheckerFromOptions({ logList: (config.ctLogLists ?? []).map((l) => (/^https?:/.test(l) ? l : folderPath(dir, l))) });
+        return ctCheckerFromOptions({
+          logList: (config.ctLogLists ?? []).map((l) => (/^https?:/.test(l) ? l : folderPath(dir, l))),
+          ...(config.verify?.caBundle ? { caBundle: folderPath(dir, config.verify.caBundle) } : {}),
+        });
       })()),
   };
 }

@@ -67,6 +67,7 @@ export const ORG_CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: {
         skipCommitmentCheck: { type: 'boolean' },
+        caBundle: { type: 'string', description: 'PEM file of the CAs trusted for binding-certificate chains (path, relative to the folder or absolute); default the system bundle /etc/ssl/certs/ca-certificates.crt. Local demos: the local or ACME test CA.' },
         expectLevel: { type: 'string', description: 'Level every asset must reach, e.g. ORGANIZATIONAL-UNTRUSTED (default: any protected result).' },
       },
     },

@@ -22,6 +22,8 @@ before(async () => {
   work = tempDir('emblem-org-test-');
   ca = await createLocalCa();
   ctLog = await startLocalCtLog({ roots: [ca.certificate] });
+  // The binding chain ends at the local CA: the org's verification trusts it instead of the system bundle.
+  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
 });
 
 after(async () => {
@@ -42,7 +44,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   const dir = join(work.path, name);
   const url = `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`;
   const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--asset', `ward.${primary.zone}`,
-    '--publish', url, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    '--publish', url, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
   assert.equal(init.code, 0, init.stderr);
   const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
   assert.match(readFileSync(join(dir, 'keys/root.jwk'), 'utf8'), /^ey[^.]*\.[^.]*\.[^.]*\.[^.]*\.[^.]*$/m, 'root key encrypted at rest (JWE)');
@@ -71,7 +73,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.equal(result.ok, true);
   assert.deepEqual(result.assets.map((a) => a.level), ['ORGANIZATIONAL-UNTRUSTED', 'ORGANIZATIONAL-UNTRUSTED']);
 
-  const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(0.1), '--json'], { env: env() });
+  const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(0.1), '--json'], { env: env() });
   const report = JSON.parse(check.stdout) as { status: string; level: string; sets: Array<{ commitment?: unknown; result: string[] }> };
   assert.equal(report.status, 'protected', check.stdout);
   assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
@@ -93,7 +95,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   const txt = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
   assert.match(txt, /adem-token-g2=/);
   assert.doesNotMatch(txt, /adem-token-g1=/);
-  const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(8), '--json'], { env: env() });
+  const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(8), '--json'], { env: env() });
   assert.equal(JSON.parse(later.stdout).status, 'protected');
 
   // Emblem-key rotation: the next apply re-signs with the new key (g3), then retires g2; only the new key is left.
@@ -192,7 +194,7 @@ test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomica
   try {
     const dir = join(work.path, 'both');
     const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--era', 'both',
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { bindingNames } = JSON.parse(init.stdout) as { bindingNames: string[] };
     assert.equal(bindingNames.length, 4, 'both eras\' kids in the SANs');
@@ -205,7 +207,7 @@ test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomica
       const applied = await org(['apply', '--dir', dir, '--at', at(when), '--json']);
       assert.equal(applied.code, 0, `${label}: ${applied.stderr}${applied.stdout}`);
       for (const era of ['jws', 'cwt']) {
-        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--at', at(when + 0.1), '--json'], { env: env() });
+        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(when + 0.1), '--json'], { env: env() });
         const r = JSON.parse(check.stdout) as { status: string; level: string };
         assert.equal(r.status, 'protected', `${label} ${era}: ${check.stdout.slice(0, 400)}`);
       }

@@ -29,12 +29,14 @@ test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops c
   const primary = await startKnotPrimary();
   const ca = await createLocalCa();
   const ctLog = await startLocalCtLog({ roots: [ca.certificate] });
+  // The binding chain ends at the local CA: the org's verification trusts it instead of the system bundle.
+  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
   const env = { EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'pw' };
   const dir = join(work.path, 'org');
   const children: ChildProcess[] = [];
   try {
     const init = await runCli(['org', 'init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`,
-      '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--lifetime', '30s', '--renew-before', '15s', '--ttl', '5', '--yes', '--json'], { env });
+      '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '30s', '--renew-before', '15s', '--ttl', '5', '--yes', '--json'], { env });
     assert.equal(init.code, 0, init.stderr);
     const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
     writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
@@ -44,7 +46,7 @@ test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops c
     assert.equal(once.code, 0, once.stdout + once.stderr);
     assert.match(once.stdout, /"event":"verified"/);
 
-    const checker = ctCheckerFromOptions({ logList: [ctLog.logListUrl] });
+    const checker = ctCheckerFromOptions({ logList: [ctLog.logListUrl], caBundle: join(work.path, 'ca.pem') });
     const answers: string[] = [];
     let checking = true;
     const loop = (async () => {

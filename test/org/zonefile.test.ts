@@ -18,11 +18,13 @@ test('zonefile channel: records written into the zone file, serial bumped, knotc
   const knot = await startKnotZonefile();
   const ca = await createLocalCa();
   const ctLog = await startLocalCtLog({ roots: [ca.certificate] });
+  // The binding chain ends at the local CA: the org's verification trusts it instead of the system bundle.
+  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
   const env = { EMBLEM_CACHE_DIR: join(work.path, 'cache'), PATH: thirdPartyEnv().PATH ?? '' };
   try {
     const dir = join(work.path, 'org');
     const init = await runCli(['org', 'init', '--dir', dir, '--org', `https://${knot.zone}`, '--asset', `clinic.${knot.zone}`, '--publish', `zonefile:${knot.zoneFile}`,
-      '--reload-command', knot.reloadCommand, '--servers', `127.0.0.1:${knot.port}`, '--ct-log-list', ctLog.logListUrl, '--ttl', '60', '--yes', '--json'], { env });
+      '--reload-command', knot.reloadCommand, '--servers', `127.0.0.1:${knot.port}`, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--ttl', '60', '--yes', '--json'], { env });
     assert.equal(init.code, 0, init.stderr);
     const logged = await issueBindingCertificate(ca, ctLog.url, { host: knot.zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
     writeFileSync(join(work.path, 'chain.pem'), logged.chainPem);

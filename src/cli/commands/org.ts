@@ -68,6 +68,7 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
     .option('--reload-command <cmd>', 'for zonefile channels: run after each change')
     .option('--servers <ip:port>', 'for zonefile channels: authoritative servers to verify on (repeatable)', collect)
     .option('--ct-log-list <url|file>', 'CT log list to verify commitments with (repeatable)', collect)
+    .option('--ca-bundle <pem>', 'CAs trusted for the binding certificate chain when verifying (default: the system bundle; local demos: the local/ACME test CA)')
     .option('--lifetime <duration>', 'emblem lifetime', '7d')
     .option('--renew-before <duration>', 'renew when less than this remains (default a third of the lifetime)')
     .addOption(new Option('--era <era>', 'eras to publish').choices(['jws', 'cwt', 'both']).default('jws'))
@@ -76,7 +77,7 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
     .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token (module path)')
     .option('--pkcs11-token <label>', 'PKCS#11 token label')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; yes?: boolean }) => {
+    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; caBundle?: string; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; yes?: boolean }) => {
       const { initFolder } = await import('../../org/init.js');
       const { readPassphrase } = await import('../inputs.js');
       if (opts.pkcs11Module || opts.pkcs11Token) throw new UsageError('--pkcs11-module/--pkcs11-token: PKCS#11 root keys are not in this build yet (src/keys/pkcs11.ts)');
@@ -91,6 +92,7 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
         reloadCommand: opts.reloadCommand,
         servers: opts.servers,
         ctLogLists: opts.ctLogList,
+        caBundle: opts.caBundle,
         lifetime: opts.lifetime,
         renewBefore: opts.renewBefore,
         era: opts.era,
