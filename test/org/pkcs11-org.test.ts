@@ -214,3 +214,25 @@ describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !
     }
   });
 });
+
+test('config: a key is exactly one of file and pkcs11; a pkcs11 reference needs module, token, label and ES256/ES512', async () => {
+  const { parseConfig } = await import('../../src/org/config.js');
+  const cfg = (root: string) => `version: 1
+organization: https://hospital.example
+assets: [clinic.hospital.example]
+keys: { root: ${root}, emblem: { file: keys/emblem.jwk } }
+channels: [{ url: "octodns:zone.yaml" }]
+`;
+  const ref = '{ module: /usr/lib/softhsm/libsofthsm2.so, token: T, label: root, alg: ES512, id: 00ff }';
+  const parsed = await parseConfig(cfg(`{ pkcs11: ${ref}, public: keys/root.pub.jwk }`));
+  assert.deepEqual(parsed.keys.root.pkcs11, { module: '/usr/lib/softhsm/libsofthsm2.so', token: 'T', label: 'root', alg: 'ES512', id: '00ff' });
+  const cases: Array<[string, RegExp]> = [
+    [`{ file: keys/root.jwk, pkcs11: ${ref} }`, /config\.keys\.root: give "file" or "pkcs11", not both/],
+    ['{ public: keys/root.pub.jwk }', /config\.keys\.root: needs "file" or "pkcs11"/],
+    ['{ pkcs11: { module: m.so, token: T, label: root } }', /config\.keys\.root\.pkcs11\.alg: required/],
+    ['{ pkcs11: { module: m.so, token: T, label: root, alg: ES384 } }', /config\.keys\.root\.pkcs11\.alg: must be one of "ES256", "ES512"/],
+    ['{ pkcs11: { module: m.so, token: T, label: root, alg: ES256, pin: "1234" } }', /config\.keys\.root\.pkcs11\.pin: unknown key/],
+    ['{ pkcs11: { module: m.so, token: T, label: root, alg: ES256, id: XYZ } }', /config\.keys\.root\.pkcs11\.id: .* does not match/],
+  ];
+  for (const [root, re] of cases) await assert.rejects(parseConfig(cfg(root)), (e: Error & { code: string }) => e.code === 'CONFIG_INVALID' && re.test(e.message), root);
+});
