@@ -74,14 +74,23 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
     .addOption(new Option('--era <era>', 'eras to publish').choices(['jws', 'cwt', 'both']).default('jws'))
     .option('--ttl <seconds>', 'TTL of the emblem records', '300')
     .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'ES384', 'ES512']).default('ES256'))
-    .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token (module path)')
-    .option('--pkcs11-token <label>', 'PKCS#11 token label')
+    .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token: module path (generated there, non-extractable; every root signature is made there)')
+    .option('--pkcs11-token <label>', 'PKCS#11 token label (with --pkcs11-module)')
+    .option('--pkcs11-label <label>', 'CKA_LABEL of the new root key pair in the token (default emblem-root-<host>)')
+    .option('--pkcs11-pin-file <file>', 'user PIN, first line of this file (default $EMBLEM_PKCS11_PIN); the path is kept in the config for apply/run, the PIN never')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; caBundle?: string; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; yes?: boolean }) => {
+    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; caBundle?: string; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
       const { initFolder } = await import('../../org/init.js');
       const { readPassphrase } = await import('../inputs.js');
-      if (opts.pkcs11Module || opts.pkcs11Token) throw new UsageError('--pkcs11-module/--pkcs11-token: PKCS#11 root keys are not in this build yet (src/keys/pkcs11.ts)');
+      if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
+      if (!opts.pkcs11Module && (opts.pkcs11Label || opts.pkcs11PinFile)) throw new UsageError('--pkcs11-label/--pkcs11-pin-file need --pkcs11-module and --pkcs11-token');
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
+      let pkcs11: import('../../org/init.js').InitPkcs11 | undefined;
+      if (opts.pkcs11Module && opts.pkcs11Token) {
+        const { pkcs11PinFrom } = await import('../../keys/pkcs11.js');
+        const pin = await pkcs11PinFrom(opts.pkcs11PinFile ? { pinFile: opts.pkcs11PinFile } : {});
+        pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
+      }
       const passphrase = await readPassphrase(opts.passphraseFile);
       const result = await initFolder({
         dir: opts.dir,
@@ -99,11 +108,14 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
         ttl: Number(opts.ttl),
         alg: opts.alg,
         passphrase,
+        pkcs11,
       });
-      if (!passphrase) process.stderr.write('emblem: the keys are NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt them at rest\n');
+      if (!passphrase) process.stderr.write(`emblem: the ${pkcs11 ? 'emblem key is' : 'keys are'} NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt ${pkcs11 ? 'it' : 'them'} at rest\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        process.stdout.write(`Created ${opts.dir}: emblem-org.yaml, keys/root.jwk (kid ${result.rootKid}), keys/emblem.jwk\n\nNext steps:\n`);
+        const root = result.rootKey.kind === 'pkcs11' ? `root key in PKCS#11 token "${result.rootKey.token}" (label ${result.rootKey.label}, ${result.rootKey.alg}, non-extractable; kid ${result.rootKid})` : `keys/root.jwk (kid ${result.rootKid})`;
+        process.stdout.write(`Created ${opts.dir}: emblem-org.yaml, ${root}, keys/emblem.jwk\n\nNext steps:\n`);
+        if (pkcs11) process.stdout.write(`  (apply and run sign in the token: give them the PIN ${opts.pkcs11PinFile ? `in ${opts.pkcs11PinFile}` : 'in $EMBLEM_PKCS11_PIN'})\n`);
         process.stdout.write(`  1. Binding certificate for the root key (SANs ${result.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL\n     or, with a certificate you obtained yourself:\n       emblem org set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
         process.stdout.write(`  2. emblem org plan --dir ${opts.dir}\n  3. emblem org apply --dir ${opts.dir}\n  4. keep it alive: emblem org run --dir ${opts.dir} (systemd: docs/emblem-org.service)\n`);
       }
