@@ -26,6 +26,8 @@ export interface OrgCertCommandOptions {
   /** Needed only when the folder has no public root key file and the private one is encrypted. */
   passphrase?: string;
   propagationDelayMs?: number;
+  /** RFC 6962 log URLs to submit to besides the usable logs of config.ctLogLists (--ct-log). */
+  ctLogUrls?: string[];
 }
 
 export interface OrgCertCommandResult {
@@ -91,8 +93,9 @@ export async function orgCertCommand(o: OrgCertCommandOptions): Promise<OrgCertC
   }
   const channels = await openChannels(channelConfigs, { host: s.host, ihleType: s.ihleType, resolvePath: (p) => folderPath(o.dir, p) });
   const ctLogLists = (config.ctLogLists ?? []).map((l) => (/^https?:/.test(l) ? l : folderPath(o.dir, l)));
-  if (ctLogLists.length === 0) {
-    throw new EmblemError('CT_SUBMIT_FAILED', 'config.ctLogLists is empty: the binding certificate must be submitted to the CT logs validators check (org init --ct-log-list URL)');
+  const ctLogUrls = o.ctLogUrls ?? [];
+  if (ctLogLists.length === 0 && ctLogUrls.length === 0) {
+    throw new EmblemError('CT_SUBMIT_FAILED', 'no CT log to submit the binding certificate to: config.ctLogLists is empty (org init --ct-log-list URL) and no --ct-log URL was given');
   }
   const issued = await runOrgCert({
     dir: o.dir,
@@ -103,6 +106,7 @@ export async function orgCertCommand(o: OrgCertCommandOptions): Promise<OrgCertC
     eras,
     publishTxt: publishTxtViaChannels(channels),
     ctLogLists,
+    ctLogUrls,
     ...(o.propagationDelayMs ? { propagationDelayMs: o.propagationDelayMs } : {}),
   });
   const leaf = summarizeCertificate(parsePemCertificates(issued.chainPem)[0]!);

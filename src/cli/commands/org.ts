@@ -115,6 +115,7 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
     .requiredOption('--dir <folder>', 'the organisation folder (emblem-org.yaml, keys/, state.json)')
     .requiredOption('--acme-directory <url>', 'ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (Pebble: https://127.0.0.1:14000/dir)')
     .option('--acme-ca <pem>', 'CA bundle trusted for the ACME server\'s own HTTPS certificate (Pebble\'s minica); default the system roots')
+    .option('--ct-log <url>', 'RFC 6962 log (base URL) to submit to, in addition to the usable logs of config.ctLogLists (repeatable)', collect)
     .option('--propagation-delay <seconds>', 'wait after publishing the challenges before the CA validates (secondaries, hidden primaries)', '0')
     .option('--passphrase-file <file>', 'passphrase of the root key, only read when the folder has no public root key file (default $EMBLEM_PASSPHRASE)')
     .option('--json', 'print JSON (also on failure: {"ok": false, "error": {"code", "message"}})')
@@ -124,9 +125,10 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
 The certificate names <host>, adem-configuration.<host> and <kid>.adem-configuration.<host> for the root key's kid
 of each era in the config (what emblem ct binding checks). Each name is proven by DNS-01: a TXT record at
 _acme-challenge.<name> added through every rfc2136 or zonefile channel whose zone contains it, removed afterwards
-(octoDNS channels are write-only and not used). The chain is submitted (RFC 6962 add-chain) to every usable log of
-config.ctLogLists; every log must accept it. Then the chain and the \`log\` entries are stored under binding/ and
-config.binding points at them: the next org apply signs the root endorsement with them.
+(octoDNS channels are write-only and not used). The chain is submitted (RFC 6962 add-chain) to every usable log
+of config.ctLogLists and to each --ct-log; every one must accept it. Then the chain and the \`log\` entries are
+stored under binding/ (new files; the previous ones are kept) and config.binding points at them: the next
+org apply signs the root endorsement with them.
 
 Nothing changes unless every step succeeded: on any failure the previous binding stays in use.
 Exit codes: 0 stored; 2 failure, with a code naming the step and the message naming the server:
@@ -138,9 +140,11 @@ Exit codes: 0 stored; 2 failure, with a code naming the step and the message nam
 
 Local demo (docs/issuer.md): pebble -dnsserver 127.0.0.1:<your DNS port>, then
   emblem org cert --dir D --acme-directory https://127.0.0.1:14000/dir --acme-ca pebble.minica.pem
-Let's Encrypt: --acme-directory https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)`,
+Let's Encrypt: --acme-directory https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory),
+with --ct-log <public RFC 6962 log whose temporal shard covers the certificate's expiry> (repeatable) when
+config.ctLogLists is left empty (validators then use their default log lists).`,
     )
-    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
+    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; ctLog?: string[]; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
       const { orgCertCommand } = await import('../../org/cert-command.js');
       const { readPassphrase } = await import('../inputs.js');
       const delay = Number(opts.propagationDelay);
@@ -161,6 +165,7 @@ Let's Encrypt: --acme-directory https://acme-v02.api.letsencrypt.org/directory (
           ...(acmeCaPem ? { acmeCaPem } : {}),
           ...(passphrase ? { passphrase } : {}),
           ...(delay ? { propagationDelayMs: Math.round(delay * 1000) } : {}),
+          ...(opts.ctLog?.length ? { ctLogUrls: opts.ctLog } : {}),
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else {
