@@ -18,7 +18,7 @@ import { runCli } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { tempDir } from '../dns/servers.js';
 import { freePort, HAVE_PEBBLE, startCtServe, startPebble, type Pebble } from './pebble.js';
-import { startBindPrimary, startKnotPrimary, type Primary } from './primaries.js';
+import { startBindPrimary, startKnotPrimary, startKnotZonefile, type Primary } from './primaries.js';
 
 interface Loopback {
   work: string;
@@ -75,10 +75,13 @@ function dig(port: number, name: string, type: string): string {
 
 const emblem = (l: Loopback, args: string[]) => runCli(args, { env: l.env, timeoutMs: 90_000 });
 
-async function init(l: Loopback, dir: string): Promise<void> {
+/** The channel flags of `org init`: RFC 2136 with the primary's TSIG key unless given. */
+const rfc2136 = (p: Primary) => ['--publish', `rfc2136://127.0.0.1:${p.port}/${p.zone}`, '--tsig-key', p.keyFile];
+
+async function init(l: Loopback, dir: string, channel: string[] = rfc2136(l.primary)): Promise<void> {
   const { primary } = l;
   const r = await emblem(l, ['org', 'init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`,
-    '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile,
+    ...channel,
     '--ct-log-list', l.ct.logListUrl, '--ca-bundle', l.rootFile, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
   assert.equal(r.code, 0, r.stderr);
 }
@@ -101,15 +104,15 @@ async function cert(l: Loopback, dir: string): Promise<CertJson> {
 }
 
 /** init -> cert -> apply -> check, all through the CLI. */
-async function flow(l: Loopback): Promise<void> {
+async function flow(l: Loopback, channel: string[] = rfc2136(l.primary)): Promise<void> {
   const { primary } = l;
   const dir = join(l.work, 'org');
-  await init(l, dir);
+  await init(l, dir, channel);
 
   const c = await cert(l, dir);
   assert.equal(c.ok, true);
   assert.equal(c.names.length, 3, 'host, adem-configuration.host, kid.adem-configuration.host (era jws)');
-  assert.deepEqual(c.channels, [`rfc2136://127.0.0.1:${primary.port}/${primary.zone}`]);
+  assert.deepEqual(c.channels, [channel[1]]);
   assert.deepEqual(c.logEntries.map((e) => e.ver).sort(), ['static', 'v1']);
   assert.ok(c.logEntries.every((e) => e.id === l.ct.logId), 'the entries are the local log\'s');
   // Stored where apply reads it (as set-binding does); the challenge records are gone from the primary again.
@@ -155,6 +158,18 @@ test('the same flow with BIND as the primary', { timeout: 180_000 }, async (t) =
   const l = await loopback(() => startBindPrimary());
   try {
     await flow(l);
+  } finally {
+    await l.stop();
+  }
+});
+
+test('the same flow through a zone file channel (Knot reloading the file)', { timeout: 180_000 }, async (t) => {
+  const skip = skipWithout('command -v knotd && command -v knotc && command -v dig');
+  if (skip) return t.skip(skip);
+  let zonefile: Awaited<ReturnType<typeof startKnotZonefile>> | undefined;
+  const l = await loopback(async () => (zonefile = await startKnotZonefile()));
+  try {
+    await flow(l, ['--publish', `zonefile:${zonefile!.zoneFile}`, '--reload-command', zonefile!.reloadCommand, '--servers', `127.0.0.1:${l.primary.port}`]);
   } finally {
     await l.stop();
   }
