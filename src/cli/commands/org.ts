@@ -57,7 +57,8 @@ export function registerOrg(program: Command): void {
       'after',
       `
 Exit codes: 0 success (apply/run --once: every asset verified); 1 an asset failed, lint found errors, or status
-warns that an emblem will lapse; 2 usage, configuration or channel errors (the message names the field or server).`,
+warns that an emblem will lapse; 2 usage, configuration, channel, ACME or CT errors (the message names the field or
+server; org cert changes nothing then).`,
     );
 
   common(org.command('init').description('create the folder: root key, emblem key, emblem-org.yaml'))
@@ -104,7 +105,7 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         process.stdout.write(`Created ${opts.dir}: emblem-org.yaml, keys/root.jwk (kid ${result.rootKid}), keys/emblem.jwk\n\nNext steps:\n`);
-        process.stdout.write(`  1. Binding certificate for the root key (SANs ${result.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL\n     or, with a certificate you obtained yourself:\n       emblem org set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+        process.stdout.write(`  1. Binding certificate for the root key (SANs ${result.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL [--acme-ca FILE]\n     or, with a certificate you obtained yourself:\n       emblem org set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
         process.stdout.write(`  2. emblem org plan --dir ${opts.dir}\n  3. emblem org apply --dir ${opts.dir}\n  4. keep it alive: emblem org run --dir ${opts.dir} (systemd: docs/emblem-org.service)\n`);
       }
     });
