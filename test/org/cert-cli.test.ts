@@ -10,8 +10,8 @@
  * clock of this process (also under `faketime -f +730d`).
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -78,10 +78,10 @@ const emblem = (l: Loopback, args: string[]) => runCli(args, { env: l.env, timeo
 /** The channel flags of `org init`: RFC 2136 with the primary's TSIG key unless given. */
 const rfc2136 = (p: Primary) => ['--publish', `rfc2136://127.0.0.1:${p.port}/${p.zone}`, '--tsig-key', p.keyFile];
 
-async function init(l: Loopback, dir: string, channel: string[] = rfc2136(l.primary)): Promise<void> {
+async function init(l: Loopback, dir: string, channel: string[] = rfc2136(l.primary), extra: string[] = []): Promise<void> {
   const { primary } = l;
   const r = await emblem(l, ['org', 'init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`,
-    ...channel,
+    ...channel, ...extra,
     '--ct-log-list', l.ct.logListUrl, '--ca-bundle', l.rootFile, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
   assert.equal(r.code, 0, r.stderr);
 }
@@ -104,10 +104,10 @@ async function cert(l: Loopback, dir: string): Promise<CertJson> {
 }
 
 /** init -> cert -> apply -> check, all through the CLI. */
-async function flow(l: Loopback, channel: string[] = rfc2136(l.primary)): Promise<void> {
+async function flow(l: Loopback, channel: string[] = rfc2136(l.primary), initExtra: string[] = []): Promise<void> {
   const { primary } = l;
   const dir = join(l.work, 'org');
-  await init(l, dir, channel);
+  await init(l, dir, channel, initExtra);
 
   const c = await cert(l, dir);
   assert.equal(c.ok, true);
@@ -158,6 +158,27 @@ test('the same flow with BIND as the primary', { timeout: 180_000 }, async (t) =
   const l = await loopback(() => startBindPrimary());
   try {
     await flow(l);
+  } finally {
+    await l.stop();
+  }
+});
+
+test('the same flow with the root key in a PKCS#11 token (SoftHSM2, P-521): generated there, never in the folder', { timeout: 240_000 }, async (t) => {
+  const skip = skipWithout('command -v knotd && command -v tsig-keygen && command -v dig && command -v softhsm2-util && test -e /usr/lib/softhsm/libsofthsm2.so');
+  if (skip) return t.skip(skip);
+  const l = await loopback(() => startKnotPrimary());
+  try {
+    const tokens = join(l.work, 'tokens');
+    mkdirSync(tokens);
+    const conf = join(l.work, 'softhsm2.conf');
+    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    const pin = 'cert-flow-pin-2291';
+    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'emblem-cert-flow', '--pin', pin, '--so-pin', '5678'], { env: thirdPartyEnv({ SOFTHSM2_CONF: conf }), stdio: 'pipe', timeout: 20_000 });
+    l.env = { ...l.env, SOFTHSM2_CONF: conf, EMBLEM_PKCS11_PIN: pin };
+    await flow(l, rfc2136(l.primary), ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', '--pkcs11-token', 'emblem-cert-flow', '--alg', 'ES512']);
+    const keys = readdirSync(join(l.work, 'org', 'keys')).sort();
+    assert.ok(!keys.includes('root.jwk'), `no root private key file in the folder: ${keys.join(', ')}`);
+    assert.match(readFileSync(join(l.work, 'org', 'emblem-org.yaml'), 'utf8'), /pkcs11:[\s\S]*token: emblem-cert-flow/);
   } finally {
     await l.stop();
   }
