@@ -26,8 +26,9 @@ const suite: BenchSuite = {
     const ctLog = await startLocalCtLog({ roots: [ca.certificate] });
     try {
       const dir = join(work.path, 'org');
+      writeFileSync(join(work.path, 'ca.pem'), ca.pem);
       const assets = Array.from({ length: ASSETS }, (_, i) => `a${i}.${knot.zone}`);
-      const { rootKid } = await initFolder({ dir, organization: `https://${knot.zone}`, assets, publish: [`rfc2136://127.0.0.1:${knot.port}/${knot.zone}`], tsigKey: knot.keyFile, ctLogLists: [ctLog.logListUrl], lifetime: '7d', era: 'jws', ttl: 60, alg: 'ES256' });
+      const { rootKid } = await initFolder({ dir, organization: `https://${knot.zone}`, assets, publish: [`rfc2136://127.0.0.1:${knot.port}/${knot.zone}`], tsigKey: knot.keyFile, ctLogLists: [ctLog.logListUrl], caBundle: join(work.path, 'ca.pem'), lifetime: '7d', era: 'jws', ttl: 60, alg: 'ES256' });
       const logged = await issueBindingCertificate(ca, ctLog.url, { host: knot.zone, kid: rootKid });
       writeFileSync(join(work.path, 'chain.pem'), logged.chainPem);
       writeFileSync(join(work.path, 'log.json'), JSON.stringify([logged.v1]));
@@ -39,7 +40,7 @@ const suite: BenchSuite = {
       const outcomes = await applyAll(rt, await loadState(dir));
       const applyMs = performance.now() - t0;
       const ok = outcomes.filter((o) => o.ok).length;
-      console.log(`org apply, ${ASSETS} assets to Knot via RFC 2136 (sign + publish + verify on the primary): ${(applyMs / 1000).toFixed(1)} s, ${ok}/${ASSETS} verified (target < 30 s)`);
+      console.log(`org apply, ${ASSETS} assets to Knot via RFC 2136 (sign + publish + verify on the primary): ${(applyMs / 1000).toFixed(1)} s, ${ok}/${ASSETS} verified (target < 30 s)${ok === ASSETS ? '' : ' — NOT ALL VERIFIED: ' + JSON.stringify(outcomes.find((o) => !o.ok))}`);
       t0 = performance.now();
       const w = await withdraw(rt, await loadState(dir), assets);
       const wdMs = performance.now() - t0;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sendUpdate } from '../../src/dns/update/client.js';
+import { sendUpdate, sendUpdateBatched } from '../../src/dns/update/client.js';
 import { buildUpdateMessage } from '../../src/dns/update/message.js';
 import { parseTsig, parseTsigKeyFile, signRequest, verifyResponse } from '../../src/dns/update/tsig.js';
 import { txtRdata } from '../../src/dns/character-strings.js';
@@ -99,6 +99,14 @@ async function exercise(primary: Primary): Promise<void> {
   // A zone the server is not authoritative for.
   await assert.rejects(sendUpdate({ ...target, zone: 'other.example' }, { add: [{ ...a, name: 'x.other.example' }], remove: [] }), (err: { code: string }) => /DNS_UPDATE_(NOTAUTH|REFUSED|NOTZONE)/.test(err.code));
   assert.doesNotMatch(dig(primary.port, owner, 'TXT'), /aaaa/);
+
+  // A change larger than one message (several messages, some in flight at once): all 300 records arrive, then all go.
+  const many = Array.from({ length: 300 }, (_, i) => ({ name: `n${i % 30}.batch.${primary.zone}`, type: 16, ttl: 60, rdata: txtRdata(Buffer.from(`adem-token=batch-${i}`)) }));
+  await sendUpdateBatched(target, { add: many, remove: [] });
+  const counts = () => Array.from({ length: 30 }, (_, n) => dig(primary.port, `n${n}.batch.${primary.zone}`, 'TXT').trim().split('\n').filter(Boolean).length);
+  assert.deepEqual(counts(), Array(30).fill(10));
+  await sendUpdateBatched(target, { add: [], remove: many });
+  assert.deepEqual(counts(), Array(30).fill(0));
 }
 
 test('RFC 2136 + TSIG against Knot: add, atomic swap, BADSIG, BADKEY, unsigned refused', { timeout: 60_000 }, async (t) => {

@@ -103,15 +103,31 @@ async function sendUpdateOnce(target: UpdateTarget, change: { add: UpdateRecord[
   }
 }
 
-/** Splits a large change into messages that each stay under the size bound (removals first, then additions). */
+/** Splits a large change into messages that each stay under the size bound (additions first, then removals). */
 export async function sendUpdateBatched(target: UpdateTarget, change: { add: UpdateRecord[]; remove: UpdateRecord[] }, options: UpdateOptions = {}): Promise<void> {
   const total = change.add.length + change.remove.length;
   if (total <= UpdateLimits.maxRecordsPerMessage) return sendUpdate(target, change, options);
   // Additions first, then removals: replacements exist before the old records go (no gap between messages).
-  for (let i = 0; i < change.add.length; i += UpdateLimits.maxRecordsPerMessage) {
-    await sendUpdate(target, { add: change.add.slice(i, i + UpdateLimits.maxRecordsPerMessage), remove: [] }, options);
-  }
-  for (let i = 0; i < change.remove.length; i += UpdateLimits.maxRecordsPerMessage) {
-    await sendUpdate(target, { add: [], remove: change.remove.slice(i, i + UpdateLimits.maxRecordsPerMessage) }, options);
-  }
+  // Within a phase the order does not matter, so a few messages overlap.
+  const chunks = (records: UpdateRecord[]) => Array.from({ length: Math.ceil(records.length / UpdateLimits.maxRecordsPerMessage) }, (_, i) => records.slice(i * UpdateLimits.maxRecordsPerMessage, (i + 1) * UpdateLimits.maxRecordsPerMessage));
+  await inParallel(chunks(change.add), (add) => sendUpdate(target, { add, remove: [] }, options));
+  await inParallel(chunks(change.remove), (remove) => sendUpdate(target, { add: [], remove }, options));
+}
+
+/** Runs `f` over `items`, UpdateLimits.parallelMessages at a time; the first failure stops new starts and is thrown. */
+async function inParallel<T>(items: T[], f: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  const worker = async () => {
+    while (failed === null && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await f(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UpdateLimits.parallelMessages, items.length) }, worker));
+  if (failed !== null) throw failed;
 }

@@ -6,6 +6,12 @@ export const UpdateLimits = {
   defaultTimeoutMs: 10_000,
   /** Records per UPDATE message: keeps each message well under 64 KiB (TCP length prefix) with IHLE tokens. */
   maxRecordsPerMessage: 40,
+  /**
+   * UPDATE messages of one phase (all additions, then all removals) in flight at once: the primary serialises
+   * them per zone, but overlapping round trips keeps it busy (`npm run bench org`: withdrawing 1,000 assets from
+   * Knot went from 4-5 s to 3 s on two cores); small enough not to look like a flood.
+   */
+  parallelMessages: 4,
   /** Bytes of one UPDATE message (the TCP length prefix is 16 bits). */
   maxMessageBytes: 65_535,
   /** Seconds of clock difference tolerated for TSIG (RFC 8945 §10 recommends 300). */
