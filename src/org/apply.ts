@@ -6,7 +6,7 @@ import type { OrgConfig } from './config.js';
 import { settings as configSettings } from './config.js';
 import { ownerName, probeName } from './assets.js';
 import { plan, isEmblemRecord, type Action, type Observed } from './plan.js';
-import { bindingLog, receivedEndorsements, signSets } from './sign.js';
+import { assertBindingNamesRoot, bindingLog, receivedEndorsements, signSets } from './sign.js';
 import { assetState, saveState, type OrgState } from './state.js';
 import { remainingOnServers, verifyAsset } from './verify.js';
 import { OrgLimits } from './limits.js';
@@ -23,6 +23,8 @@ export interface OrgRuntime {
   log: (event: Record<string, unknown>) => void;
   /** JWS kid of the configured emblem key (from its public file), when known. */
   emblemKid?: string;
+  /** JWS kid of the configured root key, when known. */
+  rootKid?: string;
   /** Stop after the step in progress (SIGTERM). */
   stopping?: () => boolean;
 }
@@ -36,7 +38,7 @@ export interface AssetOutcome {
 
 function planInput(rt: OrgRuntime) {
   const s = configSettings(rt.config);
-  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id), ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}) };
+  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id), ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}) };
 }
 
 function allOwners(rt: OrgRuntime, state: OrgState): string[] {
@@ -103,6 +105,7 @@ export async function applyAll(rt: OrgRuntime, state: OrgState, only?: Set<strin
       if (rt.stopping?.() && action.kind !== 'sign') break;
       if (action.kind === 'sign') {
         const keys = await rt.keys();
+        await assertBindingNamesRoot(rt.dir, rt.config, keys.root, s.host);
         const log = await bindingLog(rt.dir, rt.config);
         const received = await receivedEndorsements(rt.dir, rt.config);
         const id = `g${state.nextGeneration}`;

@@ -42,7 +42,7 @@ export interface OrgConfig {
   era?: 'jws' | 'cwt' | 'both';
   ttl?: number;
   ihleType?: number;
-  keys: { root: KeyRef; emblem: KeyRef; previousEmblem?: KeyRef };
+  keys: { root: KeyRef; emblem: KeyRef; previousEmblem?: KeyRef; previousRoot?: KeyRef };
   binding?: { chain?: string; log?: string };
   endorsements?: string[];
   channels: ChannelConfig[];

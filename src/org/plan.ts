@@ -17,6 +17,8 @@ export interface PlanInput {
   channels: string[];
   /** JWS kid of the configured emblem key; sets signed by another key are re-signed (rotation). */
   emblemKid?: string;
+  /** JWS kid of the configured root key; sets endorsed by another root key are re-signed (root rotation). */
+  rootKid?: string;
 }
 
 /** What each channel holds now (TXT and IHLE at the names asked). */
@@ -70,8 +72,8 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
     const current = s?.current ?? null;
     const pending = s?.pending ?? null;
     const renewAt = current ? renewalTime({ asset, withdrawn: false, validUntil: current.validUntil, pending: false, failures: 0, lastAttempt: null }, input.settings)! : null;
-    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || (input.emblemKid !== undefined && pending.emblemKid !== undefined && pending.emblemKid !== input.emblemKid));
-    const rotated = input.emblemKid !== undefined && current?.emblemKid !== undefined && current.emblemKid !== input.emblemKid;
+    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || signedByOtherKeys(pending, input));
+    const rotated = current !== null && signedByOtherKeys(current, input);
     if ((pending === null && (current === null || now >= renewAt! || rotated)) || pendingStale) {
       toSign.push(asset);
       continue;
@@ -102,4 +104,10 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
   }
   if (toSign.length) actions.unshift({ kind: 'sign', assets: toSign, reason: 'no valid set, or the remaining lifetime is under the renewal margin' });
   return actions;
+}
+
+/** A set signed (emblem key) or endorsed (root key) by a key other than the configured one: a rotation re-signs it. */
+function signedByOtherKeys(set: SetState, input: PlanInput): boolean {
+  const other = (want: string | undefined, have: string | undefined) => want !== undefined && have !== undefined && want !== have;
+  return other(input.emblemKid, set.emblemKid) || other(input.rootKid, set.rootKid);
 }

@@ -41,6 +41,18 @@ async function loadKey(dir: string, ref: KeyRef, field: string, o: KeyOptions): 
   return loadSigningKey(jwk);
 }
 
+/** JWS kid of a key from its public file (plan re-signs sets signed by another key), or undefined without one. */
+async function kidOf(dir: string, ref: KeyRef, field: string): Promise<string | undefined> {
+  if (!ref.public) return undefined;
+  try {
+    const { parsePublicJwk } = await import('../core/tokens/keys.js');
+    const { d: _d, ...pub } = JSON.parse(await readFile(folderPath(dir, ref.public), 'utf8')) as Record<string, unknown>;
+    return parsePublicJwk(pub).jwsKid;
+  } catch {
+    throw new EmblemError('CONFIG_INVALID', `${field}.public: cannot read a public JWK from ${ref.public}`);
+  }
+}
+
 /** Everything an org command needs, from the folder: config, channels, lazily loaded keys and CT checker. */
 export async function openRuntime(
   dir: string,
@@ -49,16 +61,8 @@ export async function openRuntime(
   const config = options.config ?? (await loadConfig(dir));
   const s = settings(config);
   const channels = await openChannels(config.channels, { host: s.host, ihleType: s.ihleType, resolvePath: (p) => folderPath(dir, p) });
-  let emblemKid: string | undefined;
-  if (config.keys.emblem.public) {
-    try {
-      const { parsePublicJwk } = await import('../core/tokens/keys.js');
-      const { d: _d, ...pub } = JSON.parse(await readFile(folderPath(dir, config.keys.emblem.public), 'utf8')) as Record<string, unknown>;
-      emblemKid = parsePublicJwk(pub).jwsKid;
-    } catch {
-      throw new EmblemError('CONFIG_INVALID', `config.keys.emblem.public: cannot read a public JWK from ${config.keys.emblem.public}`);
-    }
-  }
+  const emblemKid = await kidOf(dir, config.keys.emblem, 'config.keys.emblem');
+  const rootKid = await kidOf(dir, config.keys.root, 'config.keys.root');
   let keys: Promise<{ root: SigningKey; emblem: SigningKey }> | null = null;
   const keyOptions: KeyOptions = { passphrase: options.passphrase, pkcs11PinFile: options.pkcs11PinFile, opened: [] };
   let checker: Promise<CommitmentChecker> | null = null;
@@ -68,6 +72,7 @@ export async function openRuntime(
     channels,
     now: options.now,
     ...(emblemKid ? { emblemKid } : {}),
+    ...(rootKid ? { rootKid } : {}),
     log: options.log ?? (() => {}),
     keys: () =>
       (keys ??= (async () => ({

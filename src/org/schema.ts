@@ -33,6 +33,7 @@ export const ORG_CONFIG_SCHEMA = {
         root: { $ref: '#/$defs/keyRef' },
         emblem: { $ref: '#/$defs/keyRef' },
         previousEmblem: { $ref: '#/$defs/keyRef' },
+        previousRoot: { $ref: '#/$defs/keyRef' },
       },
     },
     binding: {

@@ -31,6 +31,34 @@ export async function bindingLog(dir: string, config: OrgConfig): Promise<LogPoi
   }
 }
 
+/**
+ * Refuses to sign with a root key the binding certificate does not name. A certificate that names kids
+ * (`<kid>.adem-configuration.<host>`, as `org cert` requests) must name this root key's kid: after a root-key
+ * rotation the old certificate would commit the wrong key, and every new set would fail verification while the
+ * old, valid ones were retired. A certificate without kid names (prototype style) is not checked here.
+ */
+export async function assertBindingNamesRoot(dir: string, config: OrgConfig, root: SigningKey, host: string): Promise<void> {
+  if (!config.binding?.chain) return;
+  const { parsePemCertificates, summarizeCertificate } = await import('../ct/certificate.js');
+  let names: string[];
+  try {
+    const leaf = parsePemCertificates(await readFile(folderPath(dir, config.binding.chain), 'utf8'))[0];
+    names = leaf ? summarizeCertificate(leaf).dnsNames : [];
+  } catch (err) {
+    throw new EmblemError('CONFIG_INVALID', `config.binding.chain: cannot read ${config.binding.chain}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const suffix = `.adem-configuration.${host}`;
+  const kidNames = names.filter((n) => n.endsWith(suffix));
+  if (kidNames.length === 0) return;
+  const mine = [root.publicKey.jwsKid, root.publicKey.coseKidText].map((k) => `${k}${suffix}`.toLowerCase());
+  if (!kidNames.some((n) => mine.includes(n))) {
+    throw new EmblemError(
+      'BINDING_STALE',
+      `the binding certificate (${config.binding.chain}) names ${kidNames.join(', ')}, not the current root key ${root.publicKey.jwsKid} (rotated?): run emblem org cert (or org set-binding) for the new key; nothing was signed and the published sets stay as they are`,
+    );
+  }
+}
+
 export async function receivedEndorsements(dir: string, config: OrgConfig): Promise<PublishableItem[]> {
   const out: PublishableItem[] = [];
   for (const f of config.endorsements ?? []) {
@@ -97,6 +125,7 @@ export async function signSets(ctx: SignContext, assets: string[], now: number, 
       validFrom: times.nbf,
       validUntil: times.exp,
       emblemKid: ctx.emblem.publicKey.jwsKid,
+      rootKid: ctx.root.publicKey.jwsKid,
       records: records.map((r) => toJson({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })),
     });
   }

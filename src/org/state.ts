@@ -22,6 +22,8 @@ export interface SetState {
   records: RecordJson[];
   /** JWS kid of the emblem key that signed it (a rotation re-signs every set signed by another key). */
   emblemKid?: string;
+  /** JWS kid of the root key that endorsed the emblem key (a root rotation re-signs every set too). */
+  rootKid?: string;
   /** Level seen on the authoritative servers when it verified. */
   level?: string | null;
 }

@@ -219,3 +219,61 @@ test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomica
     await primary.stop();
   }
 });
+
+test('root-key rotation against Knot: apply refuses until the new key has a binding (old sets stay), then only the new root is published', { timeout: 180_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen && command -v dig'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knot not installed');
+  const primary = await startKnotPrimary();
+  try {
+    const dir = join(work.path, 'root-rotation');
+    const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`,
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl,
+      '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    assert.equal(init.code, 0, init.stderr);
+    const bind = async (kid: string, tag: string) => {
+      const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid });
+      writeFileSync(join(dir, `chain-${tag}.pem`), logged.chainPem);
+      writeFileSync(join(dir, `log-${tag}.json`), JSON.stringify([logged.v1]));
+      const r = await org(['set-binding', '--dir', dir, '--chain', join(dir, `chain-${tag}.pem`), '--log', join(dir, `log-${tag}.json`)]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    const oldKid = (JSON.parse(init.stdout) as { rootKid: string }).rootKid;
+    await bind(oldKid, 'old');
+    assert.equal((await org(['apply', '--dir', dir, '--at', T0, '--json'])).code, 0);
+    const oldRootX = (JSON.parse(readFileSync(join(dir, 'keys/root.pub.jwk'), 'utf8')) as { x: string }).x;
+    const before = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
+    assert.ok(before.includes(oldRootX), 'the old root key is published');
+
+    const rotated = await org(['rotate', '--dir', dir, '--root-key', '--at', at(1), '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const r = JSON.parse(rotated.stdout) as { kid: string; previousKid: string; bindingNames: string[]; place: { kind: string; file: string } };
+    assert.equal(r.previousKid, oldKid);
+    assert.notEqual(r.kid, oldKid);
+    assert.ok(r.bindingNames.includes(`${r.kid}.adem-configuration.${primary.zone}`));
+    assert.match(readFileSync(join(dir, 'keys/root.jwk'), 'utf8'), /^ey/, 'the old root key file is kept');
+    assert.match(readFileSync(join(dir, r.place.file), 'utf8'), /^ey/, 'the new root key is encrypted at rest');
+    assert.match(readFileSync(join(dir, 'emblem-org.yaml'), 'utf8'), /previousRoot:\s+file: keys\/root\.jwk/);
+
+    // The binding certificate names the old kid: nothing is signed, the published set stays as it was.
+    const stale = await org(['apply', '--dir', dir, '--at', at(1), '--json']);
+    assert.equal(stale.code, 2, stale.stdout);
+    assert.match(stale.stderr + stale.stdout, /BINDING_STALE/);
+    assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT'), before);
+
+    await bind(r.kid, 'new');
+    const applied = await org(['apply', '--dir', dir, '--at', at(1), '--json']);
+    assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    const txt = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
+    const newRootX = (JSON.parse(readFileSync(join(dir, r.place.file.replace(/\.jwk$/, '.pub.jwk')), 'utf8')) as { x: string }).x;
+    assert.ok(txt.includes(newRootX), 'the new root key is published');
+    assert.ok(!txt.includes(oldRootX), 'the old root key is retired');
+    assert.match(txt, /adem-token-g2=/);
+    assert.doesNotMatch(txt, /adem-token-g1=/);
+    const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(1.1), '--json'], { env: env() });
+    const report = JSON.parse(check.stdout) as { status: string; level: string };
+    assert.equal(report.status, 'protected', check.stdout);
+    assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
+    assert.match(check.stdout, /"verified"/);
+  } finally {
+    await primary.stop();
+  }
+});

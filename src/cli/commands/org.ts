@@ -260,12 +260,29 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
       process.exitCode = await withdrawCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
     });
 
-  common(org.command('rotate').description('rotate the emblem key: the next apply/run re-signs every asset, both keys published during the overlap, then the old one retired'))
-    .option('--emblem-key', 'rotate the emblem key (the only rotation in this build; root-key rotation needs a new binding certificate: org cert, and authorities must re-endorse the new root key)')
-    .action(async (opts: Common & { emblemKey?: boolean }) => {
-      if (!opts.emblemKey) throw new UsageError('say what to rotate: --emblem-key');
-      const { rotateEmblemKey } = await import('../../org/init.js');
+  common(org.command('rotate').description('rotate a key: the next apply/run re-signs every asset, new sets published next to the old ones, the old ones retired once the new ones verify'))
+    .option('--emblem-key', 'rotate the emblem key')
+    .option('--root-key', 'rotate the root key: a new key (file, or a new object in the same PKCS#11 token), then org cert for its binding certificate; apply refuses to sign until then (BINDING_STALE) and the published sets stay valid. Endorsements by authorities name the old root key: request new ones')
+    .addHelpText('after', '\nExit codes: 0 rotated; 2 usage or key errors (nothing changed).')
+    .action(async (opts: Common & { emblemKey?: boolean; rootKey?: boolean }) => {
+      if (!opts.emblemKey === !opts.rootKey) throw new UsageError('say what to rotate: --emblem-key or --root-key (one at a time)');
       const { readPassphrase } = await import('../inputs.js');
+      if (opts.rootKey) {
+        const { rotateRootKey } = await import('../../org/rotate-root.js');
+        const r = await rotateRootKey(opts.dir, { passphrase: await readPassphrase(opts.passphraseFile), now: await nowOf(opts) });
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          const where = r.place.kind === 'file' ? r.place.file : `PKCS#11 token "${r.place.token}", label ${r.place.label}`;
+          process.stdout.write(`New root key ${r.kid} (${where}); previous ${r.previousKid ?? 'unknown'} kept as keys.previousRoot.\n\nNext steps:\n`);
+          process.stdout.write(`  1. Binding certificate for the new key (SANs ${r.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL   (or org set-binding)\n`);
+          process.stdout.write(`     Until then apply/run refuse to sign (BINDING_STALE); the sets published now stay valid until they expire.\n`);
+          process.stdout.write(`  2. emblem org apply --dir ${opts.dir}: new sets next to the old ones, the old ones retired once the new ones verify.\n`);
+          process.stdout.write(`  3. Authorities endorsed the OLD root key: request new endorsements (their old ones no longer apply to the new sets).\n`);
+          if (r.staleEndorsements.length) process.stdout.write(`     Received endorsements in the config that name the old key: ${r.staleEndorsements.join(', ')}\n`);
+        }
+        return;
+      }
+      const { rotateEmblemKey } = await import('../../org/init.js');
       const r = await rotateEmblemKey(opts.dir, await readPassphrase(opts.passphraseFile), await nowOf(opts));
       process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `New emblem key ${r.kid} (previous ${r.previousKid ?? 'unknown'}). Run emblem org apply (or let org run do it): new sets are published next to the old ones, the old ones retired once the new ones verify.\n`);
     });
