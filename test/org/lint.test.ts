@@ -27,11 +27,11 @@ test('lint: a fixture with one instance of each finding yields exactly those cod
     const cert = await issueCertificate(ca, { dnsNames: ['hospital.example'], notBefore: new Date((NOW - 86400) * 1000), notAfter: new Date((NOW + 5 * 86400) * 1000) });
     writeFileSync(join(dir.path, 'chain.pem'), toPem(cert));
     writeFileSync(join(dir.path, 'log.json'), FAKE_LOG);
-    writeFileSync(join(dir.path, 'endorsement.jws'), `${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '*.hospital.example', '[192.0.2.7]'], wnd: 86400 } })}\n`);
+    writeFileSync(join(dir.path, 'endorsement.jws'), `${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '192.0.2.1', '[10.0.0.0/8]', '*.example.org', '[192.0.2.7]', '[104.16.1.1]'], wnd: 86400 } })}\n`);
     writeFileSync(join(dir.path, 'zone.db'), '$ORIGIN hospital.example.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.7\nshop A 192.0.2.7\n');
     const config = await parseConfig(`version: 1
 organization: https://hospital.example
-assets: [clinic.hospital.example, 192.0.2.1, "[10.0.0.0/8]", "*.example.org", "[192.0.2.7]", other.example.net]
+assets: [clinic.hospital.example, 192.0.2.1, "[10.0.0.0/8]", "*.example.org", "[192.0.2.7]", "[104.16.1.1]", other.example.net]
 lifetime: 30d
 ttl: 86400
 keys: { root: { file: r.jwk }, emblem: { file: e.jwk } }
@@ -46,20 +46,33 @@ channels: [{ url: "zonefile:zone.db" }]
       assert.ok(f.message.length > 0 && f.fix.length > 0 && (f.severity === 'error' || f.severity === 'warning'), JSON.stringify(f));
     }
     const codes = findings.map((f) => f.code).sort();
+    // One instance of each finding of the issue, each with its own code.
     assert.deepEqual(codes, [
-      'ADDRESS_SHARED',
-      'ASSET_BARE_IP',
-      'ASSET_NOT_ENDORSED', // 10.0.0.0/8 is outside the endorsement's assets
-      'ASSET_NOT_ENDORSED', // 192.0.2.1
-      'ASSET_NOT_ENDORSED', // *.example.org
-      'ASSET_NOT_ENDORSED', // other.example.net
-      'ASSET_PREFIX_TOO_SHORT',
-      'BINDING_EXPIRES_BEFORE_RENEWAL',
-      'LIFETIME_OVER_WINDOW',
-      'RRSET_TOO_LARGE',
-      'TTL_LINGERS',
-      'WILDCARD_OUTSIDE_ORGANIZATION',
+      'ADDRESS_IN_CDN_RANGE', // [104.16.1.1] is in Cloudflare's published 104.16.0.0/13
+      'ADDRESS_SHARED', // [192.0.2.7] is ns1 and shop in zone.db
+      'ASSET_BARE_IP', // 192.0.2.1
+      'ASSET_NOT_ENDORSED', // other.example.net is outside the endorsement's assets
+      'ASSET_PREFIX_TOO_SHORT', // [10.0.0.0/8]
+      'BINDING_EXPIRES_BEFORE_RENEWAL', // chain.pem ends in 5 days, emblems signed now last 30
+      'LIFETIME_OVER_WINDOW', // lifetime 30d > the endorsement's wnd of 1 day
+      'RRSET_TOO_LARGE', // six 300-byte TXT records
+      'TTL_LINGERS', // ttl 86400 > the default lint.maxCacheSeconds 3600
+      'WILDCARD_OUTSIDE_ORGANIZATION', // *.example.org
     ]);
+    const severity = Object.fromEntries(findings.map((f) => [f.code, f.severity]));
+    assert.deepEqual(severity, {
+      ADDRESS_IN_CDN_RANGE: 'error',
+      ADDRESS_SHARED: 'warning',
+      ASSET_BARE_IP: 'error',
+      ASSET_NOT_ENDORSED: 'warning',
+      ASSET_PREFIX_TOO_SHORT: 'error',
+      BINDING_EXPIRES_BEFORE_RENEWAL: 'warning',
+      LIFETIME_OVER_WINDOW: 'error',
+      RRSET_TOO_LARGE: 'warning',
+      TTL_LINGERS: 'warning',
+      WILDCARD_OUTSIDE_ORGANIZATION: 'error',
+    });
+    assert.match(findings.find((f) => f.code === 'ADDRESS_IN_CDN_RANGE')!.message, /Cloudflare's published range 104\.16\.0\.0\/13 \(list as of \d{4}-\d{2}-\d{2}\)/);
     // Errors first.
     assert.equal(findings[0]!.severity, 'error');
     // lint.ignore drops codes.
@@ -68,6 +81,45 @@ channels: [{ url: "zonefile:zone.db" }]
   } finally {
     dir.remove();
   }
+});
+
+const BASE = `version: 1
+organization: https://hospital.example
+keys: { root: { file: r.jwk }, emblem: { file: e.jwk } }
+binding: { chain: chain.pem, log: log.json }
+channels: [{ url: "octodns:x.yaml" }]
+`;
+
+async function codesFor(assets: string[], extra = ''): Promise<string[]> {
+  const dir = tempDir();
+  try {
+    const ca = await createLocalCa();
+    writeFileSync(join(dir.path, 'chain.pem'), toPem(await issueCertificate(ca, { dnsNames: ['hospital.example'], notBefore: new Date((NOW - 86400) * 1000), notAfter: new Date((NOW + 90 * 86400) * 1000) })));
+    writeFileSync(join(dir.path, 'log.json'), FAKE_LOG);
+    const config = await parseConfig(`${BASE}assets: ${JSON.stringify(assets)}\n${extra}`);
+    return (await lint(dir.path, config, emptyState(), NOW)).map((f) => f.code).sort();
+  } finally {
+    dir.remove();
+  }
+}
+
+test('lint prefixes: IPv4 under /16 and IPv6 under /32 by default, both configurable; longer prefixes pass', async () => {
+  assert.deepEqual(await codesFor(['clinic.hospital.example', '[192.0.0.0/16]', '[2001:db8::/32]']), []);
+  assert.deepEqual(await codesFor(['[192.0.0.0/15]', '[2001:db8::/31]']), ['ASSET_PREFIX_TOO_SHORT', 'ASSET_PREFIX_TOO_SHORT']);
+  assert.deepEqual(await codesFor(['[192.0.2.0/24]', '[2001:db8::/40]'], 'lint: { minPrefixV4: 28, minPrefixV6: 48 }\n'), ['ASSET_PREFIX_TOO_SHORT', 'ASSET_PREFIX_TOO_SHORT']);
+  assert.deepEqual(await codesFor(['[192.0.0.0/12]'], 'lint: { minPrefixV4: 8 }\n'), []);
+});
+
+test('lint CDN ranges: IPv4 and IPv6 addresses inside, and prefixes covering, a published CDN range; others pass', async () => {
+  assert.deepEqual(await codesFor(['[151.101.1.69]']), ['ADDRESS_IN_CDN_RANGE'], 'Fastly');
+  assert.deepEqual(await codesFor(['[2606:4700::6810:84e5]']), ['ADDRESS_IN_CDN_RANGE'], 'Cloudflare IPv6');
+  assert.deepEqual(await codesFor(['[104.0.0.0/8]'], 'lint: { minPrefixV4: 8 }\n'), ['ADDRESS_IN_CDN_RANGE'], 'a prefix covering a CDN range');
+  assert.deepEqual(await codesFor(['[192.0.2.10]', '[2001:db8::1]', '[104.32.0.1]']), []);
+});
+
+test('lint TTL: lingers past lint.maxCacheSeconds (configurable)', async () => {
+  assert.deepEqual(await codesFor(['clinic.hospital.example'], 'ttl: 3600\n'), []);
+  assert.deepEqual(await codesFor(['clinic.hospital.example'], 'ttl: 3600\nlint: { maxCacheSeconds: 600 }\n'), ['TTL_LINGERS']);
 });
 
 test('apply refuses lint errors (nothing written) and publishes with warnings (octoDNS channel)', { timeout: 60_000 }, async () => {

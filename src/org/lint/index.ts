@@ -7,6 +7,7 @@ import { folderPath } from '../sign.js';
 import type { OrgState } from '../state.js';
 import { bareIp } from './bare-ip.js';
 import { bindingExpiry } from './binding-expiry.js';
+import { cdnAddress } from './cdn-address.js';
 import { endorsementConstraints } from './endorsement-constraints.js';
 import { rrsetSize } from './rrset-size.js';
 import type { Finding, LintContext, LintRule } from './rule.js';
@@ -17,7 +18,7 @@ import { wildcardOutside } from './wildcard-outside.js';
 
 export type { Finding } from './rule.js';
 
-export const RULES: LintRule[] = [bareIp, shortPrefix, wildcardOutside, endorsementConstraints, bindingExpiry, ttlLingers, rrsetSize, sharedAddress];
+export const RULES: LintRule[] = [bareIp, shortPrefix, wildcardOutside, endorsementConstraints, bindingExpiry, ttlLingers, rrsetSize, sharedAddress, cdnAddress];
 
 async function bindingNotAfter(dir: string, config: OrgConfig): Promise<number | null> {
   if (!config.binding?.chain) return null;
