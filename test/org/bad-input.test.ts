@@ -129,3 +129,15 @@ test('a zonefile channel whose reload command fails: CHANNEL_RELOAD_FAILED namin
   assert.match(error, /restored to its previous content/);
   assert.equal(readFileSync(zoneFile, 'utf8'), original, 'zone file as it was');
 });
+
+test('emblem org --help documents the exit codes and the codes that name the field or server', async () => {
+  const help = await runCli(['org', '--help']);
+  assert.equal(help.code, 0);
+  for (const re of [/^ {2}0 {2}success/m, /^ {2}1 {2}ran, but/m, /^ {2}2 {2}stopped on an error/m, /CONFIG_INVALID/, /DNS_UPDATE_UNREACHABLE/, /TSIG_BADSIG/, /CHANNEL_RELOAD_FAILED/, /ACME_ORDER_FAILED/, /rolled back/]) {
+    assert.match(help.stdout, re);
+  }
+  const doc = readFileSync(new URL('../../docs/issuer.md', import.meta.url), 'utf8');
+  for (const code of ['CONFIG_INVALID', 'DNS_UPDATE_UNREACHABLE', 'TSIG_BADSIG', 'CHANNEL_RELOAD_FAILED', 'CHANNEL_ROLLBACK_FAILED', 'ACME_UNREACHABLE', 'ACME_ORDER_FAILED', 'Nothing half-published']) {
+    assert.ok(doc.includes(code), `docs/issuer.md mentions ${code}`);
+  }
+});
