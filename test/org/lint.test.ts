@@ -153,3 +153,21 @@ test('apply refuses lint errors (nothing written) and publishes with warnings (o
     work.remove();
   }
 });
+
+test('lint RRset size: the whole answer (header, question, records, OPT), with two generations during a renewal', async () => {
+  const { responseBytes } = await import('../../src/org/lint/rrset-size.js');
+  // 12 header + (7+2) name + 4 question + (2+10+100) record + 11 OPT.
+  assert.equal(responseBytes('x.example', [100]), 12 + 11 + 4 + 112 + 11);
+  const withSet = (sizes: number[]) => {
+    const state = emptyState();
+    state.assets['clinic.hospital.example'] = { withdrawn: false, current: { identifier: 'g1', signedAt: NOW, validFrom: NOW, validUntil: NOW + 1, records: sizes.map((n) => ({ name: 'clinic.hospital.example', type: 16, ttl: 60, rdata: '00'.repeat(n) })) }, pending: null, lastError: null, failures: 0, lastAttempt: null, lastVerified: null, channels: {} };
+    return state;
+  };
+  const config = await parseConfig(`${BASE}assets: [clinic.hospital.example]\n`);
+  const { rrsetSize } = await import('../../src/org/lint/rrset-size.js');
+  const ctx = (sizes: number[]) => ({ config, state: withSet(sizes) }) as unknown as Parameters<typeof rrsetSize.check>[0];
+  assert.deepEqual(rrsetSize.check(ctx([250, 250])), [], '552 bytes, 1,100 during a renewal');
+  const big = rrsetSize.check(ctx([300, 300]));
+  assert.equal(big.length, 1);
+  assert.match(big[0]!.message, /is 676 bytes, 1300 while a renewal publishes two generations \(> 1232\)/);
+});
