@@ -27,7 +27,7 @@ test('lint: a fixture with one instance of each finding yields exactly those cod
     const cert = await issueCertificate(ca, { dnsNames: ['hospital.example'], notBefore: new Date((NOW - 86400) * 1000), notAfter: new Date((NOW + 5 * 86400) * 1000) });
     writeFileSync(join(dir.path, 'chain.pem'), toPem(cert));
     writeFileSync(join(dir.path, 'log.json'), FAKE_LOG);
-    writeFileSync(join(dir.path, 'endorsement.jws'), `${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '192.0.2.1', '[10.0.0.0/8]', '*.example.org', '[192.0.2.7]', '[104.16.1.1]'], wnd: 86400 } })}\n`);
+    writeFileSync(join(dir.path, 'endorsement.jws'), `# as dig prints it\n"adem-token=${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '192.0.2.1', '[10.0.0.0/8]', '*.example.org', '[192.0.2.7]', '[104.16.1.1]'], wnd: 86400 } })}"\n`);
     writeFileSync(join(dir.path, 'zone.db'), '$ORIGIN hospital.example.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.7\nshop A 192.0.2.7\n');
     const config = await parseConfig(`version: 1
 organization: https://hospital.example

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../../core/errors.js';
 import { base64urlDecode } from '../../core/encoding.js';
+import { parseMaterialText } from '../../core/material/parse-text.js';
 import { parseZoneFile } from '../../dns/zone-file.js';
 import { settings, type OrgConfig } from '../config.js';
 import { folderPath } from '../sign.js';
@@ -42,9 +43,10 @@ async function endorsementClaims(dir: string, config: OrgConfig): Promise<LintCo
     } catch {
       continue;
     }
-    for (const line of text.split(/\s+/)) {
-      const parts = line.split('.');
-      if (parts.length !== 3) continue;
+    // Any format `emblem verify` reads: JWS lines, TXT presentation (adem-token=..., split strings), JSON.
+    for (const m of parseMaterialText(text, f).material) {
+      if (m.kind !== 'jws') continue;
+      const parts = m.text.split('.');
       try {
         const claims = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[1]!))) as Record<string, unknown>;
         if (claims.key !== undefined) out.push({ file: f, claims });
