@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalCa, issueBindingCertificate, issueCertificate, type LocalCa } from '../../src/ct/local-ca.js';
@@ -139,5 +139,27 @@ test('emblem org --help documents the exit codes and the codes that name the fie
   const doc = readFileSync(new URL('../../docs/issuer.md', import.meta.url), 'utf8');
   for (const code of ['CONFIG_INVALID', 'DNS_UPDATE_UNREACHABLE', 'TSIG_BADSIG', 'CHANNEL_RELOAD_FAILED', 'CHANNEL_ROLLBACK_FAILED', 'ACME_UNREACHABLE', 'ACME_ORDER_FAILED', 'Nothing half-published']) {
     assert.ok(doc.includes(code), `docs/issuer.md mentions ${code}`);
+  }
+});
+
+test('config errors stop apply before anything is written, naming the field: unknown key, wrong type, nested, a missing TSIG key file', { timeout: 60_000 }, async () => {
+  const dir = join(work.path, 'cfg');
+  const yaml = join(work.path, 'cfg-out.yaml');
+  const init = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', `octodns:${yaml}`, '--yes']);
+  assert.equal(init.code, 0, init.stderr);
+  const cfgPath = join(dir, 'emblem-org.yaml');
+  const good = readFileSync(cfgPath, 'utf8');
+  const cases: Array<[string, RegExp]> = [
+    [`${good}colour: blue\n`, /config\.colour: unknown key \[CONFIG_INVALID\]/],
+    [good.replace('ttl: 300', 'ttl: "long"'), /config\.ttl: expected integer, got string \[CONFIG_INVALID\]/],
+    [good.replace(`url: octodns:${yaml}`, `url: octodns:${yaml}\n    reloadCommand: 5`), /config\.channels\[0\]\.reloadCommand: expected string, got integer/],
+    [good.replace(/channels:\n/, `channels:\n  - url: rfc2136://127.0.0.1:53/hospital.example\n    tsigKey: ${join(work.path, 'missing.key')}\n`), /config\.channels\[0\]\.tsigKey: cannot read .*missing\.key: ENOENT \[CONFIG_INVALID\]/],
+  ];
+  for (const [text, re] of cases) {
+    writeFileSync(cfgPath, text);
+    const r = await org(['apply', '--dir', dir, '--at', T0]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(existsSync(yaml), false, 'nothing published');
   }
 });

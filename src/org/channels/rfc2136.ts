@@ -49,7 +49,7 @@ export class Rfc2136Channel implements PublishingChannel {
     this.zone = spec.zone;
   }
 
-  static async open(id: string, tsigKeyFile: string | undefined, options: { ihleType: number; nowSeconds?: () => number }): Promise<Rfc2136Channel> {
+  static async open(id: string, tsigKeyFile: string | undefined, options: { ihleType: number; nowSeconds?: () => number; field?: string }): Promise<Rfc2136Channel> {
     const spec = parseRfc2136Url(id);
     let key: TsigKey | null = null;
     if (tsigKeyFile) {
@@ -57,7 +57,7 @@ export class Rfc2136Channel implements PublishingChannel {
       try {
         text = await readFile(tsigKeyFile, 'utf8');
       } catch (err) {
-        throw new EmblemError('CONFIG_INVALID', `channels: tsigKey ${tsigKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new EmblemError('CONFIG_INVALID', `${options.field ?? 'channels'}.tsigKey: cannot read ${tsigKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       key = parseTsigKeyFile(text, tsigKeyFile);
     }
