@@ -6,7 +6,7 @@ import { createLocalCa, issueCertificate } from '../../src/ct/local-ca.js';
 import { toPem } from '../../src/ct/certificate.js';
 import { parseConfig } from '../../src/org/config.js';
 import { lint } from '../../src/org/lint/index.js';
-import { emptyState } from '../../src/org/state.js';
+import { emptyState, saveState } from '../../src/org/state.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../dns/servers.js';
 
@@ -29,7 +29,7 @@ test('lint: a fixture with one instance of each finding yields exactly those cod
     writeFileSync(join(dir.path, 'log.json'), FAKE_LOG);
     writeFileSync(join(dir.path, 'endorsement.jws'), `# as dig prints it\n"adem-token=${jws({ key: 'k', iss: 'https://authority.example', sub: 'https://hospital.example', emb: { assets: ['clinic.hospital.example', '192.0.2.1', '[10.0.0.0/8]', '*.example.org', '[192.0.2.7]', '[104.16.1.1]'], wnd: 86400 } })}"\n`);
     writeFileSync(join(dir.path, 'zone.db'), '$ORIGIN hospital.example.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.7\nshop A 192.0.2.7\n');
-    const config = await parseConfig(`version: 1
+    const fixture = `version: 1
 organization: https://hospital.example
 assets: [clinic.hospital.example, 192.0.2.1, "[10.0.0.0/8]", "*.example.org", "[192.0.2.7]", "[104.16.1.1]", other.example.net]
 lifetime: 30d
@@ -38,7 +38,8 @@ keys: { root: { file: r.jwk }, emblem: { file: e.jwk } }
 binding: { chain: chain.pem, log: log.json }
 endorsements: [endorsement.jws]
 channels: [{ url: "zonefile:zone.db" }]
-`);
+`;
+    const config = await parseConfig(fixture);
     const state = emptyState();
     state.assets['clinic.hospital.example'] = { withdrawn: false, current: { identifier: 'g1', signedAt: NOW, validFrom: NOW, validUntil: NOW + 1, records: Array.from({ length: 6 }, () => ({ name: 'clinic.hospital.example', type: 16, ttl: 60, rdata: '00'.repeat(300) })) }, pending: null, lastError: null, failures: 0, lastAttempt: null, lastVerified: null, channels: {} };
     const findings = await lint(dir.path, config, state, NOW);
@@ -73,6 +74,14 @@ channels: [{ url: "zonefile:zone.db" }]
       WILDCARD_OUTSIDE_ORGANIZATION: 'error',
     });
     assert.match(findings.find((f) => f.code === 'ADDRESS_IN_CDN_RANGE')!.message, /Cloudflare's published range 104\.16\.0\.0\/13 \(list as of \d{4}-\d{2}-\d{2}\)/);
+    // The same folder through the CLI: `org lint --json` gives the same findings, exit 1 (errors); text shows each fix.
+    writeFileSync(join(dir.path, 'emblem-org.yaml'), fixture);
+    await saveState(dir.path, state);
+    const cli = await runCli(['org', 'lint', '--dir', dir.path, '--at', '2026-11-01T12:00:00Z', '--json']);
+    assert.equal(cli.code, 1, cli.stderr);
+    assert.deepEqual((JSON.parse(cli.stdout) as { findings: unknown[] }).findings, findings);
+    const text = await runCli(['org', 'lint', '--dir', dir.path, '--at', '2026-11-01T12:00:00Z']);
+    for (const f of findings) assert.ok(text.stdout.includes(`${f.severity.toUpperCase()} ${f.code}: ${f.message}\n  fix: ${f.fix}\n`), f.code);
     // Errors first.
     assert.equal(findings[0]!.severity, 'error');
     // lint.ignore drops codes.
