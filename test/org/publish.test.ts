@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { EmblemError } from '../../src/core/errors.js';
 import type { DnsRecord, PublishingChannel } from '../../src/org/channels/channel.js';
@@ -74,4 +75,59 @@ test('publishAllOrNone: a rollback that fails is reported as CHANNEL_ROLLBACK_FA
   assert.equal(await publishAllOrNone([{ channel: x, add: [g2], remove: [g1] }, { channel: y, add: [g2], remove: [g1] }], new Map()), null);
   assert.deepEqual(x.keys(), [recordKey(g2)]);
   assert.deepEqual(y.keys(), [recordKey(g2)]);
+});
+
+/** A primary that answers UPDATE messages over TCP (unsigned), with the RCODE `rcode(n)` for the n-th message. */
+async function fakePrimary(rcode: (n: number) => number): Promise<{ port: number; messages: Buffer[]; close(): Promise<void> }> {
+  const messages: Buffer[] = [];
+  const server = createServer((sock) => {
+    let pending = Buffer.alloc(0);
+    sock.on('data', (chunk) => {
+      pending = Buffer.concat([pending, chunk]);
+      if (pending.length < 2 || pending.length < 2 + pending.readUInt16BE(0)) return;
+      const msg = pending.subarray(2, 2 + pending.readUInt16BE(0));
+      messages.push(Buffer.from(msg));
+      const answer = Buffer.alloc(12);
+      msg.copy(answer, 0, 0, 4);
+      answer[2] = answer[2]! | 0x80;
+      answer[3] = rcode(messages.length) & 0xf;
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(12);
+      sock.end(Buffer.concat([prefix, answer]));
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { port, messages, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test('rfc2136 channel: a change over several UPDATE messages is undone on the primary when a later message fails', async () => {
+  const { Rfc2136Channel } = await import('../../src/org/channels/rfc2136.js');
+  const { buildUpdateMessage } = await import('../../src/dns/update/message.js');
+  const { UpdateLimits } = await import('../../src/dns/update/limits.js');
+  const max = UpdateLimits.maxRecordsPerMessage;
+  const add = Array.from({ length: max + 5 }, (_, i) => rec(`a${i}.hospital.example`, `adem-token-g2=${i}`));
+  const remove = Array.from({ length: 3 }, (_, i) => rec(`a${i}.hospital.example`, `adem-token-g1=${i}`));
+  // Messages: add 40 (ok), add 5 (ok), remove 3 (REFUSED); then the undo: remove the 5, remove the 40.
+  const primary = await fakePrimary((n) => (n === 3 ? 5 : 0));
+  try {
+    const ch = await Rfc2136Channel.open(`rfc2136://127.0.0.1:${primary.port}/hospital.example`, undefined, { ihleType: 65400 });
+    await assert.rejects(ch.apply({ add, remove }), (e: EmblemError) => e.code === 'DNS_UPDATE_REFUSED' && e.message.includes(`127.0.0.1:${primary.port}`) && /the 2 UPDATE message\(s\) of this change already accepted were undone/.test(e.message));
+    assert.equal(primary.messages.length, 5);
+    const expected = (m: Buffer, change: { add: DnsRecord[]; remove: DnsRecord[] }) => buildUpdateMessage(m.readUInt16BE(0), 'hospital.example', change);
+    assert.deepEqual(primary.messages[3], expected(primary.messages[3]!, { add: [], remove: add.slice(max) }), 'the last accepted message undone first');
+    assert.deepEqual(primary.messages[4], expected(primary.messages[4]!, { add: [], remove: add.slice(0, max) }));
+    // A small change is one message: nothing to undo on this primary.
+    const single = await fakePrimary(() => 5);
+    try {
+      const one = await Rfc2136Channel.open(`rfc2136://127.0.0.1:${single.port}/hospital.example`, undefined, { ihleType: 65400 });
+      await assert.rejects(one.apply({ add: add.slice(0, 2), remove: [] }), (e: EmblemError) => e.code === 'DNS_UPDATE_REFUSED' && !e.message.includes('undone'));
+      assert.equal(single.messages.length, 1);
+    } finally {
+      await single.close();
+    }
+  } finally {
+    await primary.close();
+  }
 });
