@@ -180,3 +180,13 @@ test('lint RRset size: the whole answer (header, question, records, OPT), with t
   assert.equal(big.length, 1);
   assert.match(big[0]!.message, /is 676 bytes, 1300 while a renewal publishes two generations \(> 1232\)/);
 });
+
+test('lint: a received endorsement that cannot be read is a config error naming the field (as apply would fail)', async () => {
+  const dir = tempDir();
+  try {
+    const config = await parseConfig(`${BASE.replace(/binding:.*\n/, '')}assets: [clinic.hospital.example]\nendorsements: [missing.jws]\n`);
+    await assert.rejects(lint(dir.path, config, emptyState(), NOW), (e: Error & { code: string }) => e.code === 'CONFIG_INVALID' && /config\.endorsements\[0\]: cannot read missing\.jws: ENOENT/.test(e.message));
+  } finally {
+    dir.remove();
+  }
+});

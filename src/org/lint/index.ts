@@ -36,12 +36,13 @@ async function bindingNotAfter(dir: string, config: OrgConfig): Promise<number |
 
 async function endorsementClaims(dir: string, config: OrgConfig): Promise<LintContext['endorsements']> {
   const out: LintContext['endorsements'] = [];
-  for (const f of config.endorsements ?? []) {
+  for (const [i, f] of (config.endorsements ?? []).entries()) {
     let text = '';
     try {
       text = await readFile(folderPath(dir, f), 'utf8');
-    } catch {
-      continue;
+    } catch (err) {
+      // As apply would fail when signing: say so now, naming the field (exit 2, like every config error).
+      throw new EmblemError('CONFIG_INVALID', `config.endorsements[${i}]: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     // Any format `emblem verify` reads: JWS lines, TXT presentation (adem-token=..., split strings), JSON.
     for (const m of parseMaterialText(text, f).material) {
