@@ -73,6 +73,7 @@ channels: [{ url: "zonefile:zone.db" }]
       TTL_LINGERS: 'warning',
       WILDCARD_OUTSIDE_ORGANIZATION: 'error',
     });
+    assert.match(findings.find((f) => f.code === 'BINDING_EXPIRES_BEFORE_RENEWAL')!.message, /expires at 2026-11-06T12:00:00\.000Z, before the next renewal \(2026-11-21T12:00:00\.000Z\)/);
     assert.match(findings.find((f) => f.code === 'ADDRESS_IN_CDN_RANGE')!.message, /Cloudflare's published range 104\.16\.0\.0\/13 \(list as of \d{4}-\d{2}-\d{2}\)/);
     // The same folder through the CLI: `org lint --json` gives the same findings, exit 1 (errors); text shows each fix.
     writeFileSync(join(dir.path, 'emblem-org.yaml'), fixture);
