@@ -16,6 +16,8 @@ export const KeyStoreErrorCodes = {
   PKCS11_KEY_EXISTS: 'PKCS11_KEY_EXISTS',
   /** The key in the token is not an EC key on a curve ADEM uses, or its attributes are unusable. */
   PKCS11_KEY_UNSUPPORTED: 'PKCS11_KEY_UNSUPPORTED',
+  /** The key found by label is not the one the configuration names (other CKA_ID, curve or public key). */
+  PKCS11_KEY_MISMATCH: 'PKCS11_KEY_MISMATCH',
   /** Any other Cryptoki failure (the CKR_ name is in the message). */
   PKCS11_ERROR: 'PKCS11_ERROR',
 } as const;

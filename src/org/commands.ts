@@ -116,7 +116,7 @@ export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, j
  * sleeps until the next due time (at most a minute, to pick up config changes) and finishes the step in progress
  * on SIGTERM/SIGINT. `--once` does what is due and exits (1 when an asset failed or will lapse).
  */
-export async function runCommand(o: { dir: string; once: boolean; at: number | null; passphrase?: string }): Promise<number> {
+export async function runCommand(o: { dir: string; once: boolean; at: number | null; passphrase?: string; pkcs11PinFile?: string }): Promise<number> {
   const { openRuntime } = await import('./runtime.js');
   let stopping = false;
   let wake: (() => void) | null = null;
@@ -132,8 +132,9 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
     while (!stopping) {
       const now = o.at ?? Math.floor(Date.now() / 1000);
       let next: number | null = null;
+      let rt: Awaited<ReturnType<typeof openRuntime>> | null = null;
       try {
-        const rt = await openRuntime(o.dir, { now, log, ...(o.passphrase ? { passphrase: o.passphrase } : {}) });
+        rt = await openRuntime(o.dir, { now, log, ...(o.passphrase ? { passphrase: o.passphrase } : {}), ...(o.pkcs11PinFile ? { pkcs11PinFile: o.pkcs11PinFile } : {}) });
         rt.stopping = () => stopping;
         const state = await loadState(o.dir);
         const s = settings(rt.config);
@@ -165,6 +166,9 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
           exit = ExitCode.USAGE;
           break;
         }
+      } finally {
+        // Token sessions (PKCS#11 root key) are opened per wake-up and closed before sleeping.
+        rt?.close();
       }
       const sleepMs = Math.max(1000, Math.min(60_000, next === null ? 60_000 : (next - Math.floor(Date.now() / 1000)) * 1000));
       await new Promise<void>((resolve) => {

@@ -5,9 +5,21 @@ import { writeFileAtomic } from '../store/atomic-write.js';
 import { OrgLimits } from './limits.js';
 import { ORG_CONFIG_SCHEMA } from './schema.js';
 
+/** A key in a PKCS#11 token, by reference: never the PIN (that comes from $EMBLEM_PKCS11_PIN or `pinFile`). */
+export interface Pkcs11KeyRef {
+  module: string;
+  token: string;
+  label: string;
+  /** CKA_ID, hex: when present, the key found by label must carry it (a relabelled stranger is refused). */
+  id?: string;
+  alg: 'ES256' | 'ES512';
+  pinFile?: string;
+}
+
+/** Where a private key lives: exactly one of `file` (JWK/JWE in the folder) and `pkcs11` (a token). */
 export interface KeyRef {
   file?: string;
-  pkcs11?: { module?: string; token?: string; label?: string };
+  pkcs11?: Pkcs11KeyRef;
   public?: string;
 }
 
@@ -107,6 +119,13 @@ export async function parseConfig(text: string, where = CONFIG_FILE): Promise<Or
   }
   const problems: string[] = [];
   validateAgainstSchema(doc, ORG_CONFIG_SCHEMA as unknown as Schema, 'config', problems);
+  if (problems.length === 0) {
+    // JSON Schema's oneOf is outside the validator's subset: "exactly one of file and pkcs11" is checked here.
+    for (const [name, ref] of Object.entries((doc as OrgConfig).keys) as Array<[string, KeyRef]>) {
+      if (ref.file !== undefined && ref.pkcs11 !== undefined) problems.push(`config.keys.${name}: give "file" or "pkcs11", not both`);
+      if (ref.file === undefined && ref.pkcs11 === undefined) problems.push(`config.keys.${name}: needs "file" or "pkcs11"`);
+    }
+  }
   if (problems.length) throw new EmblemError('CONFIG_INVALID', `${where}: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (+${problems.length - 10} more)` : ''}`);
   return doc as OrgConfig;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { EmblemError } from '../core/errors.js';
-import { generateSigningKey } from '../core/tokens/sign.js';
+import { generateSigningKey, type SigningKey } from '../core/tokens/sign.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { writePrivateKeyFile } from '../store/key-file.js';
 import { CONFIG_FILE, loadConfig, parseConfig, saveConfig, settings, type ChannelConfig, type OrgConfig } from './config.js';
@@ -23,10 +23,26 @@ export interface InitOptions {
   ttl: number;
   alg: 'ES256' | 'ES384' | 'ES512';
   passphrase?: string | undefined;
+  /** Keep the root key in a PKCS#11 token instead of keys/root.jwk (the emblem key stays a file). */
+  pkcs11?: InitPkcs11 | undefined;
 }
 
+export interface InitPkcs11 {
+  module: string;
+  token: string;
+  /** CKA_LABEL of the new key pair; default emblem-root-<host>. */
+  label?: string | undefined;
+  /** The user PIN, read by the caller from --pkcs11-pin-file or $EMBLEM_PKCS11_PIN; never written anywhere. */
+  pin: string;
+  /** Recorded in the config (the path, not the PIN) so that apply/run read the PIN from the same file. */
+  pinFile?: string | undefined;
+}
+
+/** Where init put the root key: a file in the folder, or a PKCS#11 token (by reference). */
+export type RootKeyPlace = { kind: 'file'; file: string } | { kind: 'pkcs11'; module: string; token: string; label: string; id: string; alg: 'ES256' | 'ES512' };
+
 /** Creates the folder; refuses to touch an existing configuration (never destroys keys or state). */
-export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emblemKid: string; bindingNames: string[]; encrypted: boolean }> {
+export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emblemKid: string; bindingNames: string[]; encrypted: boolean; rootKey: RootKeyPlace }> {
   if (existsSync(join(o.dir, CONFIG_FILE))) throw new EmblemError('USAGE', `${join(o.dir, CONFIG_FILE)} exists; init never overwrites a folder`);
   const channels: ChannelConfig[] = o.publish.map((url) => {
     const c: ChannelConfig = { url };
@@ -51,7 +67,21 @@ export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emb
     ...(o.renewBefore ? { renewBefore: o.renewBefore } : {}),
     era: o.era,
     ttl: o.ttl,
-    keys: { root: { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' }, emblem: { file: 'keys/emblem.jwk', public: 'keys/emblem.pub.jwk' } },
+    keys: {
+      root: o.pkcs11
+        ? {
+            pkcs11: {
+              module: resolve(o.pkcs11.module),
+              token: o.pkcs11.token,
+              label: o.pkcs11.label ?? `emblem-root-${o.organization.replace(/^https:\/\//, '')}`.slice(0, 128),
+              alg: pkcs11Alg(o.alg),
+              ...(o.pkcs11.pinFile ? { pinFile: resolve(o.pkcs11.pinFile) } : {}),
+            },
+            public: 'keys/root.pub.jwk',
+          }
+        : { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' },
+      emblem: { file: 'keys/emblem.jwk', public: 'keys/emblem.pub.jwk' },
+    },
     channels,
     ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
     ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
@@ -60,23 +90,57 @@ export async function initFolder(o: InitOptions): Promise<{ rootKid: string; emb
   const YAML = await import('yaml');
   await parseConfig(YAML.stringify(config), '--flags');
   settings(config);
-  await mkdir(join(o.dir, 'keys'), { recursive: true, mode: 0o700 });
-  const root = await generateSigningKey(o.alg);
-  const emblem = await generateSigningKey(o.alg);
-  const a = await writePrivateKeyFile(join(o.dir, 'keys/root.jwk'), root.privateJwk, o.passphrase);
-  await writePrivateKeyFile(join(o.dir, 'keys/emblem.jwk'), emblem.privateJwk, o.passphrase);
-  await writeFileAtomic(join(o.dir, 'keys/root.pub.jwk'), `${JSON.stringify(root.key.publicKey.jwk)}\n`);
-  await writeFileAtomic(join(o.dir, 'keys/emblem.pub.jwk'), `${JSON.stringify(emblem.key.publicKey.jwk)}\n`);
-  await saveConfig(o.dir, config);
-  const host = settings(config).host;
-  const kid = root.key.publicKey.jwsKid;
-  const cwtKid = root.key.publicKey.coseKidText;
-  return {
-    rootKid: kid,
-    emblemKid: emblem.key.publicKey.jwsKid,
-    bindingNames: [host, `adem-configuration.${host}`, `${kid}.adem-configuration.${host}`, ...(config.era !== 'jws' ? [`${cwtKid}.adem-configuration.${host}`] : [])],
-    encrypted: a.encrypted,
-  };
+  const tokenRef = config.keys.root.pkcs11;
+  // The token comes first: a wrong PIN, an unknown token or a taken label fails before anything is written.
+  let rootKey: SigningKey;
+  let place: RootKeyPlace;
+  let discard = () => {};
+  let closeToken = () => {};
+  if (tokenRef && o.pkcs11) {
+    const { createTokenKey } = await import('./token-key.js');
+    const created = await createTokenKey({ module: tokenRef.module, token: tokenRef.token, label: tokenRef.label, alg: tokenRef.alg, pin: o.pkcs11.pin });
+    tokenRef.id = created.id;
+    rootKey = created.signingKey;
+    discard = created.discard;
+    closeToken = created.close;
+    place = { kind: 'pkcs11', module: tokenRef.module, token: tokenRef.token, label: tokenRef.label, id: created.id, alg: tokenRef.alg };
+  }
+  try {
+    await mkdir(join(o.dir, 'keys'), { recursive: true, mode: 0o700 });
+    let encrypted = o.passphrase !== undefined;
+    if (!tokenRef) {
+      const root = await generateSigningKey(o.alg);
+      encrypted = (await writePrivateKeyFile(join(o.dir, 'keys/root.jwk'), root.privateJwk, o.passphrase)).encrypted;
+      rootKey = root.key;
+      place = { kind: 'file', file: 'keys/root.jwk' };
+    }
+    const emblem = await generateSigningKey(o.alg);
+    encrypted = (await writePrivateKeyFile(join(o.dir, 'keys/emblem.jwk'), emblem.privateJwk, o.passphrase)).encrypted && encrypted;
+    await writeFileAtomic(join(o.dir, 'keys/root.pub.jwk'), `${JSON.stringify(rootKey!.publicKey.jwk)}\n`);
+    await writeFileAtomic(join(o.dir, 'keys/emblem.pub.jwk'), `${JSON.stringify(emblem.key.publicKey.jwk)}\n`);
+    await saveConfig(o.dir, config);
+    const host = settings(config).host;
+    const kid = rootKey!.publicKey.jwsKid;
+    const cwtKid = rootKey!.publicKey.coseKidText;
+    return {
+      rootKid: kid,
+      emblemKid: emblem.key.publicKey.jwsKid,
+      bindingNames: [host, `adem-configuration.${host}`, `${kid}.adem-configuration.${host}`, ...(config.era !== 'jws' ? [`${cwtKid}.adem-configuration.${host}`] : [])],
+      encrypted,
+      rootKey: place!,
+    };
+  } catch (err) {
+    // The folder has no config, so nobody can use the token key just made: take it out again.
+    discard();
+    throw err;
+  } finally {
+    closeToken();
+  }
+}
+
+function pkcs11Alg(alg: InitOptions['alg']): 'ES256' | 'ES512' {
+  if (alg === 'ES256' || alg === 'ES512') return alg;
+  throw new EmblemError('USAGE', `--alg ${alg}: PKCS#11 root keys are ES256 (P-256) or ES512 (P-521)`);
 }
 
 /**

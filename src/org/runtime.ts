@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../core/errors.js';
 import { loadSigningKey, type SigningKey } from '../core/tokens/sign.js';
 import { skipCommitmentCheck, type CommitmentChecker } from '../core/verify/commitment.js';
@@ -7,22 +8,50 @@ import { openChannels } from './channels/index.js';
 import { loadConfig, settings, type KeyRef, type OrgConfig } from './config.js';
 import { folderPath } from './sign.js';
 
-async function loadKey(dir: string, ref: KeyRef, field: string, passphrase: string | undefined): Promise<SigningKey> {
-  if (ref.pkcs11) throw new EmblemError('KEY_STORE_UNSUPPORTED', `${field}: PKCS#11 keys are provided by src/keys/pkcs11.ts (org cert branch); not in this build`);
+interface KeyOptions {
+  passphrase: string | undefined;
+  /** PIN file for PKCS#11 keys (CLI); else the reference's pinFile, else $EMBLEM_PKCS11_PIN. */
+  pkcs11PinFile: string | undefined;
+  /** Sessions opened for token keys, closed by the runtime's close(). */
+  opened: Array<() => void>;
+}
+
+async function publicJwkOf(dir: string, ref: KeyRef, field: string): Promise<JsonWebKey | undefined> {
+  if (!ref.public) return undefined;
+  try {
+    const { d: _d, ...pub } = JSON.parse(await readFile(folderPath(dir, ref.public), 'utf8')) as Record<string, unknown>;
+    return pub as JsonWebKey;
+  } catch {
+    throw new EmblemError('CONFIG_INVALID', `${field}.public: cannot read a public JWK from ${ref.public}`);
+  }
+}
+
+async function loadKey(dir: string, ref: KeyRef, field: string, o: KeyOptions): Promise<SigningKey> {
+  if (ref.pkcs11) {
+    // The private key stays in the token: this opens a logged-in session and signs through it.
+    const { openTokenKey, tokenPin } = await import('./token-key.js');
+    const pin = await tokenPin(ref.pkcs11, { pinFile: o.pkcs11PinFile, resolvePath: (p) => folderPath(dir, p) });
+    const expectedPublic = await publicJwkOf(dir, ref, field);
+    const key = await openTokenKey(ref.pkcs11, { field, pin, ...(expectedPublic ? { expectedPublic } : {}) });
+    o.opened.push(key.close);
+    return key.signingKey;
+  }
   if (!ref.file) throw new EmblemError('CONFIG_INVALID', `${field}: needs "file" (or "pkcs11")`);
-  const jwk = await readPrivateKeyFile(folderPath(dir, ref.file), passphrase);
+  const jwk = await readPrivateKeyFile(folderPath(dir, ref.file), o.passphrase);
   return loadSigningKey(jwk);
 }
 
 /** Everything an org command needs, from the folder: config, channels, lazily loaded keys and CT checker. */
-export async function openRuntime(dir: string, options: { now: number; passphrase?: string; log?: (e: Record<string, unknown>) => void; config?: OrgConfig }): Promise<OrgRuntime> {
+export async function openRuntime(
+  dir: string,
+  options: { now: number; passphrase?: string; pkcs11PinFile?: string; log?: (e: Record<string, unknown>) => void; config?: OrgConfig },
+): Promise<OrgRuntime & { close(): void }> {
   const config = options.config ?? (await loadConfig(dir));
   const s = settings(config);
   const channels = await openChannels(config.channels, { host: s.host, ihleType: s.ihleType, resolvePath: (p) => folderPath(dir, p) });
   let emblemKid: string | undefined;
   if (config.keys.emblem.public) {
     try {
-      const { readFile } = await import('node:fs/promises');
       const { parsePublicJwk } = await import('../core/tokens/keys.js');
       const { d: _d, ...pub } = JSON.parse(await readFile(folderPath(dir, config.keys.emblem.public), 'utf8')) as Record<string, unknown>;
       emblemKid = parsePublicJwk(pub).jwsKid;
@@ -31,6 +60,7 @@ export async function openRuntime(dir: string, options: { now: number; passphras
     }
   }
   let keys: Promise<{ root: SigningKey; emblem: SigningKey }> | null = null;
+  const keyOptions: KeyOptions = { passphrase: options.passphrase, pkcs11PinFile: options.pkcs11PinFile, opened: [] };
   let checker: Promise<CommitmentChecker> | null = null;
   return {
     dir,
@@ -41,8 +71,8 @@ export async function openRuntime(dir: string, options: { now: number; passphras
     log: options.log ?? (() => {}),
     keys: () =>
       (keys ??= (async () => ({
-        root: await loadKey(dir, config.keys.root, 'config.keys.root', options.passphrase),
-        emblem: await loadKey(dir, config.keys.emblem, 'config.keys.emblem', options.passphrase),
+        root: await loadKey(dir, config.keys.root, 'config.keys.root', keyOptions),
+        emblem: await loadKey(dir, config.keys.emblem, 'config.keys.emblem', keyOptions),
       }))()),
     commitments: () =>
       (checker ??= (async () => {
@@ -53,5 +83,9 @@ export async function openRuntime(dir: string, options: { now: number; passphras
           ...(config.verify?.caBundle ? { caBundle: folderPath(dir, config.verify.caBundle) } : {}),
         });
       })()),
+    /** Closes token sessions (PKCS#11 keys); a long-running `org run` opens a runtime per wake-up. */
+    close: () => {
+      for (const close of keyOptions.opened.splice(0)) close();
+    },
   };
 }

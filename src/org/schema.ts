@@ -86,12 +86,22 @@ export const ORG_CONFIG_SCHEMA = {
     keyRef: {
       type: 'object',
       additionalProperties: false,
+      description: 'Where a private key lives: exactly one of file and pkcs11.',
       properties: {
         file: { type: 'string', description: 'Private JWK (encrypted JWE when a passphrase is set), relative to the folder.' },
         pkcs11: {
           type: 'object',
           additionalProperties: false,
-          properties: { module: { type: 'string' }, token: { type: 'string' }, label: { type: 'string' } },
+          required: ['module', 'token', 'label', 'alg'],
+          description: 'A key pair in a PKCS#11 token (written by `org init --pkcs11-module --pkcs11-token`): the private key was generated inside the token, sensitive and not extractable, and signs there. The PIN is never stored here: $EMBLEM_PKCS11_PIN, or the file named by pinFile.',
+          properties: {
+            module: { type: 'string', minLength: 1, description: 'Path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so.' },
+            token: { type: 'string', minLength: 1, maxLength: 32, description: 'Label of the token (CK_TOKEN_INFO label).' },
+            label: { type: 'string', minLength: 1, maxLength: 128, description: 'CKA_LABEL of the key pair in the token.' },
+            id: { type: 'string', pattern: '^([0-9a-f]{2}){1,64}$', description: 'CKA_ID of the key pair (hex); when present, the key found by label must have it.' },
+            alg: { type: 'string', enum: ['ES256', 'ES512'], description: 'ES256 (P-256) or ES512 (P-521).' },
+            pinFile: { type: 'string', description: 'File whose first line is the user PIN (path, relative to the folder or absolute), e.g. a systemd credential; default $EMBLEM_PKCS11_PIN.' },
+          },
         },
         public: { type: 'string', description: 'Public JWK file.' },
       },

@@ -45,7 +45,7 @@ function ok(r: SpawnSyncReturns<string>, what: string): void {
 /** Files and folders of the project that the pack needs; tests, docs, benches and build output stay behind. */
 const SKIP_TOP = new Set(['node_modules', 'dist', 'build', '.git', 'test', 'bench', 'docs', '.ci']);
 
-describe('the packed package in a fresh project', { timeout: 300_000 }, () => {
+describe('the packed package in a fresh project', { timeout: 720_000 }, () => {
   let work: string;
   let consumer: string;
   const timings: Record<string, number> = {};
@@ -77,8 +77,9 @@ describe('the packed package in a fresh project', { timeout: 300_000 }, () => {
     const typesNode = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string }).version;
     const manifest = { name: 'emblem-consumer', private: true, type: 'module', devDependencies: { '@types/node': typesNode } };
     writeFileSync(join(consumer, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    // The install compiles the native dependencies (better-sqlite3, pkcs11js) with node-gyp: minutes on two busy cores.
     const install = timed('npm install', () =>
-      run('npm', ['install', `../${tarballs[0]}`, '--prefer-offline', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], consumer, 240_000),
+      run('npm', ['install', `../${tarballs[0]}`, '--prefer-offline', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], consumer, 540_000),
     );
     ok(install, 'npm install of the tarball');
   });

@@ -4,11 +4,8 @@
  * root, and the result checked with the project's own binding check and CT commitment checker.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,34 +17,7 @@ import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import { createCommitmentChecker, generateKey, signEmblem, signEndorsement, verifyTokenSet } from '../../src/index.js';
 import { publishTxtViaChannels, txtRdata } from '../../src/org/acme-channel.js';
 import { AcmeErrorCodes, bindingNamesForKey, obtainBindingCertificate, ORG_CERT_FILES, runOrgCert } from '../../src/org/cert.js';
-import { CLI } from '../helpers/cli.js';
-import { thirdPartyEnv } from '../helpers/third-party.js';
-
-const HAVE_PEBBLE = existsSync('/usr/bin/pebble');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, timeout: 5_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { freePort, HAVE_PEBBLE, startCtServe, startPebble, type Pebble } from './pebble.js';
 
 /** A UDP DNS responder answering TXT queries from a map (the "channel" publishTxt writes to). */
 function startTxtResponder(records: Map<string, Set<string>>): Promise<{ socket: Socket; port: number; queries: string[] }> {
@@ -69,89 +39,6 @@ function startTxtResponder(records: Map<string, Set<string>>): Promise<{ socket:
     socket.send(response, rinfo.port, rinfo.address);
   });
   return new Promise((resolve) => socket.bind(0, '127.0.0.1', () => resolve({ socket, port: socket.address().port, queries })));
-}
-
-interface Pebble {
-  child: ChildProcess;
-  directoryUrl: string;
-  caPem: string;
-  rootPem: string;
-  stderr: () => string;
-}
-
-async function startPebble(dir: string, dnsPort: number): Promise<Pebble> {
-  // Pebble's own HTTPS certificate (Debian ships no test certificate): self-signed for 127.0.0.1.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '3650',
-    '-keyout', join(dir, 'pebble.key'), '-out', join(dir, 'pebble.crt'),
-  ], { env: thirdPartyEnv(), stdio: 'pipe', timeout: 10_000 });
-  const [acmePort, mgmtPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  writeFileSync(join(dir, 'pebble.json'), JSON.stringify({
-    pebble: {
-      listenAddress: `127.0.0.1:${acmePort}`,
-      managementListenAddress: `127.0.0.1:${mgmtPort}`,
-      certificate: join(dir, 'pebble.crt'),
-      privateKey: join(dir, 'pebble.key'),
-      httpPort,
-      tlsPort,
-      ocspResponderURL: '',
-      externalAccountBindingRequired: false,
-    },
-  }));
-  const child = spawn('/usr/bin/pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], {
-    env: thirdPartyEnv({ PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const caPem = readFileSync(join(dir, 'pebble.crt'), 'utf8');
-  const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await httpsGet(directoryUrl, caPem)).status === 200) break;
-    } catch {
-      /* not up yet */
-    }
-    if (i > 100 || child.exitCode !== null) throw new Error(`pebble did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const roots = await httpsGet(`https://127.0.0.1:${mgmtPort}/roots/0`, caPem);
-  assert.equal(roots.status, 200, roots.body);
-  return { child, directoryUrl, caPem, rootPem: roots.body, stderr: () => log };
-}
-
-/** `emblem ct serve --roots <Pebble's root>` (the built CLI), as the acceptance flow runs it. */
-async function startCtServe(rootsFile: string): Promise<{ url: string; logListUrl: string; logId: string; close(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'ct', 'serve', '--listen', '127.0.0.1:0', '--roots', rootsFile, '--batch-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const ready = await new Promise<{ url: string; logListUrl: string; logId: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emblem ct serve did not start: ${err}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`emblem ct serve exited ${code}: ${err}`));
-    });
-  });
-  return {
-    ...ready,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { skip: !HAVE_PEBBLE && 'pebble not installed', timeout: 120_000 }, () => {

@@ -52,7 +52,7 @@ function describe(a: import('../../org/plan.js').Action): string {
 export function registerOrg(program: Command): void {
   const org = program
     .command('org')
-    .description('run an organisation\'s emblems from one folder: init, plan, apply, status, withdraw, run (see docs/issuer.md)')
+    .description('run an organisation\'s emblems from one folder: init, cert, plan, apply, status, withdraw, run (see docs/issuer.md)')
     .addHelpText(
       'after',
       `
@@ -62,10 +62,11 @@ Exit codes (docs/issuer.md):
      DNS_UPDATE_REFUSED, CHANNEL_RELOAD_FAILED, ...; the other channels were rolled back: all or none),
      lint found errors (apply refused, nothing changed), status / run --once warn that an emblem will lapse,
      or withdraw left records on a server
-  2  stopped on an error, nothing changed (withdraw: see WITHDRAW_INCOMPLETE): usage, configuration (CONFIG_INVALID naming the field), a channel that cannot be
-     read (DNS_UPDATE_UNREACHABLE naming the server), keys that cannot be opened, org cert failures
-     (ACME_UNREACHABLE, ACME_ORDER_FAILED, DNS01_PUBLISH_FAILED, CT_SUBMIT_FAILED; nothing stored),
-     WITHDRAW_INCOMPLETE (the channels that answered are done; run withdraw again)`,
+  2  stopped on an error, nothing changed (withdraw: see WITHDRAW_INCOMPLETE): usage, configuration
+     (CONFIG_INVALID naming the field), a channel that cannot be read (DNS_UPDATE_UNREACHABLE naming the
+     server), keys that cannot be opened, org cert ACME or CT failures (ACME_UNREACHABLE, ACME_ORDER_FAILED,
+     DNS01_PUBLISH_FAILED, CT_SUBMIT_FAILED naming the CA, channel or log; nothing stored), WITHDRAW_INCOMPLETE
+     (the channels that answered are done; run withdraw again)`,
     );
 
   common(org.command('init').description('create the folder: root key, emblem key, emblem-org.yaml'))
@@ -82,14 +83,23 @@ Exit codes (docs/issuer.md):
     .addOption(new Option('--era <era>', 'eras to publish').choices(['jws', 'cwt', 'both']).default('jws'))
     .option('--ttl <seconds>', 'TTL of the emblem records', '300')
     .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'ES384', 'ES512']).default('ES256'))
-    .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token (module path)')
-    .option('--pkcs11-token <label>', 'PKCS#11 token label')
+    .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token: module path (generated there, non-extractable; every root signature is made there)')
+    .option('--pkcs11-token <label>', 'PKCS#11 token label (with --pkcs11-module)')
+    .option('--pkcs11-label <label>', 'CKA_LABEL of the new root key pair in the token (default emblem-root-<host>)')
+    .option('--pkcs11-pin-file <file>', 'user PIN, first line of this file (default $EMBLEM_PKCS11_PIN); the path is kept in the config for apply/run, the PIN never')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; caBundle?: string; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; yes?: boolean }) => {
+    .action(async (opts: Common & { org: string; asset?: string[]; publish?: string[]; tsigKey?: string; reloadCommand?: string; servers?: string[]; ctLogList?: string[]; caBundle?: string; lifetime: string; renewBefore?: string; era: 'jws' | 'cwt' | 'both'; ttl: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
       const { initFolder } = await import('../../org/init.js');
       const { readPassphrase } = await import('../inputs.js');
-      if (opts.pkcs11Module || opts.pkcs11Token) throw new UsageError('--pkcs11-module/--pkcs11-token: PKCS#11 root keys are not in this build yet (src/keys/pkcs11.ts)');
+      if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
+      if (!opts.pkcs11Module && (opts.pkcs11Label || opts.pkcs11PinFile)) throw new UsageError('--pkcs11-label/--pkcs11-pin-file need --pkcs11-module and --pkcs11-token');
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
+      let pkcs11: import('../../org/init.js').InitPkcs11 | undefined;
+      if (opts.pkcs11Module && opts.pkcs11Token) {
+        const { pkcs11PinFrom } = await import('../../keys/pkcs11.js');
+        const pin = await pkcs11PinFrom(opts.pkcs11PinFile ? { pinFile: opts.pkcs11PinFile } : {});
+        pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
+      }
       const passphrase = await readPassphrase(opts.passphraseFile);
       const result = await initFolder({
         dir: opts.dir,
@@ -107,13 +117,90 @@ Exit codes (docs/issuer.md):
         ttl: Number(opts.ttl),
         alg: opts.alg,
         passphrase,
+        pkcs11,
       });
-      if (!passphrase) process.stderr.write('emblem: the keys are NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt them at rest\n');
+      if (!passphrase) process.stderr.write(`emblem: the ${pkcs11 ? 'emblem key is' : 'keys are'} NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt ${pkcs11 ? 'it' : 'them'} at rest\n`);
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        process.stdout.write(`Created ${opts.dir}: emblem-org.yaml, keys/root.jwk (kid ${result.rootKid}), keys/emblem.jwk\n\nNext steps:\n`);
-        process.stdout.write(`  1. Binding certificate for the root key (SANs ${result.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL\n     or, with a certificate you obtained yourself:\n       emblem org set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+        const root = result.rootKey.kind === 'pkcs11' ? `root key in PKCS#11 token "${result.rootKey.token}" (label ${result.rootKey.label}, ${result.rootKey.alg}, non-extractable; kid ${result.rootKid})` : `keys/root.jwk (kid ${result.rootKid})`;
+        process.stdout.write(`Created ${opts.dir}: emblem-org.yaml, ${root}, keys/emblem.jwk\n\nNext steps:\n`);
+        if (pkcs11) process.stdout.write(`  (apply and run sign in the token: give them the PIN ${opts.pkcs11PinFile ? `in ${opts.pkcs11PinFile}` : 'in $EMBLEM_PKCS11_PIN'})\n`);
+        process.stdout.write(`  1. Binding certificate for the root key (SANs ${result.bindingNames.join(', ')}):\n       emblem org cert --dir ${opts.dir} --acme-directory URL [--acme-ca FILE]\n     or, with a certificate you obtained yourself:\n       emblem org set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
         process.stdout.write(`  2. emblem org plan --dir ${opts.dir}\n  3. emblem org apply --dir ${opts.dir}\n  4. keep it alive: emblem org run --dir ${opts.dir} (systemd: docs/emblem-org.service)\n`);
+      }
+    });
+
+  org
+    .command('cert')
+    .description('obtain the root key\'s binding certificate from an ACME CA (RFC 8555, DNS-01 through the folder\'s channels), submit it to the configured CT logs, store it for apply')
+    .requiredOption('--dir <folder>', 'the organisation folder (emblem-org.yaml, keys/, state.json)')
+    .requiredOption('--acme-directory <url>', 'ACME directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (Pebble: https://127.0.0.1:14000/dir)')
+    .option('--acme-ca <pem>', 'CA bundle trusted for the ACME server\'s own HTTPS certificate (Pebble\'s minica); default the system roots')
+    .option('--ct-log <url>', 'RFC 6962 log (base URL) to submit to, in addition to the usable logs of config.ctLogLists (repeatable)', collect)
+    .option('--propagation-delay <seconds>', 'wait after publishing the challenges before the CA validates (secondaries, hidden primaries)', '0')
+    .option('--passphrase-file <file>', 'passphrase of the root key, only read when the folder has no public root key file (default $EMBLEM_PASSPHRASE)')
+    .option('--json', 'print JSON (also on failure: {"ok": false, "error": {"code", "message"}})')
+    .addHelpText(
+      'after',
+      `
+The certificate names <host>, adem-configuration.<host> and <kid>.adem-configuration.<host> for the root key's kid
+of each era in the config (what emblem ct binding checks). Each name is proven by DNS-01: a TXT record at
+_acme-challenge.<name> added through every rfc2136 or zonefile channel whose zone contains it, removed afterwards
+(octoDNS channels are write-only and not used). The chain is submitted (RFC 6962 add-chain) to every usable log
+of config.ctLogLists and to each --ct-log; every one must accept it. Then the chain and the \`log\` entries are
+stored under binding/ (new files; the previous ones are kept) and config.binding points at them: the next
+org apply signs the root endorsement with them.
+
+Nothing changes unless every step succeeded: on any failure the previous binding stays in use.
+Exit codes: 0 stored; 2 failure, with a code naming the step and the message naming the server:
+  ACME_UNREACHABLE      the ACME server did not answer (or its HTTPS certificate is not trusted: --acme-ca)
+  ACME_ORDER_FAILED     the CA refused the account, order, challenge or finalization (its problem document follows)
+  DNS01_PUBLISH_FAILED  a channel could not publish the challenge record (DNS server named)
+  CT_SUBMIT_FAILED      a CT log refused the chain or the log list is unusable (log named)
+  CONFIG_INVALID / CONFIG_MISSING  the folder's configuration
+
+Local demo (docs/issuer.md): pebble -dnsserver 127.0.0.1:<your DNS port>, then
+  emblem org cert --dir D --acme-directory https://127.0.0.1:14000/dir --acme-ca pebble.minica.pem
+Let's Encrypt: --acme-directory https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory),
+with --ct-log <public RFC 6962 log whose temporal shard covers the certificate's expiry> (repeatable) when
+config.ctLogLists is left empty (validators then use their default log lists).`,
+    )
+    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; ctLog?: string[]; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
+      const { orgCertCommand } = await import('../../org/cert-command.js');
+      const { readPassphrase } = await import('../inputs.js');
+      const delay = Number(opts.propagationDelay);
+      if (!Number.isFinite(delay) || delay < 0 || delay > 3600) throw new UsageError('--propagation-delay: seconds between 0 and 3600');
+      let acmeCaPem: string | undefined;
+      if (opts.acmeCa) {
+        const { readFile } = await import('node:fs/promises');
+        acmeCaPem = await readFile(opts.acmeCa, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`--acme-ca: cannot read ${opts.acmeCa}: ${err.code ?? err.message}`);
+        });
+        if (!acmeCaPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--acme-ca: ${opts.acmeCa} holds no PEM certificate`);
+      }
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      try {
+        const r = await orgCertCommand({
+          dir: opts.dir,
+          directoryUrl: opts.acmeDirectory,
+          ...(acmeCaPem ? { acmeCaPem } : {}),
+          ...(passphrase ? { passphrase } : {}),
+          ...(delay ? { propagationDelayMs: Math.round(delay * 1000) } : {}),
+          ...(opts.ctLog?.length ? { ctLogUrls: opts.ctLog } : {}),
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          process.stdout.write(`Binding certificate from ${r.acmeDirectory} (serial ${r.serialNumber}, valid ${r.notBefore} .. ${r.notAfter})\n`);
+          process.stdout.write(`  names: ${r.names.join(', ')}\n  DNS-01 via: ${r.channels.join(', ')}\n`);
+          process.stdout.write(`  logged: ${r.logEntries.length} log entr${r.logEntries.length === 1 ? 'y' : 'ies'}\n  stored: ${r.chain}, ${r.log} (config.binding)\n`);
+          process.stdout.write(`Next: emblem org apply --dir ${opts.dir} (signs the root endorsement with the new log entries)\n`);
+        }
+      } catch (err) {
+        if (opts.json) {
+          const { reportError } = await import('../../core/errors.js');
+          process.stdout.write(`${JSON.stringify({ ok: false, error: reportError(err) })}\n`);
+        }
+        throw err;
       }
     });
 

@@ -22,12 +22,20 @@ const TYPE_TSIG = 250;
 export const TsigRcode = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } as const;
 
 /**
+ * Removes `#`, `//` and C-style comments outside quoted strings (named.conf syntax). A base64 secret can contain
+ * "//", so comments inside quotes must survive.
+ */
+function stripComments(text: string): string {
+  return text.replace(/("[^"]*")|#[^\n]*|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (match, quoted: string | undefined) => quoted ?? '');
+}
+
+/**
  * Reads a key file as written by BIND's `tsig-keygen` (and accepted by Knot's `keymgr`-style configs):
  *   key "name" { algorithm hmac-sha256; secret "base64"; };
  */
 export function parseTsigKeyFile(text: string, where = 'TSIG key file'): TsigKey {
   if (text.length > UpdateLimits.maxKeyFileBytes) throw new EmblemError('TSIG_KEY_INVALID', `${where} is too large`);
-  const stripped = text.replace(/#[^\n]*|\/\/[^\n]*/g, '');
+  const stripped = stripComments(text);
   const m = /key\s+"?([A-Za-z0-9._-]+)"?\s*\{([^}]*)\}/.exec(stripped);
   if (!m) throw new EmblemError('TSIG_KEY_INVALID', `${where}: no key "name" { ... } block (expected tsig-keygen output)`);
   const body = m[2]!;
