@@ -2,6 +2,7 @@ import { decodeCbor as coreDecode, Tagged } from '../core/tokens/cbor.js';
 import { reportError, type ReportedError } from '../core/errors.js';
 import { base64urlDecode, hexEncode, utf8Decode } from '../core/encoding.js';
 import { parsePublicJwk } from '../core/tokens/keys.js';
+import type { Material } from '../core/material/material.js';
 import { materialFromText } from './commands/verify.js';
 
 /** One decoded item: nothing here is verified. */
@@ -109,8 +110,17 @@ function inspectCwt(bytes: Uint8Array, now: number): InspectedItem {
 /** Decodes every token and key in `text` (any format `emblem verify` reads). */
 export function inspectText(text: string, source: string, now: number): Inspection {
   const parsed = materialFromText(text, source);
+  return inspectMaterial(parsed.material, parsed.errors, source, now);
+}
+
+/** Decodes material already read (from a file, or from the DNS by `inspect --name`); duplicates are shown once. */
+export function inspectMaterial(material: Material[], errors: ReportedError[], source: string, now: number): Inspection {
   const items: InspectedItem[] = [];
-  for (const m of parsed.material) {
+  const seen = new Set<string>();
+  for (const m of material) {
+    const key = m.kind === 'jws' ? m.text : m.kind === 'cwt' || m.kind === 'cose-key' ? hexEncode(m.bytes) : m.kind === 'jwk' ? JSON.stringify(m.jwk) : m.pem;
+    if (seen.has(`${m.kind}:${key}`)) continue;
+    seen.add(`${m.kind}:${key}`);
     if (m.kind === 'jws') items.push(inspectJws(m.text, now));
     else if (m.kind === 'cwt') items.push(inspectCwt(m.bytes, now));
     else if (m.kind === 'jwk') {
@@ -125,7 +135,7 @@ export function inspectText(text: string, source: string, now: number): Inspecti
     } else if (m.kind === 'cose-key') items.push({ kind: 'cose-key', token: hexEncode(m.bytes), claims: cborJson(decodeCbor(m.bytes, { useMaps: true })) as Record<string, unknown>, errors: [] });
     else items.push({ kind: 'spki-pem', token: m.pem, errors: [] });
   }
-  return { source, at: new Date(now * 1000).toISOString(), items, errors: parsed.errors };
+  return { source, at: new Date(now * 1000).toISOString(), items, errors };
 }
 
 function show(v: unknown): string {

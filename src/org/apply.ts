@@ -9,6 +9,7 @@ import { plan, isEmblemRecord, type Action, type Observed } from './plan.js';
 import { assertBindingNamesRoot, bindingLog, receivedEndorsements, signSets } from './sign.js';
 import { assetState, saveState, type OrgState } from './state.js';
 import { remainingOnServers, verifyAsset } from './verify.js';
+import { describeFailure, publishAllOrNone } from './publish.js';
 import { OrgLimits } from './limits.js';
 
 export interface OrgRuntime {
@@ -117,25 +118,26 @@ export async function applyAll(rt: OrgRuntime, state: OrgState, only?: Set<strin
         rt.log({ event: 'signed', assets: targets.length, identifier: id, validUntil: new Date((rt.now + s.lifetime) * 1000).toISOString() });
       }
     }
-    // Channel changes, grouped per channel (one batched UPDATE stream per primary).
+    // Channel changes, grouped per channel (one batched UPDATE stream per primary), published all or none: when
+    // one channel fails, the channels already changed in this step are rolled back (src/org/publish.ts).
     const perChannel = new Map<string, Array<Extract<Action, { kind: 'publish' | 'remove' }>>>();
     for (const a of actions) if (a.kind === 'publish' || a.kind === 'remove') perChannel.set(a.channel, [...(perChannel.get(a.channel) ?? []), a]);
-    for (const [chId, list] of perChannel) {
-      if (rt.stopping?.()) break;
-      const ch = byId.get(chId)!;
-      const add = list.flatMap((a) => (a.kind === 'publish' ? a.add : []));
-      const remove = list.flatMap((a) => (a.kind === 'publish' || a.kind === 'remove' ? a.remove : []));
-      try {
-        await ch.apply({ add, remove });
-        for (const a of list) assetState(state, a.asset).channels[chId] = a.kind === 'publish' ? 'published' : 'removed';
-        rt.log({ event: 'channel', channel: chId, added: add.length, removed: remove.length });
-      } catch (err) {
-        const e = reportError(err);
-        for (const a of list) {
-          assetState(state, a.asset).channels[chId] = 'failing';
-          fail(a.asset, `${chId}: ${e.code}: ${e.message}`);
-        }
-        rt.log({ event: 'channel-failed', channel: chId, code: e.code, message: e.message });
+    if (perChannel.size && !rt.stopping?.()) {
+      const changes = [...perChannel].map(([chId, list]) => ({
+        channel: byId.get(chId)!,
+        add: list.flatMap((a) => (a.kind === 'publish' ? a.add : [])),
+        remove: list.flatMap((a) => (a.kind === 'publish' || a.kind === 'remove' ? a.remove : [])),
+      }));
+      const failure = await publishAllOrNone(changes, observed);
+      if (!failure) {
+        for (const [chId, list] of perChannel) for (const a of list) assetState(state, a.asset).channels[chId] = a.kind === 'publish' ? 'published' : 'removed';
+        for (const c of changes) rt.log({ event: 'channel', channel: c.channel.id, added: c.add.length, removed: c.remove.length });
+      } else {
+        const message = describeFailure(failure);
+        for (const list of perChannel.values()) for (const a of list) fail(a.asset, message);
+        for (const a of perChannel.get(failure.channel) ?? []) assetState(state, a.asset).channels[failure.channel] = 'failing';
+        for (const r of failure.rollbackFailed) for (const a of perChannel.get(r.channel) ?? []) assetState(state, a.asset).channels[r.channel] = 'failing';
+        rt.log({ event: 'channel-failed', channel: failure.channel, code: failure.error.code, message: failure.error.message, rolledBack: failure.rolledBack, rollbackFailed: failure.rollbackFailed });
       }
       await saveState(rt.dir, state);
     }

@@ -73,3 +73,47 @@ test('inspect decodes a CWT set: COSE header, kid, every claim label, validity a
     work.remove();
   }
 });
+
+test('inspect - reads standard input: the same items as the file, source "stdin"', { timeout: 60_000 }, async () => {
+  const dir = join(SHARED, 'interop/dns');
+  for (const name of readdirSync(dir)) {
+    const fromFile = await runCli(['inspect', join(dir, name), '--at', AT, '--json']);
+    const fromStdin = await runCli(['inspect', '-', '--at', AT, '--json'], { input: readFileSync(join(dir, name), 'utf8') });
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    const a = JSON.parse(fromFile.stdout) as { items: unknown[] };
+    const b = JSON.parse(fromStdin.stdout) as { source: string; items: unknown[] };
+    assert.equal(b.source, 'stdin');
+    assert.deepEqual(b.items, a.items, name);
+    const text = await runCli(['inspect', '-', '--at', AT], { input: readFileSync(join(dir, name), 'utf8') });
+    assert.match(text.stdout, /^    iss: /m);
+  }
+  const empty = await runCli(['inspect', '-', '--at', AT], { input: 'nothing here\n' });
+  assert.equal(empty.code, 2);
+});
+
+test('inspect --name reads the records published at a name (emblem dns serve): every claim, the same items as the file; usage errors', { timeout: 60_000 }, async () => {
+  const work = tempDir();
+  const { writeInteropZone } = await import('../dns/fixtures.js');
+  const { startEmblemServer } = await import('../dns/servers.js');
+  const server = await startEmblemServer([await writeInteropZone(work.path)]);
+  try {
+    for (const [name, file] of <Array<[string, string]>>[['emblem.felixlinker.de', 'emblem.felixlinker.de.txt'], ['emblem.redcross.org.uk', 'emblem.redcross.org.uk.txt'], ['cyberstar.online', 'cyberstar.online.txt']]) {
+      const r = await runCli(['inspect', '--name', name, '--resolver', `127.0.0.1:${server.port}`, '--at', AT, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const got = JSON.parse(r.stdout) as { source: string; items: Array<{ token: unknown }> };
+      assert.match(got.source, new RegExp(`^dns:${name.replace(/\./g, '\\.')} via `));
+      const want = JSON.parse((await runCli(['inspect', join(SHARED, 'interop/dns', file), '--at', AT, '--json'])).stdout) as { items: Array<{ token: unknown }> };
+      const key = (items: Array<{ token: unknown }>) => items.map((i) => JSON.stringify(i)).sort();
+      assert.deepEqual(key(got.items), key(want.items), `${name}: the same items as the file`);
+      const text = await runCli(['inspect', '--name', name, '--resolver', `127.0.0.1:${server.port}`, '--at', AT]);
+      assert.match(text.stdout, /Nothing here is verified/);
+    }
+    const none = await runCli(['inspect', '--name', 'empty.example', '--resolver', `127.0.0.1:${server.port}`, '--at', AT, '--json']);
+    assert.equal(none.code, 1, 'no emblem records at the name');
+    assert.equal((await runCli(['inspect'])).code, 2);
+    assert.equal((await runCli(['inspect', 'x.txt', '--name', 'a.example'])).code, 2);
+  } finally {
+    await server.stop();
+    work.remove();
+  }
+});

@@ -56,9 +56,17 @@ export function registerOrg(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 success (apply/run --once: every asset verified); 1 an asset failed, lint found errors, or status
-warns that an emblem will lapse; 2 usage, configuration, channel, ACME or CT errors (the message names the field or
-server; org cert changes nothing then).`,
+Exit codes (docs/issuer.md):
+  0  success: apply / run --once: every asset published and verified; lint: no error; withdraw: gone everywhere
+  1  ran, but an asset failed to publish or verify (its error names the server or command: TSIG_BADSIG,
+     DNS_UPDATE_REFUSED, CHANNEL_RELOAD_FAILED, ...; the other channels were rolled back: all or none),
+     lint found errors (apply refused, nothing changed), status / run --once warn that an emblem will lapse,
+     or withdraw left records on a server
+  2  stopped on an error, nothing changed (withdraw: see WITHDRAW_INCOMPLETE): usage, configuration
+     (CONFIG_INVALID naming the field), a channel that cannot be read (DNS_UPDATE_UNREACHABLE naming the
+     server), keys that cannot be opened, org cert ACME or CT failures (ACME_UNREACHABLE, ACME_ORDER_FAILED,
+     DNS01_PUBLISH_FAILED, CT_SUBMIT_FAILED naming the CA, channel or log; nothing stored), WITHDRAW_INCOMPLETE
+     (the channels that answered are done; run withdraw again)`,
     );
 
   common(org.command('init').description('create the folder: root key, emblem key, emblem-org.yaml'))

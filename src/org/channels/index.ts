@@ -20,7 +20,7 @@ export async function openChannels(channels: ChannelConfig[], options: { host: s
   for (const [i, c] of channels.entries()) {
     const field = `config.channels[${i}]`;
     const zone = normalizeUserName(c.zone ?? options.host);
-    if (c.url.startsWith('rfc2136://')) out.push(await Rfc2136Channel.open(c.url, c.tsigKey ? options.resolvePath(c.tsigKey) : undefined, { ihleType: options.ihleType }));
+    if (c.url.startsWith('rfc2136://')) out.push(await Rfc2136Channel.open(c.url, c.tsigKey ? options.resolvePath(c.tsigKey) : undefined, { ihleType: options.ihleType, field }));
     else if (c.url.startsWith('zonefile:')) {
       out.push(new ZoneFileChannel(c.url, options.resolvePath(c.url.slice('zonefile:'.length)), zone, c.reloadCommand, (c.servers ?? []).map((s, j) => hostPort(s, `${field}.servers[${j}]`)), options.ihleType));
     } else if (c.url.startsWith('octodns:')) out.push(new OctodnsChannel(c.url, options.resolvePath(c.url.slice('octodns:'.length)), zone, options.ihleType));

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../../core/errors.js';
 import { isAtOrBelow, normalizeUserName, toFqdn } from '../../dns/domain-name.js';
-import { sendUpdateBatched } from '../../dns/update/client.js';
+import { sendUpdate } from '../../dns/update/client.js';
+import { UpdateLimits } from '../../dns/update/limits.js';
 import { queryRecords } from '../../dns/update/query.js';
 import { parseTsigKeyFile, type TsigKey } from '../../dns/update/tsig.js';
 import { OrgLimits } from '../limits.js';
@@ -49,7 +50,7 @@ export class Rfc2136Channel implements PublishingChannel {
     this.zone = spec.zone;
   }
 
-  static async open(id: string, tsigKeyFile: string | undefined, options: { ihleType: number; nowSeconds?: () => number }): Promise<Rfc2136Channel> {
+  static async open(id: string, tsigKeyFile: string | undefined, options: { ihleType: number; nowSeconds?: () => number; field?: string }): Promise<Rfc2136Channel> {
     const spec = parseRfc2136Url(id);
     let key: TsigKey | null = null;
     if (tsigKeyFile) {
@@ -57,7 +58,7 @@ export class Rfc2136Channel implements PublishingChannel {
       try {
         text = await readFile(tsigKeyFile, 'utf8');
       } catch (err) {
-        throw new EmblemError('CONFIG_INVALID', `channels: tsigKey ${tsigKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new EmblemError('CONFIG_INVALID', `${options.field ?? 'channels'}.tsigKey: cannot read ${tsigKeyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       key = parseTsigKeyFile(text, tsigKeyFile);
     }
@@ -74,7 +75,35 @@ export class Rfc2136Channel implements PublishingChannel {
     for (const r of [...change.add, ...change.remove]) {
       if (!isAtOrBelow(r.name, this.zone)) throw new EmblemError('USAGE', `${toFqdn(r.name)} is outside zone ${toFqdn(this.zone)} of ${this.id}`);
     }
-    await sendUpdateBatched({ host: this.spec.host, port: this.spec.port, zone: this.zone, key: this.key }, change, this.nowSeconds ? { nowSeconds: this.nowSeconds } : {});
+    const target = { host: this.spec.host, port: this.spec.port, zone: this.zone, key: this.key };
+    const options = this.nowSeconds ? { nowSeconds: this.nowSeconds } : {};
+    const max = UpdateLimits.maxRecordsPerMessage;
+    // One message is atomic on the primary. A larger change takes several (additions first, then removals: no gap
+    // between them); when one fails, the messages already accepted are undone, last first, so that the primary keeps
+    // what it had before this change: all or none, as across channels (src/org/publish.ts).
+    if (change.add.length + change.remove.length <= max) return sendUpdate(target, change, options);
+    const steps: Array<{ add: DnsRecord[]; remove: DnsRecord[] }> = [];
+    for (let i = 0; i < change.add.length; i += max) steps.push({ add: change.add.slice(i, i + max), remove: [] });
+    for (let i = 0; i < change.remove.length; i += max) steps.push({ add: [], remove: change.remove.slice(i, i + max) });
+    const done: typeof steps = [];
+    for (const step of steps) {
+      try {
+        await sendUpdate(target, step, options);
+        done.push(step);
+      } catch (err) {
+        if (!(err instanceof EmblemError) || done.length === 0) throw err;
+        let note = `; the ${done.length} UPDATE message(s) of this change already accepted were undone`;
+        for (const d of done.reverse()) {
+          try {
+            await sendUpdate(target, { add: d.remove, remove: d.add }, options);
+          } catch (e) {
+            note = `; CHANNEL_ROLLBACK_FAILED: undoing the messages already accepted failed: ${(e as Error).message}`;
+            break;
+          }
+        }
+        throw new EmblemError(err.code, `${err.message}${note}`);
+      }
+    }
   }
 
   authoritativeServers(): Array<{ host: string; port: number }> {

@@ -43,14 +43,18 @@ export class ZoneFileChannel implements PublishingChannel {
     private readonly ihleType: number,
   ) {}
 
-  private async load(): Promise<ZoneFile> {
+  private async loadText(): Promise<{ text: string; zone: ZoneFile }> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
       throw new EmblemError('CHANNEL_UNAVAILABLE', `${this.id}: cannot read ${this.path}: ${(err as NodeJS.ErrnoException).code ?? ''}`);
     }
-    return parseZoneFile(text, { origin: this.zone, ihleType: this.ihleType });
+    return { text, zone: parseZoneFile(text, { origin: this.zone, ihleType: this.ihleType }) };
+  }
+
+  private async load(): Promise<ZoneFile> {
+    return (await this.loadText()).zone;
   }
 
   async read(names: string[]): Promise<DnsRecord[]> {
@@ -63,7 +67,7 @@ export class ZoneFileChannel implements PublishingChannel {
     for (const r of [...change.add, ...change.remove]) {
       if (!isAtOrBelow(r.name, this.zone)) throw new EmblemError('USAGE', `${toFqdn(r.name)} is outside zone ${toFqdn(this.zone)} of ${this.id}`);
     }
-    const zone = await this.load();
+    const { text: previous, zone } = await this.loadText();
     const gone = new Set(change.remove.map(recordKey));
     const records = zone.records.filter((r) => !gone.has(recordKey({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })));
     const present = new Set(records.map((r) => recordKey({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })));
@@ -77,7 +81,15 @@ export class ZoneFileChannel implements PublishingChannel {
       soa.rdata = rdata;
     }
     await writeFileAtomic(this.path, renderZoneFile({ origin: zone.origin, records }, { ihleType: this.ihleType }));
-    if (this.reloadCommand) await runReload(this.reloadCommand);
+    if (!this.reloadCommand) return;
+    try {
+      await runReload(this.reloadCommand);
+    } catch (err) {
+      // The server did not take the new file: put the previous one back, so the file and what is served agree
+      // and the next reload (by anyone) does not publish a change this run reported as failed.
+      await writeFileAtomic(this.path, previous);
+      throw new EmblemError('CHANNEL_RELOAD_FAILED', `${this.id}: ${(err as Error).message}; ${this.path} restored to its previous content`);
+    }
   }
 
   authoritativeServers(): Array<{ host: string; port: number }> {

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../../core/errors.js';
 import { base64urlDecode } from '../../core/encoding.js';
+import { parseMaterialText } from '../../core/material/parse-text.js';
 import { parseZoneFile } from '../../dns/zone-file.js';
 import { settings, type OrgConfig } from '../config.js';
 import { folderPath } from '../sign.js';
 import type { OrgState } from '../state.js';
 import { bareIp } from './bare-ip.js';
 import { bindingExpiry } from './binding-expiry.js';
+import { cdnAddress } from './cdn-address.js';
 import { endorsementConstraints } from './endorsement-constraints.js';
 import { rrsetSize } from './rrset-size.js';
 import type { Finding, LintContext, LintRule } from './rule.js';
@@ -17,7 +19,7 @@ import { wildcardOutside } from './wildcard-outside.js';
 
 export type { Finding } from './rule.js';
 
-export const RULES: LintRule[] = [bareIp, shortPrefix, wildcardOutside, endorsementConstraints, bindingExpiry, ttlLingers, rrsetSize, sharedAddress];
+export const RULES: LintRule[] = [bareIp, shortPrefix, wildcardOutside, endorsementConstraints, bindingExpiry, ttlLingers, rrsetSize, sharedAddress, cdnAddress];
 
 async function bindingNotAfter(dir: string, config: OrgConfig): Promise<number | null> {
   if (!config.binding?.chain) return null;
@@ -34,16 +36,18 @@ async function bindingNotAfter(dir: string, config: OrgConfig): Promise<number |
 
 async function endorsementClaims(dir: string, config: OrgConfig): Promise<LintContext['endorsements']> {
   const out: LintContext['endorsements'] = [];
-  for (const f of config.endorsements ?? []) {
+  for (const [i, f] of (config.endorsements ?? []).entries()) {
     let text = '';
     try {
       text = await readFile(folderPath(dir, f), 'utf8');
-    } catch {
-      continue;
+    } catch (err) {
+      // As apply would fail when signing: say so now, naming the field (exit 2, like every config error).
+      throw new EmblemError('CONFIG_INVALID', `config.endorsements[${i}]: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    for (const line of text.split(/\s+/)) {
-      const parts = line.split('.');
-      if (parts.length !== 3) continue;
+    // Any format `emblem verify` reads: JWS lines, TXT presentation (adem-token=..., split strings), JSON.
+    for (const m of parseMaterialText(text, f).material) {
+      if (m.kind !== 'jws') continue;
+      const parts = m.text.split('.');
       try {
         const claims = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[1]!))) as Record<string, unknown>;
         if (claims.key !== undefined) out.push({ file: f, claims });

@@ -2,7 +2,7 @@ import type { Finding, LintRule } from './rule.js';
 
 /**
  * An address asset that other names in the zone also point at (a shared host, a CDN) marks other people's
- * services too. Only zones we can read (zonefile channels) are checked; no offline CDN range list ships.
+ * services too. Only zones we can read (zonefile channels) are checked; CDN ranges are cdn-address.ts.
  */
 export const sharedAddress: LintRule = {
   code: 'ADDRESS_SHARED',
