@@ -103,15 +103,37 @@ async function sendUpdateOnce(target: UpdateTarget, change: { add: UpdateRecord[
   }
 }
 
-/** Splits a large change into messages that each stay under the size bound (additions first, then removals). */
+/**
+ * Sends a change of any size. One message is atomic on the primary; a larger change takes several, additions
+ * first, then removals (replacements exist before the old records go), a few messages of a phase in flight at once.
+ * When one fails, the messages already accepted are undone, last first, so the primary keeps what it had before
+ * the change: all or none. A failed undo is reported as CHANNEL_ROLLBACK_FAILED in the message.
+ */
 export async function sendUpdateBatched(target: UpdateTarget, change: { add: UpdateRecord[]; remove: UpdateRecord[] }, options: UpdateOptions = {}): Promise<void> {
-  const total = change.add.length + change.remove.length;
-  if (total <= UpdateLimits.maxRecordsPerMessage) return sendUpdate(target, change, options);
-  // Additions first, then removals: replacements exist before the old records go (no gap between messages).
-  // Within a phase the order does not matter, so a few messages overlap.
-  const chunks = (records: UpdateRecord[]) => Array.from({ length: Math.ceil(records.length / UpdateLimits.maxRecordsPerMessage) }, (_, i) => records.slice(i * UpdateLimits.maxRecordsPerMessage, (i + 1) * UpdateLimits.maxRecordsPerMessage));
-  await inParallel(chunks(change.add), (add) => sendUpdate(target, { add, remove: [] }, options));
-  await inParallel(chunks(change.remove), (remove) => sendUpdate(target, { add: [], remove }, options));
+  const max = UpdateLimits.maxRecordsPerMessage;
+  if (change.add.length + change.remove.length <= max) return sendUpdate(target, change, options);
+  const chunks = (records: UpdateRecord[]) => Array.from({ length: Math.ceil(records.length / max) }, (_, i) => records.slice(i * max, (i + 1) * max));
+  const done: Array<{ add: UpdateRecord[]; remove: UpdateRecord[] }> = [];
+  const send = async (step: { add: UpdateRecord[]; remove: UpdateRecord[] }) => {
+    await sendUpdate(target, step, options);
+    done.push(step);
+  };
+  try {
+    await inParallel(chunks(change.add).map((add) => ({ add, remove: [] })), send);
+    await inParallel(chunks(change.remove).map((remove) => ({ add: [], remove })), send);
+  } catch (err) {
+    if (!(err instanceof EmblemError) || done.length === 0) throw err;
+    let note = `; the ${done.length} UPDATE message(s) of this change already accepted were undone`;
+    for (const d of done.reverse()) {
+      try {
+        await sendUpdate(target, { add: d.remove, remove: d.add }, options);
+      } catch (e) {
+        note = `; CHANNEL_ROLLBACK_FAILED: undoing the messages already accepted failed: ${(e as Error).message}`;
+        break;
+      }
+    }
+    throw new EmblemError(err.code, `${err.message}${note}`);
+  }
 }
 
 /** Runs `f` over `items`, UpdateLimits.parallelMessages at a time; the first failure stops new starts and is thrown. */

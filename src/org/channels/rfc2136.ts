@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../../core/errors.js';
 import { isAtOrBelow, normalizeUserName, toFqdn } from '../../dns/domain-name.js';
-import { sendUpdate } from '../../dns/update/client.js';
-import { UpdateLimits } from '../../dns/update/limits.js';
+import { sendUpdateBatched } from '../../dns/update/client.js';
 import { queryRecords } from '../../dns/update/query.js';
 import { parseTsigKeyFile, type TsigKey } from '../../dns/update/tsig.js';
 import { OrgLimits } from '../limits.js';
@@ -77,33 +76,8 @@ export class Rfc2136Channel implements PublishingChannel {
     }
     const target = { host: this.spec.host, port: this.spec.port, zone: this.zone, key: this.key };
     const options = this.nowSeconds ? { nowSeconds: this.nowSeconds } : {};
-    const max = UpdateLimits.maxRecordsPerMessage;
-    // One message is atomic on the primary. A larger change takes several (additions first, then removals: no gap
-    // between them); when one fails, the messages already accepted are undone, last first, so that the primary keeps
-    // what it had before this change: all or none, as across channels (src/org/publish.ts).
-    if (change.add.length + change.remove.length <= max) return sendUpdate(target, change, options);
-    const steps: Array<{ add: DnsRecord[]; remove: DnsRecord[] }> = [];
-    for (let i = 0; i < change.add.length; i += max) steps.push({ add: change.add.slice(i, i + max), remove: [] });
-    for (let i = 0; i < change.remove.length; i += max) steps.push({ add: [], remove: change.remove.slice(i, i + max) });
-    const done: typeof steps = [];
-    for (const step of steps) {
-      try {
-        await sendUpdate(target, step, options);
-        done.push(step);
-      } catch (err) {
-        if (!(err instanceof EmblemError) || done.length === 0) throw err;
-        let note = `; the ${done.length} UPDATE message(s) of this change already accepted were undone`;
-        for (const d of done.reverse()) {
-          try {
-            await sendUpdate(target, { add: d.remove, remove: d.add }, options);
-          } catch (e) {
-            note = `; CHANNEL_ROLLBACK_FAILED: undoing the messages already accepted failed: ${(e as Error).message}`;
-            break;
-          }
-        }
-        throw new EmblemError(err.code, `${err.message}${note}`);
-      }
-    }
+    // All or none on this primary, as across channels (src/org/publish.ts): see sendUpdateBatched.
+    await sendUpdateBatched(target, change, options);
   }
 
   authoritativeServers(): Array<{ host: string; port: number }> {
