@@ -7,7 +7,7 @@ import { settings as configSettings } from './config.js';
 import { ownerName, probeName } from './assets.js';
 import { plan, isEmblemRecord, type Action, type Observed } from './plan.js';
 import { bindingLog, receivedEndorsements, signSets } from './sign.js';
-import { assetState, saveState, type OrgState } from './state.js';
+import { assetState, fromJson, saveAssets, saveState, type OrgState } from './state.js';
 import { remainingOnServers, verifyAsset } from './verify.js';
 import { OrgLimits } from './limits.js';
 
@@ -200,13 +200,18 @@ export interface WithdrawResult {
 /** Marks assets withdrawn, removes their records from every channel, and checks the authoritative servers. */
 export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]): Promise<WithdrawResult> {
   const s = configSettings(rt.config);
+  // Resolvers may hold any record published for these assets, so the horizon counts the sets in the state too.
+  const ttlOf = new Map<string, number>();
   for (const asset of assets) {
     const a = assetState(state, asset);
+    const known = [...(a.current?.records ?? []), ...(a.pending?.records ?? [])].map(fromJson);
+    ttlOf.set(asset, Math.max(0, ...known.map((r) => r.ttl)));
     a.withdrawn = true;
     a.withdrawnAt = rt.now;
     a.pending = null;
   }
-  await saveState(rt.dir, state);
+  // Only these assets' entries are written: a concurrent `org run` keeps its steps for the others.
+  await saveAssets(rt.dir, state, assets);
   const observed = await observe(rt, state);
   const owners = new Set(assets.map(ownerName).filter((o): o is string => o !== null));
   let removed = 0;
@@ -216,7 +221,10 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   await Promise.all(rt.channels.map(async (ch) => {
     const remove = (observed.get(ch.id) ?? []).filter((r) => owners.has(r.name) && isEmblemRecord(r, s.ihleType));
     if (remove.length === 0) return;
-    for (const r of remove) ttl = Math.max(ttl, r.ttl);
+    for (const r of remove) {
+      ttl = Math.max(ttl, r.ttl);
+      for (const asset of assets) if (ownerName(asset) === r.name) ttlOf.set(asset, Math.max(ttlOf.get(asset) ?? 0, r.ttl));
+    }
     try {
       await ch.apply({ add: [], remove });
       removed += remove.length;
@@ -227,12 +235,19 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
       for (const asset of assets) assetState(state, asset).channels[ch.id] = 'failing';
     }
   }));
+  // Cache horizon (withdrawal time + the longest TTL): a resolver that fetched a record just before the removal may
+  // answer with it until then. Negative caching (the SOA minimum) does not extend it: it keeps the *absence*, which
+  // only matters for a later `org enable`.
+  for (const asset of assets) {
+    ttl = Math.max(ttl, ttlOf.get(asset) ?? 0);
+    assetState(state, asset).cacheHorizon = rt.now + (ttlOf.get(asset) ?? 0);
+  }
   if (failures.length) {
-    await saveState(rt.dir, state);
+    await saveAssets(rt.dir, state, assets);
     throw new EmblemError('WITHDRAW_INCOMPLETE', `withdrawal failed on ${failures.join('; ')} (run withdraw again; the other channels are done)`);
   }
   for (const asset of assets) assetState(state, asset).current = null;
-  await saveState(rt.dir, state);
+  await saveAssets(rt.dir, state, assets);
   const servers = rt.channels.flatMap((c) => c.authoritativeServers());
   const left = await remainingOnServers(servers, [...owners], [16, s.ihleType]);
   const remaining = left.map((l) => ({ server: l.server, records: l.records.filter((r) => isEmblemRecord(r, s.ihleType)).length }));

@@ -2,7 +2,8 @@ import type { DnsRecord } from './channels/channel.js';
 import { recordKey } from './channels/channel.js';
 import { ownerName } from './assets.js';
 import { fromJson, type OrgState, type SetState } from './state.js';
-import { renewalTime, type ScheduleSettings } from './scheduler.js';
+import { renewalTime, signedByOtherKey, type ScheduleSettings } from './scheduler.js';
+import { signingKid } from './set-kid.js';
 
 /** One step of the lifecycle; the executor performs it and records it before the next. */
 export type Action =
@@ -70,8 +71,11 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
     const current = s?.current ?? null;
     const pending = s?.pending ?? null;
     const renewAt = current ? renewalTime({ asset, withdrawn: false, validUntil: current.validUntil, pending: false, failures: 0, lastAttempt: null }, input.settings)! : null;
-    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || (input.emblemKid !== undefined && pending.emblemKid !== undefined && pending.emblemKid !== input.emblemKid));
-    const rotated = input.emblemKid !== undefined && current?.emblemKid !== undefined && current.emblemKid !== input.emblemKid;
+    // The same rule as the scheduler's (signedByOtherKey), so `org run` never wakes for work the plan does not see.
+    const keyed = { ...input.settings, ...(input.emblemKid !== undefined ? { emblemKid: input.emblemKid } : {}) };
+    const otherKey = (set: SetState) => signedByOtherKey({ asset, withdrawn: false, validUntil: set.validUntil, pending: false, failures: 0, lastAttempt: null, signedBy: signingKid(set) }, keyed);
+    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || otherKey(pending));
+    const rotated = current !== null && otherKey(current);
     if ((pending === null && (current === null || now >= renewAt! || rotated)) || pendingStale) {
       toSign.push(asset);
       continue;

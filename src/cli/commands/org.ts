@@ -52,7 +52,7 @@ function describe(a: import('../../org/plan.js').Action): string {
 export function registerOrg(program: Command): void {
   const org = program
     .command('org')
-    .description('run an organisation\'s emblems from one folder: init, plan, apply, status, withdraw, run (see docs/issuer.md)')
+    .description('run an organisation\'s emblems from one folder: init, plan, apply, status, withdraw, enable, run (see docs/issuer.md)')
     .addHelpText(
       'after',
       `
@@ -171,6 +171,15 @@ warns that an emblem will lapse; 2 usage, configuration or channel errors (the m
       if (!opts.all && !opts.asset?.length) throw new UsageError('give --asset NAME or --all');
       const { withdrawCommand } = await import('../../org/commands.js');
       process.exitCode = await withdrawCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
+    });
+
+  common(org.command('enable').description('undo withdraw: the next apply/run signs and publishes these assets again'))
+    .option('--asset <name>', 'asset to enable (repeatable)', collect)
+    .option('--all', 'every asset of emblem-org.yaml')
+    .action(async (opts: Common & { asset?: string[]; all?: boolean }) => {
+      if (!opts.all && !opts.asset?.length) throw new UsageError('give --asset NAME or --all');
+      const { enableCommand } = await import('../../org/commands.js');
+      process.exitCode = await enableCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
     });
 
   common(org.command('rotate').description('rotate the emblem key: the next apply/run re-signs every asset, both keys published during the overlap, then the old one retired'))
