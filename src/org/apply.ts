@@ -202,12 +202,16 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   const s = configSettings(rt.config);
   // Resolvers may hold any record published for these assets, so the horizon counts the sets in the state too.
   const ttlOf = new Map<string, number>();
+  const byOwner = new Map<string, string[]>();
   for (const asset of assets) {
     const a = assetState(state, asset);
     const known = [...(a.current?.records ?? []), ...(a.pending?.records ?? [])].map(fromJson);
-    ttlOf.set(asset, Math.max(0, ...known.map((r) => r.ttl)));
+    ttlOf.set(asset, known.reduce((m, r) => Math.max(m, r.ttl), 0));
+    const owner = ownerName(asset);
+    if (owner !== null) byOwner.set(owner, [...(byOwner.get(owner) ?? []), asset]);
+    // Withdrawing again (e.g. after WITHDRAW_INCOMPLETE) keeps the first withdrawal time and a later horizon.
+    if (!a.withdrawn) a.withdrawnAt = rt.now;
     a.withdrawn = true;
-    a.withdrawnAt = rt.now;
     a.pending = null;
   }
   // Only these assets' entries are written: a concurrent `org run` keeps its steps for the others.
@@ -223,7 +227,7 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
     if (remove.length === 0) return;
     for (const r of remove) {
       ttl = Math.max(ttl, r.ttl);
-      for (const asset of assets) if (ownerName(asset) === r.name) ttlOf.set(asset, Math.max(ttlOf.get(asset) ?? 0, r.ttl));
+      for (const asset of byOwner.get(r.name) ?? []) ttlOf.set(asset, Math.max(ttlOf.get(asset) ?? 0, r.ttl));
     }
     try {
       await ch.apply({ add: [], remove });
@@ -239,8 +243,9 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   // answer with it until then. Negative caching (the SOA minimum) does not extend it: it keeps the *absence*, which
   // only matters for a later `org enable`.
   for (const asset of assets) {
+    const a = assetState(state, asset);
     ttl = Math.max(ttl, ttlOf.get(asset) ?? 0);
-    assetState(state, asset).cacheHorizon = rt.now + (ttlOf.get(asset) ?? 0);
+    a.cacheHorizon = Math.max(a.cacheHorizon ?? 0, rt.now + (ttlOf.get(asset) ?? 0));
   }
   if (failures.length) {
     await saveAssets(rt.dir, state, assets);
@@ -251,5 +256,6 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   const servers = rt.channels.flatMap((c) => c.authoritativeServers());
   const left = await remainingOnServers(servers, [...owners], [16, s.ihleType]);
   const remaining = left.map((l) => ({ server: l.server, records: l.records.filter((r) => isEmblemRecord(r, s.ihleType)).length }));
-  return { assets, removed, remaining, cacheHorizonSeconds: ttl, cacheHorizon: new Date((rt.now + ttl) * 1000).toISOString() };
+  const horizon = assets.reduce((m, asset) => Math.max(m, assetState(state, asset).cacheHorizon ?? 0), rt.now + ttl);
+  return { assets, removed, remaining, cacheHorizonSeconds: ttl, cacheHorizon: new Date(horizon * 1000).toISOString() };
 }

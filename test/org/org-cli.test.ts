@@ -156,6 +156,10 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.deepEqual(st.assets.map((a) => a.nextRenewal), [null, null]);
   const stText = await org(['status', '--dir', dir, '--at', at(6.5)]);
   assert.match(stText.stdout, new RegExp(`clinic\\.${primary.zone.replace(/\./g, '\\.')}: withdrawn at ${at(6).replace(/\.\d+Z$/, '')}.*until ${horizon.replace(/\./g, '\\.')} \\(cache horizon\\)`));
+  // Withdrawing again (nothing left to remove) keeps the first withdrawal time and its horizon.
+  assert.equal((await org(['withdraw', '--dir', dir, '--all', '--at', at(6.2), '--json'])).code, 0);
+  const again = JSON.parse((await org(['status', '--dir', dir, '--at', at(6.5), '--json'])).stdout) as { assets: Array<Record<string, unknown>> };
+  assert.deepEqual(again.assets.map((a) => [a.withdrawnAt, a.cacheHorizon]), st.assets.map((a) => [a.withdrawnAt, a.cacheHorizon]));
   // Withdrawn assets are not renewed.
   const after = await org(['plan', '--dir', dir, '--at', at(30), '--json']);
   assert.deepEqual((JSON.parse(after.stdout) as { actions: unknown[] }).actions, []);
