@@ -245,7 +245,8 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   for (const asset of assets) {
     const a = assetState(state, asset);
     ttl = Math.max(ttl, ttlOf.get(asset) ?? 0);
-    a.cacheHorizon = Math.max(a.cacheHorizon ?? 0, rt.now + (ttlOf.get(asset) ?? 0));
+    const exposed = ttlOf.get(asset) ?? 0; // 0: nothing was (known to be) published since the last withdrawal
+    a.cacheHorizon = Math.max(a.cacheHorizon ?? rt.now, exposed > 0 ? rt.now + exposed : 0);
   }
   if (failures.length) {
     await saveAssets(rt.dir, state, assets);
