@@ -27,7 +27,8 @@ export const TsigRcode = { BADSIG: 16, BADKEY: 17, BADTIME: 18, BADTRUNC: 22 } a
  */
 export function parseTsigKeyFile(text: string, where = 'TSIG key file'): TsigKey {
   if (text.length > UpdateLimits.maxKeyFileBytes) throw new EmblemError('TSIG_KEY_INVALID', `${where} is too large`);
-  const stripped = text.replace(/#[^\n]*|\/\/[^\n]*/g, '');
+  // Comments are stripped outside quoted strings only: a base64 secret may contain "//" (about 1 key in 100).
+  const stripped = text.replace(/"[^"\n]*"|#[^\n]*|\/\/[^\n]*/g, (m) => (m.startsWith('"') ? m : ''));
   const m = /key\s+"?([A-Za-z0-9._-]+)"?\s*\{([^}]*)\}/.exec(stripped);
   if (!m) throw new EmblemError('TSIG_KEY_INVALID', `${where}: no key "name" { ... } block (expected tsig-keygen output)`);
   const body = m[2]!;
