@@ -7,7 +7,7 @@ import { settings as configSettings } from './config.js';
 import { ownerName, probeName } from './assets.js';
 import { plan, isEmblemRecord, type Action, type Observed } from './plan.js';
 import { assertBindingNamesRoot, bindingLog, receivedEndorsements, signSets } from './sign.js';
-import { assetState, saveState, type OrgState } from './state.js';
+import { assetState, fromJson, saveAssets, saveState, type OrgState } from './state.js';
 import { remainingOnServers, verifyAsset } from './verify.js';
 import { describeFailure, publishAllOrNone } from './publish.js';
 import { OrgLimits } from './limits.js';
@@ -205,13 +205,22 @@ export interface WithdrawResult {
 /** Marks assets withdrawn, removes their records from every channel, and checks the authoritative servers. */
 export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]): Promise<WithdrawResult> {
   const s = configSettings(rt.config);
+  // Resolvers may hold any record published for these assets, so the horizon counts the sets in the state too.
+  const ttlOf = new Map<string, number>();
+  const byOwner = new Map<string, string[]>();
   for (const asset of assets) {
     const a = assetState(state, asset);
+    const known = [...(a.current?.records ?? []), ...(a.pending?.records ?? [])].map(fromJson);
+    ttlOf.set(asset, known.reduce((m, r) => Math.max(m, r.ttl), 0));
+    const owner = ownerName(asset);
+    if (owner !== null) byOwner.set(owner, [...(byOwner.get(owner) ?? []), asset]);
+    // Withdrawing again (e.g. after WITHDRAW_INCOMPLETE) keeps the first withdrawal time and a later horizon.
+    if (!a.withdrawn) a.withdrawnAt = rt.now;
     a.withdrawn = true;
-    a.withdrawnAt = rt.now;
     a.pending = null;
   }
-  await saveState(rt.dir, state);
+  // Only these assets' entries are written: a concurrent `org run` keeps its steps for the others.
+  await saveAssets(rt.dir, state, assets);
   const observed = await observe(rt, state);
   const owners = new Set(assets.map(ownerName).filter((o): o is string => o !== null));
   let removed = 0;
@@ -221,7 +230,10 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
   await Promise.all(rt.channels.map(async (ch) => {
     const remove = (observed.get(ch.id) ?? []).filter((r) => owners.has(r.name) && isEmblemRecord(r, s.ihleType));
     if (remove.length === 0) return;
-    for (const r of remove) ttl = Math.max(ttl, r.ttl);
+    for (const r of remove) {
+      ttl = Math.max(ttl, r.ttl);
+      for (const asset of byOwner.get(r.name) ?? []) ttlOf.set(asset, Math.max(ttlOf.get(asset) ?? 0, r.ttl));
+    }
     try {
       await ch.apply({ add: [], remove });
       removed += remove.length;
@@ -232,14 +244,24 @@ export async function withdraw(rt: OrgRuntime, state: OrgState, assets: string[]
       for (const asset of assets) assetState(state, asset).channels[ch.id] = 'failing';
     }
   }));
+  // Cache horizon (withdrawal time + the longest TTL): a resolver that fetched a record just before the removal may
+  // answer with it until then. Negative caching (the SOA minimum) does not extend it: it keeps the *absence*, which
+  // only matters for a later `org enable`.
+  for (const asset of assets) {
+    const a = assetState(state, asset);
+    ttl = Math.max(ttl, ttlOf.get(asset) ?? 0);
+    const exposed = ttlOf.get(asset) ?? 0; // 0: nothing was (known to be) published since the last withdrawal
+    a.cacheHorizon = Math.max(a.cacheHorizon ?? rt.now, exposed > 0 ? rt.now + exposed : 0);
+  }
   if (failures.length) {
-    await saveState(rt.dir, state);
+    await saveAssets(rt.dir, state, assets);
     throw new EmblemError('WITHDRAW_INCOMPLETE', `withdrawal failed on ${failures.join('; ')} (run withdraw again; the other channels are done)`);
   }
   for (const asset of assets) assetState(state, asset).current = null;
-  await saveState(rt.dir, state);
+  await saveAssets(rt.dir, state, assets);
   const servers = rt.channels.flatMap((c) => c.authoritativeServers());
   const left = await remainingOnServers(servers, [...owners], [16, s.ihleType]);
   const remaining = left.map((l) => ({ server: l.server, records: l.records.filter((r) => isEmblemRecord(r, s.ihleType)).length }));
-  return { assets, removed, remaining, cacheHorizonSeconds: ttl, cacheHorizon: new Date((rt.now + ttl) * 1000).toISOString() };
+  const horizon = assets.reduce((m, asset) => Math.max(m, assetState(state, asset).cacheHorizon ?? 0), rt.now + ttl);
+  return { assets, removed, remaining, cacheHorizonSeconds: ttl, cacheHorizon: new Date(horizon * 1000).toISOString() };
 }

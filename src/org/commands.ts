@@ -4,8 +4,9 @@ import { applyAll, withdraw, type OrgRuntime } from './apply.js';
 import { probeName } from './assets.js';
 import { settings } from './config.js';
 import { lint } from './lint/index.js';
-import { dueAt, renewalTime, schedule, type ScheduledAsset } from './scheduler.js';
-import { loadState, type OrgState } from './state.js';
+import { dueAt, renewalTime, schedule, signedByOtherKey, type ScheduledAsset, type ScheduleSettings } from './scheduler.js';
+import { signingKid } from './set-kid.js';
+import { assetState, loadState, saveAssets, type OrgState } from './state.js';
 import { verifyAsset } from './verify.js';
 
 const iso = (s: number | null | undefined) => (s === null || s === undefined ? null : new Date(s * 1000).toISOString());
@@ -15,8 +16,14 @@ export function scheduledAssets(rt: OrgRuntime, state: OrgState): ScheduledAsset
     .filter((a) => probeName(a) !== null)
     .map((asset) => {
       const a = state.assets[asset];
-      return { asset, withdrawn: a?.withdrawn ?? false, validUntil: a?.current?.validUntil ?? null, pending: !!a?.pending, failures: a?.failures ?? 0, lastAttempt: a?.lastAttempt ?? null };
+      return { asset, withdrawn: a?.withdrawn ?? false, validUntil: a?.current?.validUntil ?? null, pending: !!a?.pending, failures: a?.failures ?? 0, lastAttempt: a?.lastAttempt ?? null, signedBy: signingKid(a?.current), endorsedBy: a?.current?.rootKid ?? null };
     });
+}
+
+/** The scheduler's settings: lifetime and margin from the config, and the configured emblem key's kid. */
+export function scheduleSettings(rt: OrgRuntime): ScheduleSettings {
+  const s = settings(rt.config);
+  return { lifetime: s.lifetime, renewBefore: s.renewBefore, ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}) };
 }
 
 /** `org apply`: lint (errors refuse), then the executor; exit 0 only when every asset verified. */
@@ -41,7 +48,8 @@ export async function applyCommand(rt: OrgRuntime, json: boolean): Promise<numbe
 export async function statusCommand(rt: OrgRuntime, json: boolean, offline: boolean): Promise<number> {
   const state = await loadState(rt.dir);
   const s = settings(rt.config);
-  const sched = schedule(scheduledAssets(rt, state), s, rt.now);
+  const ss = scheduleSettings(rt);
+  const sched = schedule(scheduledAssets(rt, state), ss, rt.now);
   const servers = rt.channels.flatMap((c) => c.authoritativeServers());
   const eras: Array<'jws' | 'cwt'> = s.era === 'both' ? ['jws', 'cwt'] : [s.era];
   const rows = [];
@@ -73,17 +81,21 @@ export async function statusCommand(rt: OrgRuntime, json: boolean, offline: bool
       status,
       level,
       validUntil: iso(a?.current?.validUntil),
-      nextRenewal: a?.withdrawn ? null : iso(sa ? (a?.current ? renewalTime(sa, s) : dueAt(sa, s) === Number.NEGATIVE_INFINITY ? rt.now : dueAt(sa, s)) : null),
+      nextRenewal: a?.withdrawn ? null : iso(sa ? (a?.current && !signedByOtherKey(sa, ss) ? renewalTime(sa, ss) : Math.max(rt.now, dueAt(sa, ss) ?? rt.now)) : null),
       channels: a?.channels ?? {},
       lastError: seen ?? a?.lastError ?? null,
-      ...(a?.withdrawn ? { withdrawnAt: iso(a.withdrawnAt ?? null) } : {}),
+      // cacheHorizon: until when resolvers may still answer with the withdrawn records (withdrawal time + TTL).
+      ...(a?.withdrawn ? { withdrawnAt: iso(a.withdrawnAt ?? null), cacheHorizon: iso(a.cacheHorizon ?? null) } : {}),
       ...(warn ? { warning: warn.message } : {}),
     });
   }
   if (json) process.stdout.write(`${JSON.stringify({ assets: rows, warnings: sched.warnings })}\n`);
   else {
     for (const r of rows) {
-      process.stdout.write(`${r.asset}: ${r.status}${r.level ? ` (${r.level})` : ''}; valid until ${r.validUntil ?? '-'}; next renewal ${r.nextRenewal ?? '-'}\n`);
+      if (r.status === 'withdrawn') {
+        const horizon = 'cacheHorizon' in r ? r.cacheHorizon : null;
+        process.stdout.write(`${r.asset}: withdrawn at ${('withdrawnAt' in r ? r.withdrawnAt : null) ?? '-'}; resolver caches may answer with the old records until ${horizon ?? '-'} (cache horizon); not renewed (emblem org enable to publish again)\n`);
+      } else process.stdout.write(`${r.asset}: ${r.status}${r.level ? ` (${r.level})` : ''}; valid until ${r.validUntil ?? '-'}; next renewal ${r.nextRenewal ?? '-'}\n`);
       for (const [ch, st] of Object.entries(r.channels)) process.stdout.write(`  ${ch}: ${st}\n`);
       if (r.lastError) process.stdout.write(`  last error: ${r.lastError}\n`);
     }
@@ -106,9 +118,64 @@ export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, j
   else {
     process.stdout.write(`Withdrew ${list.length} asset(s): removed ${r.removed} record(s) from ${rt.channels.length} channel(s).\n`);
     for (const s of r.remaining) process.stdout.write(`  ${s.server}: ${s.records === 0 ? 'no emblem records left' : `${s.records} emblem record(s) STILL ANSWERED`}\n`);
-    process.stdout.write(`Resolver caches may answer with the old records until ${r.cacheHorizon} (TTL ${r.cacheHorizonSeconds}s).\n${out.note}.\nRenewal is stopped for these assets.\n`);
+    process.stdout.write(`Resolver caches may answer with the old records until ${r.cacheHorizon} (cache horizon: TTL ${r.cacheHorizonSeconds}s).\n${out.note}.\nRenewal is stopped for these assets (emblem org enable to publish them again).\n`);
   }
   return gone ? ExitCode.OK : ExitCode.NOT_VALID;
+}
+
+/**
+ * `org enable`: undoes `org withdraw` for these assets. Only the state changes here; the next `org apply` or
+ * `org run` wake-up signs fresh sets and publishes them (resolvers that cached the absence may miss them for up to
+ * the zone's negative-caching time, the SOA minimum).
+ */
+export async function enableCommand(rt: OrgRuntime, assets: string[] | null, json: boolean): Promise<number> {
+  const state = await loadState(rt.dir);
+  const list = assets ?? rt.config.assets;
+  const unconfigured = list.filter((a) => !rt.config.assets.includes(a));
+  if (unconfigured.length) throw new EmblemError('USAGE', `not an asset in emblem-org.yaml (add it under assets first): ${unconfigured.join(', ')}`);
+  const enabled: string[] = [];
+  for (const asset of list) {
+    const a = assetState(state, asset);
+    if (!a.withdrawn) continue;
+    a.withdrawn = false;
+    a.withdrawnAt = null;
+    a.cacheHorizon = null;
+    a.current = null;
+    a.pending = null;
+    a.failures = 0;
+    a.lastAttempt = null;
+    a.lastError = null;
+    enabled.push(asset);
+  }
+  if (enabled.length) await saveAssets(rt.dir, state, enabled);
+  const unchanged = list.filter((a) => !enabled.includes(a));
+  if (json) process.stdout.write(`${JSON.stringify({ ok: true, enabled, notWithdrawn: unchanged })}\n`);
+  else {
+    process.stdout.write(`Enabled ${enabled.length} asset(s)${enabled.length ? `: ${enabled.join(', ')}` : ''}.${unchanged.length ? ` Not withdrawn (unchanged): ${unchanged.join(', ')}.` : ''}\n`);
+    if (enabled.length) process.stdout.write('The next emblem org apply (or the running emblem org run) signs and publishes them again.\n');
+  }
+  return ExitCode.OK;
+}
+
+/**
+ * Resolves when the folder's config or state changes (org rotate, org enable, an edited config) so the daemon acts
+ * on it now rather than at its next timer. Best effort: without file watching the timer still wakes it.
+ */
+async function watchFolder(dir: string): Promise<{ changed: Promise<void>; close(): void }> {
+  const { watch } = await import('node:fs');
+  let close = () => {};
+  const changed = new Promise<void>((resolve) => {
+    try {
+      const w = watch(dir, { persistent: false }, (_event, file) => {
+        if (file === 'emblem-org.yaml' || file === 'state.json') resolve();
+      });
+      w.on('error', () => {});
+      close = () => w.close();
+    } catch {
+      // no inotify (or the like): the timer is enough
+    }
+  });
+  return { changed, close: () => close() };
 }
 
 /**
@@ -137,7 +204,7 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
         rt = await openRuntime(o.dir, { now, log, ...(o.passphrase ? { passphrase: o.passphrase } : {}), ...(o.pkcs11PinFile ? { pkcs11PinFile: o.pkcs11PinFile } : {}) });
         rt.stopping = () => stopping;
         const state = await loadState(o.dir);
-        const s = settings(rt.config);
+        const s = scheduleSettings(rt);
         const before = schedule(scheduledAssets(rt, state), s, now);
         for (const w of before.warnings) log({ level: 'warning', event: 'lapse-warning', ...w });
         let outcomesOk = true;
@@ -147,7 +214,9 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
             log({ level: 'error', event: 'lint-refused', findings });
             outcomesOk = false;
           } else {
-            const outcomes = await applyAll(rt, state, new Set(before.due));
+            // Withdrawn assets ride along: records published by a step that raced with `org withdraw` are removed.
+            const withdrawn = Object.entries(state.assets).filter(([, a]) => a.withdrawn).map(([asset]) => asset);
+            const outcomes = await applyAll(rt, state, new Set([...before.due, ...withdrawn]));
             outcomesOk = outcomes.every((x) => x.ok);
             log({ event: 'applied', due: before.due.length, ok: outcomes.filter((x) => x.ok).length, failed: outcomes.filter((x) => !x.ok).map((x) => ({ asset: x.asset, error: x.error })) });
           }
@@ -170,14 +239,19 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
         // Token sessions (PKCS#11 root key) are opened per wake-up and closed before sleeping.
         rt?.close();
       }
+      if (stopping) break;
       const sleepMs = Math.max(1000, Math.min(60_000, next === null ? 60_000 : (next - Math.floor(Date.now() / 1000)) * 1000));
+      // Watched only while asleep: the daemon's own writes (all done by now) do not wake it.
+      const folder = await watchFolder(o.dir);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, sleepMs);
         wake = () => {
           clearTimeout(t);
           resolve();
         };
+        void folder.changed.then(() => wake?.());
       });
+      folder.close();
       wake = null;
     }
   } finally {

@@ -14,4 +14,6 @@ export const OrgLimits = {
   maxAssets: 100_000,
   /** Seconds a verification waits for records to appear on the authoritative servers (secondaries lag). */
   verifyWaitSeconds: 30,
+  /** Longest wait for the state lock; holders keep it only for one file write (milliseconds). */
+  stateLockWaitMs: 10_000,
 } as const;

@@ -2,7 +2,8 @@ import type { DnsRecord } from './channels/channel.js';
 import { recordKey } from './channels/channel.js';
 import { ownerName } from './assets.js';
 import { fromJson, type OrgState, type SetState } from './state.js';
-import { renewalTime, type ScheduleSettings } from './scheduler.js';
+import { renewalTime, signedByOtherKey, type ScheduleSettings } from './scheduler.js';
+import { signingKid } from './set-kid.js';
 
 /** One step of the lifecycle; the executor performs it and records it before the next. */
 export type Action =
@@ -72,8 +73,11 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
     const current = s?.current ?? null;
     const pending = s?.pending ?? null;
     const renewAt = current ? renewalTime({ asset, withdrawn: false, validUntil: current.validUntil, pending: false, failures: 0, lastAttempt: null }, input.settings)! : null;
-    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || signedByOtherKeys(pending, input));
-    const rotated = current !== null && signedByOtherKeys(current, input);
+    // The same rule as the scheduler's (signedByOtherKey), so `org run` never wakes for work the plan does not see.
+    const keyed = { ...input.settings, ...(input.emblemKid !== undefined ? { emblemKid: input.emblemKid } : {}), ...(input.rootKid !== undefined ? { rootKid: input.rootKid } : {}) };
+    const otherKey = (set: SetState) => signedByOtherKey({ asset, withdrawn: false, validUntil: set.validUntil, pending: false, failures: 0, lastAttempt: null, signedBy: signingKid(set), endorsedBy: set.rootKid ?? null }, keyed);
+    const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || otherKey(pending));
+    const rotated = current !== null && otherKey(current);
     if ((pending === null && (current === null || now >= renewAt! || rotated)) || pendingStale) {
       toSign.push(asset);
       continue;
@@ -106,8 +110,3 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
   return actions;
 }
 
-/** A set signed (emblem key) or endorsed (root key) by a key other than the configured one: a rotation re-signs it. */
-function signedByOtherKeys(set: SetState, input: PlanInput): boolean {
-  const other = (want: string | undefined, have: string | undefined) => want !== undefined && have !== undefined && want !== have;
-  return other(input.emblemKid, set.emblemKid) || other(input.rootKid, set.rootKid);
-}

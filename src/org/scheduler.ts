@@ -5,6 +5,10 @@
 export interface ScheduleSettings {
   lifetime: number;
   renewBefore: number;
+  /** JWS kid of the configured emblem key, when known: sets signed by any other key are due now. */
+  emblemKid?: string;
+  /** JWS kid of the configured root key, when known: sets endorsed by any other root key are due now. */
+  rootKid?: string;
 }
 
 export interface ScheduledAsset {
@@ -15,6 +19,10 @@ export interface ScheduledAsset {
   pending: boolean;
   failures: number;
   lastAttempt: number | null;
+  /** JWS kid of the key that signed the published set (null/absent: unknown). */
+  signedBy?: string | null;
+  /** JWS kid of the root key that endorsed the emblem key of the published set (null/absent: unknown). */
+  endorsedBy?: string | null;
 }
 
 export interface ScheduleWarning {
@@ -46,10 +54,20 @@ export function backoffSeconds(failures: number, s: ScheduleSettings): number {
   return Math.min(cap, 10 * 2 ** Math.min(failures - 1, 20));
 }
 
+/**
+ * Whether the published set was signed by a key other than the configured emblem key, or endorsed by another root
+ * key: after `org rotate`, or when the folder's keys or state were restored from a backup. Such a set is re-signed now, not
+ * at its renewal time (the old key is to be retired; a restored key must match what is published).
+ */
+export function signedByOtherKey(a: ScheduledAsset, s: ScheduleSettings): boolean {
+  const other = (want: string | undefined, have: string | null | undefined) => want !== undefined && typeof have === 'string' && have !== want;
+  return other(s.emblemKid, a.signedBy) || other(s.rootKid, a.endorsedBy);
+}
+
 /** When this asset next needs work (null: never, e.g. withdrawn). */
 export function dueAt(a: ScheduledAsset, s: ScheduleSettings): number | null {
   if (a.withdrawn) return null;
-  const wanted = a.validUntil === null || a.pending ? Number.NEGATIVE_INFINITY : renewalTime(a, s)!;
+  const wanted = a.validUntil === null || a.pending || signedByOtherKey(a, s) ? Number.NEGATIVE_INFINITY : renewalTime(a, s)!;
   const retry = a.failures > 0 && a.lastAttempt !== null ? a.lastAttempt + backoffSeconds(a.failures, s) : Number.NEGATIVE_INFINITY;
   return Math.max(wanted, retry);
 }

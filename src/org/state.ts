@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
@@ -29,8 +30,11 @@ export interface SetState {
 }
 
 export interface AssetState {
+  /** Set and cleared only by `org withdraw` / `org enable`; the executor adopts it from disk before each write. */
   withdrawn: boolean;
   withdrawnAt?: number | null;
+  /** Withdrawn: until when resolver caches may still answer with the removed records (withdrawal time + TTL). */
+  cacheHorizon?: number | null;
   /** Published and verified. */
   current: SetState | null;
   /** Signed, being published; replaces `current` once it verifies. */
@@ -82,9 +86,124 @@ export async function loadState(dir: string): Promise<OrgState> {
   }
 }
 
-/** Every completed step is recorded with an atomic write: a crash leaves the state before or after the step. */
-export async function saveState(dir: string, state: OrgState): Promise<void> {
+async function writeState(dir: string, state: OrgState): Promise<void> {
   await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state, null, 1)}\n`, 0o600);
+}
+
+const LOCK_FILE = 'state.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Serialises read-merge-write of state.json between the processes of one folder (`org run`, `org withdraw`,
+ * `org enable`, `org apply`). Held only for the few milliseconds of one write, never across network steps. The lock
+ * file names its holder's pid (written in full before it appears, via link()); a lock whose holder is gone (kill -9)
+ * is broken. Staleness is judged by the pid, not by file age: the tests run the clock years ahead.
+ */
+export async function withStateLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const path = join(dir, LOCK_FILE);
+  const temp = join(dir, `.${LOCK_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  await writeFile(temp, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  const started = Date.now();
+  try {
+    for (;;) {
+      try {
+        await link(temp, path);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !processAlive(holder)) {
+        await unlink(path).catch(() => {});
+        continue;
+      }
+      if (Date.now() - started > OrgLimits.stateLockWaitMs) {
+        throw new EmblemError('STATE_LOCKED', `${path} is held by process ${Number.isInteger(holder) ? holder : '?'}; if no emblem org command is running, remove the file`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(path).catch(() => {});
+  }
+}
+
+async function loadForMerge(dir: string): Promise<OrgState | null> {
+  try {
+    return await loadState(dir);
+  } catch {
+    return null; // damaged: the caller's copy is written over it
+  }
+}
+
+/**
+ * The withdrawal flags on disk win over an executor's copy: `org withdraw` / `org enable` may have run since the
+ * copy was read (a long `org run` step). A withdrawn asset's sets are forgotten (the executor's next plan removes
+ * any record it published meanwhile); an enabled one is signed afresh. Mutates `state`, so the caller's next plan
+ * sees the same thing as the file.
+ */
+export function adoptWithdrawals(state: OrgState, disk: OrgState): void {
+  state.nextGeneration = Math.max(state.nextGeneration, disk.nextGeneration);
+  for (const [asset, d] of Object.entries(disk.assets)) {
+    const mine = state.assets[asset];
+    if (d.withdrawn) {
+      const a = mine ?? assetState(state, asset);
+      if (!a.withdrawn) a.channels = { ...d.channels };
+      a.withdrawn = true;
+      a.withdrawnAt = d.withdrawnAt ?? null;
+      a.cacheHorizon = d.cacheHorizon ?? null;
+      a.current = null;
+      a.pending = null;
+    } else if (mine?.withdrawn) {
+      mine.withdrawn = false;
+      mine.withdrawnAt = null;
+      mine.cacheHorizon = null;
+      mine.failures = d.failures;
+      mine.lastAttempt = d.lastAttempt;
+      mine.lastError = d.lastError;
+    }
+  }
+}
+
+/**
+ * The executor's write (apply, run): every completed step is recorded with an atomic write, so a crash leaves the
+ * state before or after the step. The withdrawal flags are re-read from disk first (adoptWithdrawals), under the
+ * folder lock, so a concurrent `org withdraw` is never undone by this write.
+ */
+export async function saveState(dir: string, state: OrgState): Promise<void> {
+  await withStateLock(dir, async () => {
+    const disk = await loadForMerge(dir);
+    if (disk) adoptWithdrawals(state, disk);
+    await writeState(dir, state);
+  });
+}
+
+/**
+ * The write of `org withdraw` / `org enable`: only these assets' entries are taken from `state`; everything else is
+ * kept as on disk (an executor may have recorded steps for other assets meanwhile).
+ */
+export async function saveAssets(dir: string, state: OrgState, assets: string[]): Promise<void> {
+  await withStateLock(dir, async () => {
+    const disk = (await loadForMerge(dir)) ?? emptyState();
+    disk.nextGeneration = Math.max(disk.nextGeneration, state.nextGeneration);
+    for (const asset of assets) {
+      const a = state.assets[asset];
+      if (a) disk.assets[asset] = a;
+    }
+    await writeState(dir, disk);
+  });
 }
 
 export function toJson(r: DnsRecord): RecordJson {

@@ -3,7 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { installNodeSignatureVerifier } from '../../src/crypto/node-signature-verifier.js';
 import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
+import { applyAll } from '../../src/org/apply.js';
+import { openRuntime } from '../../src/org/runtime.js';
+import { loadState } from '../../src/org/state.js';
 import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { runCli } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
@@ -12,6 +16,8 @@ import { startBindPrimary, startKnotPrimary, type Primary } from './primaries.js
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
+
+installNodeSignatureVerifier();
 
 let ca: LocalCa;
 let ctLog: RunningLocalCtLog;
@@ -102,7 +108,11 @@ async function flow(primary: Primary, name: string): Promise<void> {
   const oldX = (JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string }).x;
   const rotated = await org(['rotate', '--dir', dir, '--emblem-key', '--at', at(5.6), '--json']);
   assert.equal(rotated.code, 0, rotated.stderr);
-  const rot = await org(['apply', '--dir', dir, '--at', at(5.6), '--json']);
+  // The sets on the air are the old key's: due now, days before their renewal time.
+  const due = JSON.parse((await org(['status', '--dir', dir, '--at', at(5.6), '--offline', '--json'])).stdout) as { assets: Array<{ nextRenewal: string }> };
+  assert.deepEqual(due.assets.map((a) => a.nextRenewal), [at(5.6), at(5.6)]);
+  // Knot: the daemon's path (scheduler) re-signs at once; BIND: apply (planner).
+  const rot = await org(primary.name === 'knot' ? ['run', '--dir', dir, '--once', '--at', at(5.6)] : ['apply', '--dir', dir, '--at', at(5.6), '--json']);
   assert.equal(rot.code, 0, rot.stderr + rot.stdout);
   const afterRotation = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
   assert.match(afterRotation, /adem-token-g3=/);
@@ -137,11 +147,36 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT').trim(), '');
   const gone = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--skip-commitment-check', '--at', at(6), '--json'], { env: env() });
   assert.equal(JSON.parse(gone.stdout).status, 'no-emblem');
-  const st = JSON.parse((await org(['status', '--dir', dir, '--at', at(6), '--json'])).stdout) as { assets: Array<{ status: string }> };
+  // Status: withdrawn, and the cache horizon (withdrawal time + TTL 60 s), saved at withdrawal time.
+  const horizon = new Date(Date.parse(at(6)) + 60_000).toISOString();
+  const st = JSON.parse((await org(['status', '--dir', dir, '--at', at(6.5), '--json'])).stdout) as { assets: Array<Record<string, unknown>> };
+  assert.deepEqual(Object.keys(st.assets[0]!).slice(0, 6), ['asset', 'status', 'level', 'validUntil', 'nextRenewal', 'channels']);
   assert.deepEqual(st.assets.map((a) => a.status), ['withdrawn', 'withdrawn']);
+  assert.deepEqual(st.assets.map((a) => a.cacheHorizon), [horizon, horizon]);
+  assert.deepEqual(st.assets.map((a) => a.nextRenewal), [null, null]);
+  const stText = await org(['status', '--dir', dir, '--at', at(6.5)]);
+  assert.match(stText.stdout, new RegExp(`clinic\\.${primary.zone.replace(/\./g, '\\.')}: withdrawn at ${at(6).replace(/\.\d+Z$/, '')}.*until ${horizon.replace(/\./g, '\\.')} \\(cache horizon\\)`));
+  // Withdrawing again (nothing left to remove) keeps the first withdrawal time and its horizon.
+  assert.equal((await org(['withdraw', '--dir', dir, '--all', '--at', at(6.2), '--json'])).code, 0);
+  const again = JSON.parse((await org(['status', '--dir', dir, '--at', at(6.5), '--json'])).stdout) as { assets: Array<Record<string, unknown>> };
+  assert.deepEqual(again.assets.map((a) => [a.withdrawnAt, a.cacheHorizon]), st.assets.map((a) => [a.withdrawnAt, a.cacheHorizon]));
   // Withdrawn assets are not renewed.
   const after = await org(['plan', '--dir', dir, '--at', at(30), '--json']);
   assert.deepEqual((JSON.parse(after.stdout) as { actions: unknown[] }).actions, []);
+
+  // org enable undoes the withdrawal of one asset: the next apply signs and publishes it again; the other stays away.
+  const enabled = await org(['enable', '--dir', dir, '--asset', `clinic.${primary.zone}`, '--at', at(30), '--json']);
+  assert.equal(enabled.code, 0, enabled.stderr);
+  assert.deepEqual((JSON.parse(enabled.stdout) as { enabled: string[] }).enabled, [`clinic.${primary.zone}`]);
+  const replanned = JSON.parse((await org(['plan', '--dir', dir, '--at', at(30), '--json'])).stdout) as { actions: Array<{ kind: string; assets?: string[] }> };
+  assert.deepEqual(replanned.actions.map((a) => [a.kind, a.assets]), [['sign', [`clinic.${primary.zone}`]]]);
+  const back = await org(['apply', '--dir', dir, '--at', at(30), '--json']);
+  assert.equal(back.code, 0, back.stderr + back.stdout);
+  assert.match(dig(primary.port, `clinic.${primary.zone}`, 'TXT'), /adem-token-g\d+=/);
+  assert.equal(dig(primary.port, `ward.${primary.zone}`, 'TXT').trim(), '');
+  const st2 = JSON.parse((await org(['status', '--dir', dir, '--at', at(30.1), '--json'])).stdout) as { assets: Array<{ status: string }> };
+  assert.deepEqual(st2.assets.map((a) => a.status), ['published', 'withdrawn']);
+  assert.equal((await org(['enable', '--dir', dir, '--asset', 'nope.example', '--at', at(30)])).code, 2);
 }
 
 test('emblem org against Knot: init, set-binding, plan, apply (verified on the primary), renew, bad TSIG, withdraw', { timeout: 180_000 }, async (t) => {
@@ -273,6 +308,50 @@ test('root-key rotation against Knot: apply refuses until the new key has a bind
     assert.equal(report.status, 'protected', check.stdout);
     assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
     assert.match(check.stdout, /"verified"/);
+  } finally {
+    await primary.stop();
+  }
+});
+
+test('a withdrawal during a daemon step is not undone: the step\'s state write keeps it and nothing is republished', { timeout: 120_000 }, async (t) => {
+  if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
+  const primary = await startKnotPrimary();
+  try {
+    const dir = join(work.path, 'race');
+    const name = `clinic.${primary.zone}`;
+    const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', name, '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`,
+      '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    assert.equal(init.code, 0, init.stderr);
+    const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
+    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
+    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
+    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    assert.equal((await org(['apply', '--dir', dir, '--at', T0, '--json'])).code, 0);
+    assert.match(dig(primary.port, name, 'TXT'), /adem-token-g1=/);
+
+    // org run read the state, then (while it works on the due renewal) the operator withdraws everything.
+    const daemonCopy = await loadState(dir);
+    const wd = await org(['withdraw', '--dir', dir, '--all', '--at', at(5.5), '--json']);
+    assert.equal(wd.code, 0, wd.stderr + wd.stdout);
+    assert.equal(dig(primary.port, name, 'TXT').trim(), '');
+
+    // The daemon's step from its older copy (renewal due at day 5.5), in this process like org run does it.
+    process.env.EMBLEM_CACHE_DIR = join(work.path, 'cache');
+    const rt = await openRuntime(dir, { now: Math.floor(Date.parse(at(5.5)) / 1000), passphrase: env().EMBLEM_PASSPHRASE });
+    const outcomes = await applyAll(rt, daemonCopy, new Set([name]));
+    assert.deepEqual(outcomes, [], 'a withdrawn asset has no outcome');
+    assert.equal(dig(primary.port, name, 'TXT').trim(), '', 'not republished');
+    const disk = await loadState(dir);
+    assert.equal(disk.assets[name]!.withdrawn, true, 'the withdrawal flag survived the daemon\'s write');
+    assert.equal(disk.assets[name]!.pending, null);
+
+    // And org run itself, days later: nothing is signed or published for the withdrawn asset.
+    const run = await org(['run', '--dir', dir, '--once', '--at', at(9)]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stdout, /"event":"signed"/);
+    assert.equal(dig(primary.port, name, 'TXT').trim(), '');
+    const st = JSON.parse((await org(['status', '--dir', dir, '--at', at(9), '--json'])).stdout) as { assets: Array<{ status: string }> };
+    assert.deepEqual(st.assets.map((a) => a.status), ['withdrawn']);
   } finally {
     await primary.stop();
   }

@@ -12,7 +12,9 @@ import { checkName } from '../../src/dns/name-check.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { tempDir } from '../dns/servers.js';
+import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import { startKnotPrimary } from './primaries.js';
+import { publishedKids, type PublishedKids } from './published-kids.js';
 
 installNodeSignatureVerifier();
 
@@ -23,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * primary every second; the daemon is killed with SIGKILL once and restarted after 5 s, then stopped with SIGTERM.
  * Every answer must be `protected`. This test runs in real time (the daemon's own clock), relative to now only.
  */
-test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops cleanly; run --once exit status', { timeout: 150_000 }, async (t) => {
+test('org run: renewal without a gap across SIGKILL and restart; emblem-key rotation (published kids: old, old+new, new); SIGTERM stops cleanly', { timeout: 150_000 }, async (t) => {
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd missing');
   const work = tempDir('emblem-org-run-');
   const primary = await startKnotPrimary();
@@ -72,14 +74,41 @@ test('org run: renewal without a gap across SIGKILL and restart; SIGTERM stops c
     const second = start();
     await sleep(5_000);
     // Emblem-key rotation under run: the daemon picks up the new key, both are published during the overlap.
-    const oldX = (JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string }).x;
+    const oldJwk = JSON.parse(readFileSync(join(dir, 'keys/emblem.pub.jwk'), 'utf8')) as { x: string };
+    const oldX = oldJwk.x;
+    const oldKid = parsePublicJwk(oldJwk).jwsKid;
+    const rootKid = (JSON.parse(init.stdout) as { rootKid: string }).rootKid;
+    // What Knot publishes, decoded (emblem JWS header kids, endorsed keys, published JWKs), polled continuously so
+    // the overlap (new set verified, old not yet retired) is seen; kept as the sequence of distinct snapshots.
+    const snapshots: PublishedKids[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const k = await publishedKids('127.0.0.1', primary.port, `clinic.${primary.zone}`);
+        const last = snapshots.at(-1);
+        if (!last || JSON.stringify(last) !== JSON.stringify(k)) snapshots.push(k);
+        await sleep(10);
+      }
+    })();
     const rotated = await runCli(['org', 'rotate', '--dir', dir, '--emblem-key', '--json'], { env });
     assert.equal(rotated.code, 0, rotated.stderr);
+    const newKid = (JSON.parse(rotated.stdout) as { kid: string; previousKid: string }).kid;
+    assert.equal((JSON.parse(rotated.stdout) as { previousKid: string }).previousKid, oldKid);
     await sleep(17_000);
     second.child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => second.child.once('exit', (c) => resolve(c)));
     checking = false;
+    polling = false;
     await loop;
+    await poller;
+    // Every snapshot is consistent: each emblem key that signed is endorsed by the root key and published.
+    for (const s of snapshots) {
+      assert.deepEqual(s.endorsed, s.emblem, JSON.stringify(s));
+      assert.deepEqual(s.keys, [...s.emblem, rootKid].sort(), JSON.stringify(s));
+    }
+    // Old key only -> both during the overlap -> new key only, and the old one never comes back.
+    const seq = snapshots.map((s) => s.emblem.join(',')).filter((x, i, all) => i === 0 || all[i - 1] !== x);
+    assert.deepEqual(seq, [oldKid, [oldKid, newKid].sort().join(','), newKid], JSON.stringify(snapshots));
     assert.equal(code, 0);
     assert.match(second.out(), /"event":"stopped"/);
     assert.match(first.out() + second.out(), /"event":"signed"/);

@@ -94,3 +94,71 @@ test('backoff grows from 10 s, capped at a tenth of the margin and an hour; jitt
   // Withdrawn assets are never due.
   assert.deepEqual(schedule([{ asset: 'x', withdrawn: true, validUntil: null, pending: false, failures: 0, lastAttempt: null }], s, T0), { due: [], nextWake: null, warnings: [] });
 });
+
+test('a set signed by another emblem key (rotation, restored backup) is due now, not at its renewal time', () => {
+  const s = { lifetime: 7 * DAY, renewBefore: 2 * DAY, emblemKid: 'new-kid' };
+  const asset = (signedBy: string | null | undefined): ScheduledAsset => ({ asset: 'clinic.hospital.example', withdrawn: false, validUntil: T0 + 6 * DAY, pending: false, failures: 0, lastAttempt: null, ...(signedBy !== undefined ? { signedBy } : {}) });
+  // Rotated: the published set is the old key's.
+  assert.deepEqual(schedule([asset('old-kid')], s, T0).due, ['clinic.hospital.example']);
+  // A restored backup of the state (or of the keys): the kids differ the other way round; still due.
+  assert.deepEqual(schedule([asset('newer-kid-from-before-the-restore')], s, T0).due, ['clinic.hospital.example']);
+  // Signed by the configured key, or by a key nobody recorded: the normal schedule.
+  for (const a of [asset('new-kid'), asset(null), asset(undefined)]) {
+    const r = schedule([a], s, T0);
+    assert.deepEqual(r.due, []);
+    assert.equal(r.nextWake, renewalTime(a, s));
+  }
+  // No configured kid known: nothing to compare with.
+  assert.deepEqual(schedule([asset('old-kid')], { lifetime: s.lifetime, renewBefore: s.renewBefore }, T0).due, []);
+  // Backoff still applies after a failed re-signing.
+  const failed = { ...asset('old-kid'), failures: 2, lastAttempt: T0 };
+  assert.deepEqual(schedule([failed], s, T0 + 5).due, []);
+  assert.equal(schedule([failed], s, T0 + 5).nextWake, T0 + backoffSeconds(2, s));
+});
+
+test('a set endorsed by another root key (org rotate --root-key) is due now; an unrecorded root kid keeps the schedule', () => {
+  const s = { lifetime: 7 * DAY, renewBefore: 2 * DAY, emblemKid: 'emblem', rootKid: 'new-root' };
+  const asset = (endorsedBy: string | null): ScheduledAsset => ({ asset: 'clinic.hospital.example', withdrawn: false, validUntil: T0 + 6 * DAY, pending: false, failures: 0, lastAttempt: null, signedBy: 'emblem', endorsedBy });
+  assert.deepEqual(schedule([asset('old-root')], s, T0).due, ['clinic.hospital.example']);
+  for (const a of [asset('new-root'), asset(null)]) assert.deepEqual(schedule([a], s, T0).due, []);
+});
+
+test('400 simulated days with an emblem-key rotation on day 150 and failures: re-signed at once, no lapse', () => {
+  const rand = prng(7);
+  const s = { lifetime: 7 * DAY, renewBefore: Math.floor((7 * DAY) / 3), emblemKid: 'k1' };
+  const assets: ScheduledAsset[] = ['clinic.hospital.example', 'ward.hospital.example'].map((asset) => ({ asset, withdrawn: false, validUntil: null, pending: false, failures: 0, lastAttempt: null, signedBy: null }));
+  const rotateAt = T0 + 150 * DAY;
+  let rotated = false;
+  const resignedAfterRotation: number[] = [];
+  let now = T0;
+  while (now < T0 + 400 * DAY) {
+    if (!rotated && now >= rotateAt) {
+      s.emblemKid = 'k2';
+      rotated = true;
+    }
+    const plan = schedule(assets, s, now);
+    for (const name of plan.due) {
+      const a = assets.find((x) => x.asset === name)!;
+      if (rand() < 0.2) {
+        a.failures += 1;
+        a.lastAttempt = now;
+        continue;
+      }
+      if (rotated && a.signedBy === 'k1') resignedAfterRotation.push(now - rotateAt);
+      a.validUntil = now + s.lifetime;
+      a.signedBy = s.emblemKid;
+      a.failures = 0;
+      a.lastAttempt = now;
+    }
+    const next = schedule(assets, s, now).nextWake!;
+    const step = Math.max(1, next - now);
+    // The simulated daemon also wakes at the rotation (org run watches the folder).
+    const wake = !rotated && now + step > rotateAt ? rotateAt - now : step;
+    for (const a of assets) assert.ok(a.validUntil === null || a.validUntil >= now + wake || now + wake > T0 + 400 * DAY, `${a.asset} lapsed at ${a.validUntil}`);
+    now += Math.max(1, wake);
+  }
+  assert.equal(resignedAfterRotation.length, 2, 'each asset re-signed once with the new key');
+  // Within the backoff of a few failed attempts, not days later at the renewal time.
+  for (const d of resignedAfterRotation) assert.ok(d < 600, `re-signed ${d} s after the rotation`);
+  assert.ok(assets.every((a) => a.signedBy === 'k2'));
+});

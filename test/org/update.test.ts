@@ -21,6 +21,11 @@ test('tsig-keygen files parse; other algorithms and damaged files are refused wi
   assert.throws(() => parseTsigKeyFile(KEY_TEXT.replace('hmac-sha256', 'hmac-md5')), { code: 'TSIG_KEY_INVALID' });
   assert.throws(() => parseTsigKeyFile('nothing here'), { code: 'TSIG_KEY_INVALID' });
   assert.throws(() => parseTsigKeyFile(KEY_TEXT.replace(/secret "[^"]+"/, 'secret "c2hvcnQ="')), { code: 'TSIG_KEY_INVALID' });
+  // A secret with "//" in it (base64 of 0xff 0xff ...) is not a comment; comments around it still are.
+  const slashes = Buffer.from([0xff, 0xff, 0xff, ...Buffer.from('-secret-secret-secret-1')]);
+  assert.ok(slashes.toString('base64').includes('//'));
+  const withSlashes = parseTsigKeyFile(`// made by tsig-keygen\n${KEY_TEXT.replace(/secret "[^"]+"/, `secret "${slashes.toString('base64')}"`)}# end\n`);
+  assert.deepEqual(withSlashes.secret, slashes);
 });
 
 test('a secret containing "//" or "#" is not cut as a comment; comments outside quotes are ignored', () => {

@@ -52,7 +52,7 @@ function describe(a: import('../../org/plan.js').Action): string {
 export function registerOrg(program: Command): void {
   const org = program
     .command('org')
-    .description('run an organisation\'s emblems from one folder: init, cert, plan, apply, status, withdraw, run (see docs/issuer.md)')
+    .description('run an organisation\'s emblems from one folder: init, cert, plan, apply, status, withdraw, enable, rotate, run (see docs/issuer.md)')
     .addHelpText(
       'after',
       `
@@ -266,6 +266,15 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
       if (!opts.all && !opts.asset?.length) throw new UsageError('give --asset NAME or --all');
       const { withdrawCommand } = await import('../../org/commands.js');
       process.exitCode = await withdrawCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
+    });
+
+  common(org.command('enable').description('undo withdraw: the next apply/run signs and publishes these assets again'))
+    .option('--asset <name>', 'asset to enable (repeatable)', collect)
+    .option('--all', 'every asset of emblem-org.yaml')
+    .action(async (opts: Common & { asset?: string[]; all?: boolean }) => {
+      if (!opts.all && !opts.asset?.length) throw new UsageError('give --asset NAME or --all');
+      const { enableCommand } = await import('../../org/commands.js');
+      process.exitCode = await enableCommand(await runtime(opts), opts.all ? null : opts.asset!, opts.json === true);
     });
 
   common(org.command('rotate').description('rotate a key: the next apply/run re-signs every asset, new sets published next to the old ones, the old ones retired once the new ones verify'))
