@@ -312,4 +312,40 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
       const passphrase = await readPassphrase(opts.passphraseFile);
       process.exitCode = await runCommand({ dir: opts.dir, once: opts.once === true, at: opts.at === undefined ? null : await nowOf(opts), ...(passphrase ? { passphrase } : {}) });
     });
+  common(org.command('request-endorsement').description('write an endorsement request for an authority: root key and kids, CT log entries of the binding, requested constraints, signed by the root key (docs/endorsement-request.schema.json)'))
+    .requiredOption('--authority <url>', 'the authority asked, https://<host>')
+    .option('--constrain-asset <ai>', 'assets the endorsement may cover (repeatable; default the folder\'s assets)', collect)
+    .option('--constrain-purpose <p>', 'purposes the endorsement may allow: protective, indicative (repeatable)', collect)
+    .option('--max-lifetime <duration>', 'longest emblem lifetime the endorsement allows (wnd), e.g. 30d')
+    .option('--unconstrained-assets', 'ask for no asset constraint at all (authorities are expected to refuse or narrow)')
+    .option('--contact <text>', 'who the authority should talk to (name, mail, phone)', '')
+    .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key (default the config\'s pinFile, else $EMBLEM_PKCS11_PIN)')
+    .requiredOption('--out <file>', 'where to write the request (never overwritten)')
+    .addHelpText('after', '\nSend the file to the authority; it runs emblem authority review and grant, and sends back a response for\nemblem org import-endorsement. Exit codes: 0 written; 2 usage, missing binding (BINDING_MISSING), unreadable keys.')
+    .action(async (opts: Common & { authority: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string; unconstrainedAssets?: boolean; contact: string; pkcs11PinFile?: string; out: string }) => {
+      const { makeRequest } = await import('../../authority/make-request.js');
+      const { parseConstraints } = await import('../../authority/request.js');
+      const { parseDuration } = await import('../duration.js');
+      const { readPassphrase } = await import('../inputs.js');
+      const { loadConfig } = await import('../../org/config.js');
+      const { writeFileAtomicExclusive } = await import('../../store/atomic-write.js');
+      const assets = opts.unconstrainedAssets ? undefined : opts.constrainAsset ?? (await loadConfig(opts.dir)).assets;
+      let constraints;
+      try {
+        constraints = parseConstraints({
+          ...(assets?.length ? { assets } : {}),
+          ...(opts.constrainPurpose ? { purposes: opts.constrainPurpose } : {}),
+          ...(opts.maxLifetime ? { maxLifetime: parseDuration(opts.maxLifetime, '--max-lifetime') } : {}),
+        }, 'constraints');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      const request = await makeRequest({ dir: opts.dir, authority: opts.authority, constraints, contact: opts.contact, now: await nowOf(opts), ...(passphrase ? { passphrase } : {}), ...(opts.pkcs11PinFile ? { pkcs11PinFile: opts.pkcs11PinFile } : {}) });
+      await writeFileAtomicExclusive(opts.out, `${JSON.stringify(request, null, 2)}\n`).catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(err.code === 'EEXIST' ? `${opts.out} exists; requests are never overwritten` : `cannot write ${opts.out}: ${err.code ?? err.message}`, err.code === 'EEXIST' ? 'FILE_EXISTS' : 'USAGE');
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify({ out: opts.out, organization: request.organization, authority: request.authority, kid: request.rootKey.kid, coseKid: request.rootKey.coseKid, constraints: request.constraints, nonce: request.nonce })}\n`);
+      else process.stdout.write(`Wrote ${opts.out}: ${request.organization} asks ${request.authority} to endorse root key ${request.rootKey.kid}\n  constraints: ${JSON.stringify(request.constraints)}\n`);
+    });
 }

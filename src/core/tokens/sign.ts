@@ -57,7 +57,8 @@ export async function loadSigningKey(jwk: unknown): Promise<SigningKey> {
   return { alg: publicKey.alg, publicKey, cryptoKey };
 }
 
-async function signBytes(key: SigningKey, data: Uint8Array): Promise<Uint8Array> {
+/** Raw signature (JWS form: r||s for ECDSA) over `data`, in software or through the external signer. */
+export async function signBytes(key: SigningKey, data: Uint8Array): Promise<Uint8Array> {
   const info = ALGORITHMS[key.alg];
   if (key.signRaw) {
     const signature = await key.signRaw(data);
