@@ -11,6 +11,7 @@ import { registerScan } from './scan.js';
 import { registerWorker } from './worker.js';
 import { registerOrg } from './org.js';
 import { registerInspect } from './inspect.js';
+import { registerAuthority } from './authority.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -28,6 +29,7 @@ registrations.push(registerScan);
 registrations.push(registerWorker);
 registrations.push(registerOrg);
 registrations.push(registerInspect);
+registrations.push(registerAuthority);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

@@ -348,4 +348,12 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
       if (opts.json) process.stdout.write(`${JSON.stringify({ out: opts.out, organization: request.organization, authority: request.authority, kid: request.rootKey.kid, coseKid: request.rootKey.coseKid, constraints: request.constraints, nonce: request.nonce })}\n`);
       else process.stdout.write(`Wrote ${opts.out}: ${request.organization} asks ${request.authority} to endorse root key ${request.rootKey.kid}\n  constraints: ${JSON.stringify(request.constraints)}\n`);
     });
+  common(org.command('import-endorsement').description('store an endorsement an authority granted (authority grant): checked against this folder\'s root key, listed in config.endorsements, published by the next apply'))
+    .argument('<response>', 'the response file from the authority')
+    .action(async (path: string, opts: Common) => {
+      const { importEndorsement } = await import('../../authority/import.js');
+      const r = await importEndorsement(opts.dir, path, await nowOf(opts));
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`Stored ${r.file}: endorsement of root key ${r.kid} by ${r.authority}, valid until ${r.expires}${r.replaced.length ? ` (replaces ${r.replaced.join(', ')})` : ''}\nNext: emblem org apply --dir ${opts.dir} publishes it with the next signed sets.\n`);
+    });
 }

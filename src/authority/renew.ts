@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { EmblemError } from '../core/errors.js';
+import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
+import { issue, signEndorsement } from './grant.js';
+import type { EndorsementRecord, Registry } from './registry.js';
+import { parseRequest } from './request.js';
+import type { AuthorityRuntime } from './runtime.js';
+
+export interface Renewed {
+  previous: string;
+  id: string;
+  organization: string;
+  kid: string;
+  expires: string;
+  out: string;
+}
+
+/**
+ * Re-signs every active endorsement expiring within `window` seconds with the same constraints and lifetime.
+ * Revoked records are never renewed. Each renewal is written (issued/ and outDir) and then recorded, replacing
+ * its predecessor (superseded) in the same transaction, so an interrupted run resumes where it stopped.
+ */
+export async function renewExpiring(rt: AuthorityRuntime, registry: Registry, o: { window: number; outDir: string }): Promise<Renewed[]> {
+  const due = registry.list({ expiringBefore: rt.now + o.window });
+  await mkdir(o.outDir, { recursive: true });
+  const out: Renewed[] = [];
+  for (const rec of due) out.push(await renewOne(rt, registry, rec, o.outDir));
+  return out;
+}
+
+async function renewOne(rt: AuthorityRuntime, registry: Registry, rec: EndorsementRecord, outDir: string): Promise<Renewed> {
+  if (!rec.requestFile) throw new EmblemError('REGISTRY_INCOMPLETE', `${rec.id} (${rec.organization}) has no request on file; grant it again from a new request`);
+  const request = parseRequest(await readFile(join(rt.dir, rec.requestFile), 'utf8'));
+  const r = await signEndorsement(rt, { organization: rec.organization, rootKey: request.rootKey, constraints: rec.constraints, lifetime: rec.expires - rec.issued, now: rt.now, renewedFrom: rec.id });
+  const file = join(outDir, `${parseOrganizationIdentifier(rec.organization).host}-${r.id}.json`);
+  const done = await issue(rt, registry, r, { out: file, requestText: null, requestFile: rec.requestFile, nonce: null });
+  return { previous: rec.id, id: done.id, organization: rec.organization, kid: rec.kid, expires: r.expires, out: file };
+}

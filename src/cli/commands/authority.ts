@@ -1,0 +1,273 @@
+import { Command, Option } from 'commander';
+import { ExitCode, UsageError } from '../exit.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface Common {
+  dir: string;
+  at?: string;
+  json?: boolean;
+  passphraseFile?: string;
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption('--dir <folder>', 'the authority folder (emblem-authority.json, keys/, registry.sqlite)')
+    .option('--at <time>', 'act as of this ISO-8601 time instead of now (tests, dry runs)')
+    .option('--passphrase-file <file>', 'passphrase of the encrypted root key (default $EMBLEM_PASSPHRASE)')
+    .option('--json', 'print JSON');
+}
+
+async function nowOf(opts: Common): Promise<number> {
+  const { parseTime } = await import('../duration.js');
+  return Math.floor((opts.at ? parseTime(opts.at, '--at') : new Date()).getTime() / 1000);
+}
+
+async function open(opts: Common & { pkcs11PinFile?: string }) {
+  const { openAuthority } = await import('../../authority/runtime.js');
+  const { readPassphrase } = await import('../inputs.js');
+  const passphrase = await readPassphrase(opts.passphraseFile);
+  return openAuthority(opts.dir, { now: await nowOf(opts), ...(passphrase ? { passphrase } : {}), ...(opts.pkcs11PinFile ? { pkcs11PinFile: opts.pkcs11PinFile } : {}) });
+}
+
+async function registry(dir: string, now: number) {
+  const { Registry } = await import('../../authority/registry.js');
+  return Registry.open(dir, { now });
+}
+
+async function readRequest(path: string) {
+  const { readFile, stat } = await import('node:fs/promises');
+  const { AuthorityLimits } = await import('../../authority/limits.js');
+  const { parseRequest } = await import('../../authority/request.js');
+  const { EmblemError } = await import('../../core/errors.js');
+  const size = (await stat(path).catch(() => null))?.size;
+  if (size === undefined) throw new UsageError(`cannot read ${path}`);
+  if (size > AuthorityLimits.maxRequestBytes) throw new EmblemError('LIMIT_EXCEEDED', `${path} is ${size} bytes (limit ${AuthorityLimits.maxRequestBytes})`);
+  const text = await readFile(path, 'utf8');
+  return { text, request: parseRequest(text) };
+}
+
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+function recordJson(r: import('../../authority/registry.js').EndorsementRecord, now: number) {
+  return {
+    organization: r.organization,
+    kid: r.kid,
+    status: r.status === 'active' && r.expires <= now ? 'expired' : r.status,
+    expires: iso(r.expires),
+    id: r.id,
+    coseKid: r.coseKid,
+    issued: iso(r.issued),
+    constraints: r.constraints,
+    ...(r.reason ? { reason: r.reason, revokedAt: iso(r.revokedAt!) } : {}),
+    issuedFile: r.issuedFile,
+    responseFile: r.responseFile,
+    requestFile: r.requestFile,
+    renewedFrom: r.renewedFrom,
+  };
+}
+
+function constraintFlags(cmd: Command): Command {
+  return cmd
+    .option('--constrain-asset <ai>', 'narrow: assets the endorsement covers (each within a requested one; repeatable)', collect)
+    .option('--constrain-purpose <p>', 'narrow: purposes allowed (each requested; repeatable)', collect)
+    .option('--max-lifetime <duration>', 'narrow: longest emblem lifetime (at most the requested one)');
+}
+
+export function registerAuthority(program: Command): void {
+  const authority = program
+    .command('authority')
+    .description('endorse organisations as an authority: init, set-binding, review, grant, list, show, renew, revoke (registry in SQLite)')
+    .addHelpText(
+      'after',
+      `
+Workflow: the organisation runs emblem org request-endorsement and sends req.json; the authority runs review (a
+one-screen summary and a verdict), then grant (writes resp.json and records it); the organisation runs emblem org
+import-endorsement resp.json and org apply. Short lifetimes are ADEM's revocation mechanism: revoke stops renewal,
+and published copies stay valid until they expire.
+Exit codes: 0 success (review: verdict ok or warnings); 1 review refused; 2 usage, bad input (REQUEST_MALFORMED,
+REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration errors.`,
+    );
+
+  common(authority.command('init').description('create the authority folder: root key (encrypted at rest with a passphrase), config, registry'))
+    .requiredOption('--authority <url>', 'the authority\'s organisation identifier, https://<host>')
+    .option('--ct-log-list <url|file>', 'CT log list used to check organisations\' commitments (repeatable)', collect)
+    .option('--ca-bundle <pem>', 'CAs trusted for binding-certificate chains (default the system bundle; local demos: the local CA)')
+    .option('--lifetime <duration>', 'default endorsement lifetime', '365d')
+    .option('--max-request-age <duration>', 'oldest request review/grant accept', '30d')
+    .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'ES384', 'ES512']).default('ES256'))
+    .option('--yes', 'do not ask; create the folder')
+    .action(async (opts: Common & { authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; yes?: boolean }) => {
+      if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
+      const { initAuthority } = await import('../../authority/init.js');
+      const { readPassphrase } = await import('../inputs.js');
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase });
+      if (!passphrase) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, keys/root.jwk (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+    });
+
+  common(authority.command('set-binding').description('store the root key\'s binding certificate chain and its CT `log` entries (they go into every endorsement)'))
+    .requiredOption('--chain <pem>', 'certificate chain, leaf first')
+    .requiredOption('--log <json>', 'log entries (emblem ct leafhash output): file or inline JSON')
+    .action(async (opts: Common & { chain: string; log: string }) => {
+      const { setAuthorityBinding } = await import('../../authority/init.js');
+      const r = await setAuthorityBinding(opts.dir, opts.chain, opts.log);
+      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `Stored binding/chain.pem and binding/log.json (${r.entries} log entr${r.entries === 1 ? 'y' : 'ies'})\n`);
+    });
+
+  common(authority.command('review').description('check a request: proof of possession, CT commitment of the root key (and the binding names), requested scope; verdict ok | warnings | refuse'))
+    .argument('<request>', 'the request file (emblem org request-endorsement)')
+    .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
+    .option('--skip-commitment-check', 'do not check the CT commitment (reported as a warning)')
+    .addHelpText('after', `
+JSON: {"verdict": "ok"|"warnings"|"refuse", "findings": [{"code", "severity", "message"}], ...}.
+Codes: refuse PROOF_OF_POSSESSION, WRONG_AUTHORITY, COMMITMENT_FAILED, BINDING_NAME_MISMATCH, SELF_ENDORSEMENT;
+warning COMMITMENT_UNAVAILABLE (could not check: indeterminate, not refused), COMMITMENT_SKIPPED, WILDCARD,
+ASSET_OUTSIDE_DOMAIN, ADDRESS_ASSET, UNCONSTRAINED_ASSETS; info PROOF_OK, COMMITMENT_VERIFIED, UNCONSTRAINED_*.
+Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED).`)
+    .action(async (path: string, opts: Common & { logList?: string[]; skipCommitmentCheck?: boolean }) => {
+      const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+      const rt = await open(opts);
+      const { request } = await readRequest(path);
+      const reg = await registry(opts.dir, rt.now);
+      try {
+        checkFreshness(request, { now: rt.now, maxAge: rt.maxRequestAge, nonceSeen: (n) => reg.nonceSeen(n) });
+        const review = await reviewRequest(request, { authority: rt.config.authority, commitments: await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true }), now: rt.now });
+        reg.event(rt.now, 'review', { organization: review.organization, kid: review.kid, verdict: review.verdict, codes: review.findings.map((f) => f.code) });
+        process.stdout.write(opts.json ? `${JSON.stringify(review)}\n` : formatReview(review));
+        process.exitCode = review.verdict === 'refuse' ? ExitCode.NOT_VALID : ExitCode.OK;
+      } finally {
+        reg.close();
+      }
+    });
+
+  constraintFlags(common(authority.command('grant').description('review the request again, sign the endorsement of its root key (never wider than requested), write the response, record it')))
+    .argument('<request>', 'the request file')
+    .requiredOption('--out <file>', 'the response file for the organisation (never overwritten)')
+    .option('--lifetime <duration>', 'endorsement lifetime (default the config\'s, 365d)')
+    .option('--accept-warnings', 'sign although review has warnings (they are printed; a refusal is never overridden)')
+    .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
+    .option('--skip-commitment-check', 'do not check the CT commitment (a warning: needs --accept-warnings)')
+    .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
+    .addHelpText('after', '\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
+    .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string }) => {
+      const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+      const { narrowConstraints } = await import('../../authority/narrow.js');
+      const { parseConstraints } = await import('../../authority/request.js');
+      const { issue, refuseExisting, signEndorsement } = await import('../../authority/grant.js');
+      const { parseDuration } = await import('../duration.js');
+      const { EmblemError } = await import('../../core/errors.js');
+      const rt = await open(opts);
+      const { text, request } = await readRequest(path);
+      refuseExisting(opts.out);
+      const reg = await registry(opts.dir, rt.now);
+      try {
+        checkFreshness(request, { now: rt.now, maxAge: rt.maxRequestAge, nonceSeen: (n) => reg.nonceSeen(n) });
+        const review = await reviewRequest(request, { authority: rt.config.authority, commitments: await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true }), now: rt.now });
+        if (!opts.json) process.stderr.write(formatReview(review));
+        const codes = review.findings.filter((f) => f.severity !== 'info').map((f) => f.code).join(', ');
+        if (review.verdict === 'refuse') throw new EmblemError('GRANT_REFUSED', `review refuses this request (${codes}): nothing signed`);
+        if (review.verdict === 'warnings' && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
+        let narrowing;
+        try {
+          narrowing = parseConstraints({
+            ...(opts.constrainAsset ? { assets: opts.constrainAsset } : {}),
+            ...(opts.constrainPurpose ? { purposes: opts.constrainPurpose } : {}),
+            ...(opts.maxLifetime ? { maxLifetime: parseDuration(opts.maxLifetime, '--max-lifetime') } : {}),
+          }, 'narrowing');
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        const constraints = narrowConstraints(request.body.constraints, narrowing);
+        const lifetime = opts.lifetime ? parseDuration(opts.lifetime, '--lifetime') : rt.lifetime;
+        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now });
+        const rec = await issue(rt, reg, response, { out: opts.out, requestText: text, requestFile: null, nonce: request.body.nonce });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, review: { verdict: review.verdict, findings: review.findings } })}\n`);
+        else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, expires ${iso(rec.expires)}\nWrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
+      } finally {
+        reg.close();
+        rt.close();
+      }
+    });
+
+  common(authority.command('list').description('every endorsement in the registry: organisation, kid, status, expiry'))
+    .option('--expiring <duration>', 'only active ones expiring within this (e.g. 30d)')
+    .action(async (opts: Common & { expiring?: string }) => {
+      const { parseDuration } = await import('../duration.js');
+      const now = await nowOf(opts);
+      const reg = await registry(opts.dir, now);
+      try {
+        const rows = reg.list(opts.expiring ? { expiringBefore: now + parseDuration(opts.expiring, '--expiring') } : {});
+        if (opts.json) process.stdout.write(`${JSON.stringify({ endorsements: rows.map((r) => recordJson(r, now)) })}\n`);
+        else {
+          if (rows.length === 0) process.stdout.write('no endorsements\n');
+          for (const r of rows) {
+            const j = recordJson(r, now);
+            process.stdout.write(`${j.status.padEnd(10)} ${j.expires}  ${r.organization}  ${r.kid}  ${r.id}\n`);
+          }
+        }
+      } finally {
+        reg.close();
+      }
+    });
+
+  common(authority.command('show').description('the registry records of one organisation (https://host or host) or root kid'))
+    .argument('<org-or-kid>')
+    .action(async (target: string, opts: Common) => {
+      const now = await nowOf(opts);
+      const reg = await registry(opts.dir, now);
+      try {
+        const rows = reg.find(target);
+        if (rows.length === 0) throw new UsageError(`no endorsement of ${target} in the registry`, 'NOT_FOUND');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ endorsements: rows.map((r) => recordJson(r, now)) })}\n`);
+        else for (const r of rows) process.stdout.write(`${JSON.stringify(recordJson(r, now), null, 2)}\n`);
+      } finally {
+        reg.close();
+      }
+    });
+
+  common(authority.command('revoke').description('stop renewing the endorsements of an organisation or root kid, mark them revoked, say when the last published copy expires'))
+    .argument('<org-or-kid>')
+    .requiredOption('--reason <text>', 'why (kept in the registry)')
+    .action(async (target: string, opts: Common & { reason: string }) => {
+      const now = await nowOf(opts);
+      const reg = await registry(opts.dir, now);
+      try {
+        const all = reg.find(target);
+        if (all.length === 0) throw new UsageError(`no endorsement of ${target} in the registry`, 'NOT_FOUND');
+        const revoked = reg.revoke(target, opts.reason, now);
+        const lastExpiry = Math.max(...all.map((r) => r.expires));
+        const stillValid = lastExpiry > now;
+        const out = { revoked: revoked.map((r) => r.id), lastCopyExpires: iso(lastExpiry), stillValid };
+        if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+        else process.stdout.write(`Revoked ${revoked.length} endorsement(s) of ${target}; they will not be renewed.\n${stillValid ? `ADEM has no revocation list: copies already sent stay valid until ${out.lastCopyExpires} (short lifetimes are the revocation mechanism).` : 'Every copy sent has expired.'}\n`);
+      } finally {
+        reg.close();
+      }
+    });
+
+  common(authority.command('renew').description('re-sign the active endorsements expiring soon, same constraints and lifetime, new response files'))
+    .requiredOption('--all-expiring <duration>', 'renew those expiring within this (e.g. 30d)')
+    .option('--out-dir <folder>', 'where the new responses go (default <dir>/responses)')
+    .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
+    .action(async (opts: Common & { allExpiring: string; outDir?: string; pkcs11PinFile?: string }) => {
+      const { renewExpiring } = await import('../../authority/renew.js');
+      const { parseDuration } = await import('../duration.js');
+      const { join } = await import('node:path');
+      const rt = await open(opts);
+      const reg = await registry(opts.dir, rt.now);
+      try {
+        const renewed = await renewExpiring(rt, reg, { window: parseDuration(opts.allExpiring, '--all-expiring'), outDir: opts.outDir ?? join(opts.dir, 'responses') });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ renewed })}\n`);
+        else {
+          process.stdout.write(`Renewed ${renewed.length} endorsement(s)\n`);
+          for (const r of renewed) process.stdout.write(`  ${r.organization} ${r.kid}: ${r.id} until ${r.expires} -> ${r.out}\n`);
+        }
+      } finally {
+        reg.close();
+        rt.close();
+      }
+    });
+}
