@@ -3,7 +3,9 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
+import type { PublicKey } from '../core/tokens/keys.js';
 import { generateSigningKey } from '../core/tokens/sign.js';
+import type { KeyRef } from '../org/config.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { writePrivateKeyFile } from '../store/key-file.js';
 import { AUTHORITY_CONFIG_FILE, loadAuthorityConfig, saveAuthorityConfig, type AuthorityConfig } from './config.js';
@@ -18,6 +20,8 @@ export interface AuthorityInitOptions {
   maxRequestAge: string;
   alg: 'ES256' | 'ES384' | 'ES512';
   passphrase?: string | undefined;
+  /** Generate the root key in a PKCS#11 token instead (as org init --pkcs11-…). */
+  pkcs11?: import('../org/init.js').InitPkcs11 | undefined;
 }
 
 /** Creates the authority's folder: root key (JWE when a passphrase is set), config, empty registry. Never overwrites. */
@@ -33,22 +37,49 @@ export async function initAuthority(o: AuthorityInitOptions): Promise<{ kid: str
     throw new EmblemError('USAGE', `--authority: ${(err as Error).message}`);
   }
   await mkdir(join(o.dir, 'keys'), { recursive: true, mode: 0o700 });
-  const root = await generateSigningKey(o.alg);
-  const { encrypted } = await writePrivateKeyFile(join(o.dir, 'keys/root.jwk'), root.privateJwk, o.passphrase);
-  await writeFileAtomic(join(o.dir, 'keys/root.pub.jwk'), `${JSON.stringify(root.key.publicKey.jwk)}\n`);
-  const config: AuthorityConfig = {
-    version: 1,
-    authority,
-    keys: { root: { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' } },
-    ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
-    ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
-    lifetime: o.lifetime,
-    maxRequestAge: o.maxRequestAge,
-  };
-  Registry.open(o.dir).close();
-  await saveAuthorityConfig(o.dir, config);
-  const kid = root.key.publicKey.jwsKid;
-  const coseKid = root.key.publicKey.coseKidText;
+  let rootRef: KeyRef;
+  let publicKey: PublicKey;
+  let encrypted = false;
+  let discard = () => {};
+  let closeToken = () => {};
+  if (o.pkcs11) {
+    if (o.alg !== 'ES256' && o.alg !== 'ES512') throw new EmblemError('USAGE', `--alg ${o.alg}: PKCS#11 root keys are ES256 or ES512`);
+    const { createTokenKey } = await import('../org/token-key.js');
+    const label = o.pkcs11.label ?? `emblem-authority-${host}`.slice(0, 128);
+    const created = await createTokenKey({ module: o.pkcs11.module, token: o.pkcs11.token, label, alg: o.alg, pin: o.pkcs11.pin });
+    discard = created.discard;
+    closeToken = created.close;
+    publicKey = created.signingKey.publicKey;
+    rootRef = { pkcs11: { module: resolve(o.pkcs11.module), token: o.pkcs11.token, label, alg: o.alg, id: created.id, ...(o.pkcs11.pinFile ? { pinFile: resolve(o.pkcs11.pinFile) } : {}) }, public: 'keys/root.pub.jwk' };
+    encrypted = true;
+  } else {
+    const root = await generateSigningKey(o.alg);
+    encrypted = (await writePrivateKeyFile(join(o.dir, 'keys/root.jwk'), root.privateJwk, o.passphrase)).encrypted;
+    publicKey = root.key.publicKey;
+    rootRef = { file: 'keys/root.jwk', public: 'keys/root.pub.jwk' };
+  }
+  try {
+    await writeFileAtomic(join(o.dir, 'keys/root.pub.jwk'), `${JSON.stringify(publicKey.jwk)}\n`);
+    const config: AuthorityConfig = {
+      version: 1,
+      authority,
+      keys: { root: rootRef },
+      ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
+      ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
+      lifetime: o.lifetime,
+      maxRequestAge: o.maxRequestAge,
+    };
+    Registry.open(o.dir).close();
+    await saveAuthorityConfig(o.dir, config);
+  } catch (err) {
+    // No config was written, so nobody can use a token key made here: take it out again.
+    discard();
+    throw err;
+  } finally {
+    closeToken();
+  }
+  const kid = publicKey.jwsKid;
+  const coseKid = publicKey.coseKidText;
   return { kid, coseKid, bindingNames: [host, `adem-configuration.${host}`, `${kid}.adem-configuration.${host}`, `${coseKid}.adem-configuration.${host}`], encrypted };
 }
 

@@ -46,7 +46,9 @@ export async function openAuthority(dir: string, o: { now: number; passphrase?: 
       if (ref.pkcs11) {
         const { openTokenKey, tokenPin } = await import('../org/token-key.js');
         const pin = await tokenPin(ref.pkcs11, { pinFile: o.pkcs11PinFile, resolvePath: (p) => folderPath(dir, p) });
-        const key = await openTokenKey(ref.pkcs11, { field: 'keys.root', pin });
+        // The folder's public key pins which key in the token may sign (a relabelled key is refused).
+        const expectedPublic = ref.public ? ((await publicKey()).jwk as JsonWebKey) : undefined;
+        const key = await openTokenKey(ref.pkcs11, { field: 'keys.root', pin, ...(expectedPublic ? { expectedPublic } : {}) });
         opened.push(key.close);
         return key.signingKey;
       }

@@ -96,16 +96,27 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
     .option('--lifetime <duration>', 'default endorsement lifetime', '365d')
     .option('--max-request-age <duration>', 'oldest request review/grant accept', '30d')
     .addOption(new Option('--alg <alg>', 'key algorithm').choices(['ES256', 'ES384', 'ES512']).default('ES256'))
+    .option('--pkcs11-module <so>', 'keep the root key in a PKCS#11 token: module path (generated there, non-extractable; every endorsement is signed there)')
+    .option('--pkcs11-token <label>', 'PKCS#11 token label (with --pkcs11-module)')
+    .option('--pkcs11-label <label>', 'CKA_LABEL of the new key pair (default emblem-authority-<host>)')
+    .option('--pkcs11-pin-file <file>', 'user PIN, first line of this file (default $EMBLEM_PKCS11_PIN); the path is kept in the config, the PIN never')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; yes?: boolean }) => {
+    .action(async (opts: Common & { authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
+      if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
       const { initAuthority } = await import('../../authority/init.js');
       const { readPassphrase } = await import('../inputs.js');
+      let pkcs11: import('../../org/init.js').InitPkcs11 | undefined;
+      if (opts.pkcs11Module && opts.pkcs11Token) {
+        const { pkcs11PinFrom } = await import('../../keys/pkcs11.js');
+        const pin = await pkcs11PinFrom(opts.pkcs11PinFile ? { pinFile: opts.pkcs11PinFile } : {});
+        pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
+      }
       const passphrase = await readPassphrase(opts.passphraseFile);
-      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase });
-      if (!passphrase) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
+      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11 });
+      if (!passphrase && !pkcs11) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, keys/root.jwk (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+      else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, ${pkcs11 ? `root key in PKCS#11 token "${pkcs11.token}"` : 'keys/root.jwk'} (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
     });
 
   common(authority.command('set-binding').description('store the root key\'s binding certificate chain and its CT `log` entries (they go into every endorsement)'))
