@@ -204,4 +204,20 @@ test('review refuses a root key without a commitment for the organisation and a 
   assert.equal(uv.commitment, 'unavailable', unreachable.stdout + unreachable.stderr);
   assert.ok(uv.findings.some((f) => f.code === 'COMMITMENT_UNAVAILABLE'));
   assert.ok(!uv.findings.some((f) => f.code === 'BINDING_NAME_MISMATCH'));
+
+  // A root key with no commitment: its `log` entry names a leaf the log does not hold (INVALID, refused).
+  const lone = join(work.path, 'uncommitted');
+  const li = await cli(['org', 'init', '--dir', lone, '--org', 'https://lone.example', '--asset', 'lone.example', '--publish', 'octodns:y.yaml', '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+  assert.equal(li.code, 0, li.stderr);
+  const real = await issueBindingCertificate(ca, ctLog.url, { host: 'lone.example', kid: (JSON.parse(li.stdout) as { rootKid: string }).rootKid });
+  writeFileSync(join(lone, 'chain.pem'), real.chainPem);
+  writeFileSync(join(lone, 'log.json'), JSON.stringify([{ ...real.v1, hash: Buffer.alloc(32, 7).toString('base64') }]));
+  assert.equal((await cli(['org', 'set-binding', '--dir', lone, '--chain', join(lone, 'chain.pem'), '--log', join(lone, 'log.json')])).code, 0);
+  const loneReq = join(work.path, 'lone-req.json');
+  assert.equal((await cli(['org', 'request-endorsement', '--dir', lone, '--authority', AUTHORITY, '--out', loneReq, '--at', T0])).code, 0);
+  const lr = await cli(['authority', 'review', '--dir', auth.dir, loneReq, '--at', at(0.01), '--json']);
+  assert.equal(lr.code, 1, lr.stdout + lr.stderr);
+  const lv = JSON.parse(lr.stdout) as { verdict: string; commitment: string; findings: Array<{ code: string }> };
+  assert.equal(lv.commitment, 'failed', lr.stdout);
+  assert.ok(lv.findings.some((f) => f.code === 'COMMITMENT_FAILED'), lr.stdout);
 });
