@@ -26,6 +26,8 @@ export interface OrgRuntime {
   emblemKid?: string;
   /** JWS kid of the configured root key, when known. */
   rootKid?: string;
+  /** Digest of the configured received endorsements (sign.ts endorsementsDigest), when readable. */
+  endorsements?: string;
   /** Stop after the step in progress (SIGTERM). */
   stopping?: () => boolean;
 }
@@ -39,7 +41,7 @@ export interface AssetOutcome {
 
 function planInput(rt: OrgRuntime) {
   const s = configSettings(rt.config);
-  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id), ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}) };
+  return { assets: rt.config.assets, settings: { lifetime: s.lifetime, renewBefore: s.renewBefore, ihleType: s.ihleType }, channels: rt.channels.map((c) => c.id), ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}), ...(rt.endorsements ? { endorsements: rt.endorsements } : {}) };
 }
 
 function allOwners(rt: OrgRuntime, state: OrgState): string[] {

@@ -6,7 +6,7 @@ import { settings } from './config.js';
 import { lint } from './lint/index.js';
 import { dueAt, renewalTime, schedule, signedByOtherKey, type ScheduledAsset, type ScheduleSettings } from './scheduler.js';
 import { signingKid } from './set-kid.js';
-import { assetState, loadState, saveAssets, type OrgState } from './state.js';
+import { assetState, loadState, NO_ENDORSEMENTS, saveAssets, type OrgState } from './state.js';
 import { verifyAsset } from './verify.js';
 
 const iso = (s: number | null | undefined) => (s === null || s === undefined ? null : new Date(s * 1000).toISOString());
@@ -16,14 +16,14 @@ export function scheduledAssets(rt: OrgRuntime, state: OrgState): ScheduledAsset
     .filter((a) => probeName(a) !== null)
     .map((asset) => {
       const a = state.assets[asset];
-      return { asset, withdrawn: a?.withdrawn ?? false, validUntil: a?.current?.validUntil ?? null, pending: !!a?.pending, failures: a?.failures ?? 0, lastAttempt: a?.lastAttempt ?? null, signedBy: signingKid(a?.current), endorsedBy: a?.current?.rootKid ?? null };
+      return { asset, withdrawn: a?.withdrawn ?? false, validUntil: a?.current?.validUntil ?? null, pending: !!a?.pending, failures: a?.failures ?? 0, lastAttempt: a?.lastAttempt ?? null, signedBy: signingKid(a?.current), endorsedBy: a?.current?.rootKid ?? null, endorsements: a?.current ? (a.current.endorsements ?? NO_ENDORSEMENTS) : null };
     });
 }
 
 /** The scheduler's settings: lifetime and margin from the config, and the configured emblem key's kid. */
 export function scheduleSettings(rt: OrgRuntime): ScheduleSettings {
   const s = settings(rt.config);
-  return { lifetime: s.lifetime, renewBefore: s.renewBefore, ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}) };
+  return { lifetime: s.lifetime, renewBefore: s.renewBefore, ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}), ...(rt.endorsements ? { endorsements: rt.endorsements } : {}) };
 }
 
 /** `org apply`: lint (errors refuse), then the executor; exit 0 only when every asset verified. */

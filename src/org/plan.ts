@@ -1,7 +1,7 @@
 import type { DnsRecord } from './channels/channel.js';
 import { recordKey } from './channels/channel.js';
 import { ownerName } from './assets.js';
-import { fromJson, type OrgState, type SetState } from './state.js';
+import { fromJson, NO_ENDORSEMENTS, type OrgState, type SetState } from './state.js';
 import { renewalTime, signedByOtherKey, type ScheduleSettings } from './scheduler.js';
 import { signingKid } from './set-kid.js';
 
@@ -20,6 +20,8 @@ export interface PlanInput {
   emblemKid?: string;
   /** JWS kid of the configured root key; sets endorsed by another root key are re-signed (root rotation). */
   rootKid?: string;
+  /** Digest of the configured received endorsements; sets published with others are re-signed (an import). */
+  endorsements?: string;
 }
 
 /** What each channel holds now (TXT and IHLE at the names asked). */
@@ -74,8 +76,8 @@ export function plan(input: PlanInput, state: OrgState, observed: Observed, now:
     const pending = s?.pending ?? null;
     const renewAt = current ? renewalTime({ asset, withdrawn: false, validUntil: current.validUntil, pending: false, failures: 0, lastAttempt: null }, input.settings)! : null;
     // The same rule as the scheduler's (signedByOtherKey), so `org run` never wakes for work the plan does not see.
-    const keyed = { ...input.settings, ...(input.emblemKid !== undefined ? { emblemKid: input.emblemKid } : {}), ...(input.rootKid !== undefined ? { rootKid: input.rootKid } : {}) };
-    const otherKey = (set: SetState) => signedByOtherKey({ asset, withdrawn: false, validUntil: set.validUntil, pending: false, failures: 0, lastAttempt: null, signedBy: signingKid(set), endorsedBy: set.rootKid ?? null }, keyed);
+    const keyed = { ...input.settings, ...(input.emblemKid !== undefined ? { emblemKid: input.emblemKid } : {}), ...(input.rootKid !== undefined ? { rootKid: input.rootKid } : {}), ...(input.endorsements !== undefined ? { endorsements: input.endorsements } : {}) };
+    const otherKey = (set: SetState) => signedByOtherKey({ asset, withdrawn: false, validUntil: set.validUntil, pending: false, failures: 0, lastAttempt: null, signedBy: signingKid(set), endorsedBy: set.rootKid ?? null, endorsements: set.endorsements ?? NO_ENDORSEMENTS }, keyed);
     const pendingStale = pending !== null && (pending.validUntil - now < input.settings.renewBefore || otherKey(pending));
     const rotated = current !== null && otherKey(current);
     if ((pending === null && (current === null || now >= renewAt! || rotated)) || pendingStale) {

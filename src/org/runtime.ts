@@ -6,7 +6,7 @@ import { readPrivateKeyFile } from '../store/key-file.js';
 import type { OrgRuntime } from './apply.js';
 import { openChannels } from './channels/index.js';
 import { loadConfig, settings, type KeyRef, type OrgConfig } from './config.js';
-import { folderPath } from './sign.js';
+import { endorsementsDigest, folderPath, receivedEndorsements } from './sign.js';
 
 interface KeyOptions {
   passphrase: string | undefined;
@@ -63,6 +63,8 @@ export async function openRuntime(
   const channels = await openChannels(config.channels, { host: s.host, ihleType: s.ihleType, resolvePath: (p) => folderPath(dir, p) });
   const emblemKid = await kidOf(dir, config.keys.emblem, 'config.keys.emblem');
   const rootKid = await kidOf(dir, config.keys.root, 'config.keys.root');
+  // Unreadable endorsement files are reported when signing (CONFIG_INVALID); here they only leave the digest unknown.
+  const endorsements = await receivedEndorsements(dir, config).then(endorsementsDigest, () => undefined);
   let keys: Promise<{ root: SigningKey; emblem: SigningKey }> | null = null;
   const keyOptions: KeyOptions = { passphrase: options.passphrase, pkcs11PinFile: options.pkcs11PinFile, opened: [] };
   let checker: Promise<CommitmentChecker> | null = null;
@@ -73,6 +75,7 @@ export async function openRuntime(
     now: options.now,
     ...(emblemKid ? { emblemKid } : {}),
     ...(rootKid ? { rootKid } : {}),
+    ...(endorsements ? { endorsements } : {}),
     log: options.log ?? (() => {}),
     keys: () =>
       (keys ??= (async () => ({

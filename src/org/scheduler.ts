@@ -9,6 +9,8 @@ export interface ScheduleSettings {
   emblemKid?: string;
   /** JWS kid of the configured root key, when known: sets endorsed by any other root key are due now. */
   rootKid?: string;
+  /** Digest of the configured received endorsements, when known: sets published with others are due now. */
+  endorsements?: string;
 }
 
 export interface ScheduledAsset {
@@ -23,6 +25,8 @@ export interface ScheduledAsset {
   signedBy?: string | null;
   /** JWS kid of the root key that endorsed the emblem key of the published set (null/absent: unknown). */
   endorsedBy?: string | null;
+  /** Digest of the received endorsements published with the set (null/absent: unknown). */
+  endorsements?: string | null;
 }
 
 export interface ScheduleWarning {
@@ -55,13 +59,13 @@ export function backoffSeconds(failures: number, s: ScheduleSettings): number {
 }
 
 /**
- * Whether the published set was signed by a key other than the configured emblem key, or endorsed by another root
- * key: after `org rotate`, or when the folder's keys or state were restored from a backup. Such a set is re-signed now, not
+ * Whether the published set was signed by a key other than the configured emblem key, endorsed by another root
+ * key, or published with other received endorsements than the configured ones (an import): after `org rotate`, or when the folder's keys or state were restored from a backup. Such a set is re-signed now, not
  * at its renewal time (the old key is to be retired; a restored key must match what is published).
  */
 export function signedByOtherKey(a: ScheduledAsset, s: ScheduleSettings): boolean {
   const other = (want: string | undefined, have: string | null | undefined) => want !== undefined && typeof have === 'string' && have !== want;
-  return other(s.emblemKid, a.signedBy) || other(s.rootKid, a.endorsedBy);
+  return other(s.emblemKid, a.signedBy) || other(s.rootKid, a.endorsedBy) || other(s.endorsements, a.endorsements);
 }
 
 /** When this asset next needs work (null: never, e.g. withdrawn). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { EmblemError } from '../core/errors.js';
@@ -9,7 +10,7 @@ import { parseLogOption } from '../cli/log-option.js';
 import type { OrgConfig } from './config.js';
 import { ownerName } from './assets.js';
 import type { SetState } from './state.js';
-import { toJson } from './state.js';
+import { NO_ENDORSEMENTS, toJson } from './state.js';
 
 export function folderPath(dir: string, p: string): string {
   return isAbsolute(p) ? p : join(dir, p);
@@ -74,6 +75,21 @@ export async function receivedEndorsements(dir: string, config: OrgConfig): Prom
   return out;
 }
 
+/**
+ * A short digest of the received endorsements' content, recorded with each signed set: when an endorsement is
+ * imported, replaced or removed, the sets published with the old list are re-signed (the next apply publishes the
+ * new endorsement at once, not at the next renewal).
+ */
+export function endorsementsDigest(items: readonly PublishableItem[]): string {
+  if (items.length === 0) return NO_ENDORSEMENTS;
+  const h = createHash('sha256');
+  for (const { material: m } of items) {
+    const body = m.kind === 'jws' ? m.text : m.kind === 'cwt' || m.kind === 'cose-key' ? Buffer.from(m.bytes).toString('hex') : m.kind === 'jwk' ? JSON.stringify(m.jwk) : m.pem;
+    h.update(`${m.kind}:${body}\n`);
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
 export interface SignContext {
   config: OrgConfig;
   era: 'jws' | 'cwt' | 'both';
@@ -126,6 +142,7 @@ export async function signSets(ctx: SignContext, assets: string[], now: number, 
       validUntil: times.exp,
       emblemKid: ctx.emblem.publicKey.jwsKid,
       rootKid: ctx.root.publicKey.jwsKid,
+      endorsements: endorsementsDigest(ctx.received),
       records: records.map((r) => toJson({ name: r.owner, type: r.type, ttl: r.ttl, rdata: r.rdata })),
     });
   }

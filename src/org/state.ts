@@ -25,6 +25,8 @@ export interface SetState {
   emblemKid?: string;
   /** JWS kid of the root key that endorsed the emblem key (a root rotation re-signs every set too). */
   rootKid?: string;
+  /** Digest of the received endorsements published with the set (sign.ts endorsementsDigest). */
+  endorsements?: string;
   /** Level seen on the authoritative servers when it verified. */
   level?: string | null;
 }
@@ -52,6 +54,9 @@ export interface OrgState {
   nextGeneration: number;
   assets: Record<string, AssetState>;
 }
+
+/** What `endorsementsDigest` gives for no received endorsements (also assumed for sets signed before the field). */
+export const NO_ENDORSEMENTS = 'none';
 
 export const STATE_FILE = 'state.json';
 

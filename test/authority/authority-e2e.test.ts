@@ -51,6 +51,10 @@ async function initAuthority(name: string): Promise<{ dir: string; kid: string }
   return { dir, kid };
 }
 
+function dig(port: number, name: string, type: string): string {
+  return spawnSync('dig', ['+short', '+norec', '-p', String(port), '@127.0.0.1', name, type], { env: thirdPartyEnv(), encoding: 'utf8', timeout: 10_000 }).stdout;
+}
+
 test('org request -> authority review (ok) -> grant -> org import -> apply -> check: ENDORSED-TRUSTED; registry list/show/renew/revoke', { timeout: 240_000 }, async (t) => {
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
   const primary = await startKnotPrimary();
@@ -67,6 +71,10 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.equal(early.code, 2);
     assert.match(early.stderr, /BINDING_MISSING/);
     await bind('org', orgDir, zone, rootKid);
+    // The organisation publishes before it asks: its sets are self-endorsed until the import below.
+    const first = await cli(['org', 'apply', '--dir', orgDir, '--at', T0, '--json']);
+    assert.equal(first.code, 0, first.stderr + first.stdout);
+    assert.deepEqual((JSON.parse(first.stdout) as { assets: Array<{ level: string }> }).assets.map((a) => a.level), ['ORGANIZATIONAL-UNTRUSTED', 'ORGANIZATIONAL-UNTRUSTED']);
 
     const auth = await initAuthority('authority');
     const req = join(work.path, 'req.json');
@@ -135,8 +143,13 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(readFileSync(join(orgDir, 'emblem-org.yaml'), 'utf8'), /endorsements:\s+- endorsements\/authority\.example-/);
 
+    // The published sets are far from their renewal, but they lack the new endorsement: apply re-signs them now.
+    const planned = await cli(['org', 'plan', '--dir', orgDir, '--at', at(0.02), '--json']);
+    assert.deepEqual((JSON.parse(planned.stdout) as { actions: Array<{ kind: string }> }).actions.map((a) => a.kind), ['sign'], planned.stdout);
     const applied = await cli(['org', 'apply', '--dir', orgDir, '--at', at(0.02), '--json']);
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+    assert.match(dig(primary.port, `clinic.${zone}`, 'TXT'), /adem-token-g2=/);
+    assert.doesNotMatch(dig(primary.port, `clinic.${zone}`, 'TXT'), /adem-token-g1=/);
 
     const check = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'),
       '--trusted-key', join(auth.dir, 'keys/root.pub.jwk'), '--at', at(0.1), '--json']);
