@@ -36,7 +36,7 @@ interface CertJson {
 
 const skip = !HAVE_PEBBLE ? 'pebble not installed' : spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0 ? 'knotd/tsig-keygen missing' : false;
 
-test('ACME loop: org cert + authority cert (Pebble, Knot, local CT) -> request *.hospital.example -> review -> grant -> import -> apply -> check --trust-store: ENDORSED-TRUSTED', { skip, timeout: 420_000 }, async () => {
+test('ACME loop: org cert + authority cert (Pebble, Knot, local CT) -> request *.hospital.example -> review -> grant -> import -> apply -> check --trust-store: ENDORSED-TRUSTED', { skip, timeout: 420_000 }, async (t) => {
   const work = tempDir('emblem-authority-acme-');
   const knot = await startKnotZones([ORG_ZONE, AUTH_ZONE]);
   let pebble: Awaited<ReturnType<typeof startPebble>> | undefined;
@@ -100,6 +100,7 @@ test('ACME loop: org cert + authority cert (Pebble, Knot, local CT) -> request *
     const review = await cli(['authority', 'review', '--dir', authDir, req, '--at', at(1), '--json']);
     assert.equal(review.code, 0, review.stderr + review.stdout);
     const rv = JSON.parse(review.stdout) as { verdict: string; commitment: string; findings: Array<{ code: string; severity: string }> };
+    t.diagnostic(`review: verdict ${rv.verdict}, commitment ${rv.commitment}, findings ${rv.findings.map((f) => `${f.code}/${f.severity}`).join(' ')}`);
     assert.equal(rv.commitment, 'verified', review.stdout);
     assert.ok(rv.findings.some((f) => f.code === 'COMMITMENT_VERIFIED'), review.stdout);
     assert.ok(rv.findings.some((f) => f.code === 'PROOF_OK'), review.stdout);
@@ -133,6 +134,7 @@ test('ACME loop: org cert + authority cert (Pebble, Knot, local CT) -> request *
     const report = JSON.parse(check.stdout) as { status: string; level: string; sets: Array<{ endorsedBy?: string[]; commitment: string }> };
     assert.equal(report.status, 'protected', check.stdout);
     assert.equal(report.level, 'ENDORSED-TRUSTED', check.stdout);
+    t.diagnostic(`check --trust-store: status ${report.status}, level ${report.level}, endorsedBy ${JSON.stringify(report.sets.map((s) => s.endorsedBy))}`);
     assert.ok(report.sets.some((s) => s.endorsedBy?.includes(AUTHORITY)), check.stdout);
     assert.ok(report.sets.some((s) => s.commitment === 'verified'), check.stdout);
 
