@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
-import type { KeyRef } from '../org/config.js';
+import type { ChannelConfig, KeyRef } from '../org/config.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 
 export const AUTHORITY_CONFIG_FILE = 'emblem-authority.json';
@@ -14,6 +14,8 @@ export interface AuthorityConfig {
   keys: { root: KeyRef };
   /** The root key's binding certificate (authority set-binding): its `log` entries go into every endorsement. */
   binding?: { chain: string; log: string };
+  /** Publishing channels of the authority's own zone (ACME DNS-01 for authority cert; authority publish). */
+  channels?: ChannelConfig[];
   ctLogLists?: string[];
   verify?: { caBundle?: string; skipCommitmentCheck?: boolean };
   /** Default endorsement lifetime (grant --lifetime), e.g. 365d. */

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
 import type { PublicKey } from '../core/tokens/keys.js';
 import { generateSigningKey } from '../core/tokens/sign.js';
-import type { KeyRef } from '../org/config.js';
+import type { ChannelConfig, KeyRef } from '../org/config.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { writePrivateKeyFile } from '../store/key-file.js';
 import { AUTHORITY_CONFIG_FILE, loadAuthorityConfig, saveAuthorityConfig, type AuthorityConfig } from './config.js';
@@ -15,6 +15,9 @@ export interface AuthorityInitOptions {
   dir: string;
   authority: string;
   ctLogLists?: string[] | undefined;
+  /** Channels of the authority's zone (as org init --publish): rfc2136://HOST:PORT/zone, zonefile:PATH, octodns:PATH. */
+  publish?: string[] | undefined;
+  tsigKey?: string | undefined;
   caBundle?: string | undefined;
   lifetime: string;
   maxRequestAge: string;
@@ -36,6 +39,19 @@ export async function initAuthority(o: AuthorityInitOptions): Promise<{ kid: str
   } catch (err) {
     throw new EmblemError('USAGE', `--authority: ${(err as Error).message}`);
   }
+  const channels: ChannelConfig[] = (o.publish ?? []).map((url) => {
+    if (!/^(rfc2136:\/\/|zonefile:|octodns:)/.test(url)) throw new EmblemError('USAGE', `--publish ${url}: expected rfc2136://HOST:PORT/zone, zonefile:PATH or octodns:PATH`);
+    const c: ChannelConfig = { url };
+    if (url.startsWith('rfc2136://') && o.tsigKey) c.tsigKey = resolve(o.tsigKey);
+    for (const scheme of ['zonefile:', 'octodns:']) {
+      if (url.startsWith(scheme)) {
+        const p = url.slice(scheme.length);
+        c.url = `${scheme}${isAbsolute(p) ? p : resolve(p)}`;
+      }
+    }
+    return c;
+  });
+  if (o.tsigKey && !channels.some((c) => c.url.startsWith('rfc2136://'))) throw new EmblemError('USAGE', '--tsig-key goes with an rfc2136:// --publish channel');
   await mkdir(join(o.dir, 'keys'), { recursive: true, mode: 0o700 });
   let rootRef: KeyRef;
   let publicKey: PublicKey;
@@ -64,6 +80,7 @@ export async function initAuthority(o: AuthorityInitOptions): Promise<{ kid: str
       version: 1,
       authority,
       keys: { root: rootRef },
+      ...(channels.length ? { channels } : {}),
       ...(o.ctLogLists?.length ? { ctLogLists: o.ctLogLists } : {}),
       ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
       lifetime: o.lifetime,

@@ -77,7 +77,7 @@ function constraintFlags(cmd: Command): Command {
 export function registerAuthority(program: Command): void {
   const authority = program
     .command('authority')
-    .description('endorse organisations as an authority: init, set-binding, review, grant, list, show, renew, revoke (registry in SQLite)')
+    .description('endorse organisations as an authority: init, cert, set-binding, review, grant, list, show, renew, revoke (registry in SQLite)')
     .addHelpText(
       'after',
       `
@@ -91,7 +91,9 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
 
   common(authority.command('init').description('create the authority folder: root key (encrypted at rest with a passphrase), config, registry'))
     .requiredOption('--authority <url>', 'the authority\'s organisation identifier, https://<host>')
-    .option('--ct-log-list <url|file>', 'CT log list used to check organisations\' commitments (repeatable)', collect)
+    .option('--publish <channel>', 'the authority zone\'s channel (as org init): rfc2136://IP:PORT/zone, zonefile:PATH or octodns:PATH (repeatable); authority cert publishes its DNS-01 challenges there', collect)
+    .option('--tsig-key <file>', 'TSIG key for the rfc2136 channels (tsig-keygen output)')
+    .option('--ct-log-list <url|file>', 'CT log list used to check organisations\' commitments and to log the binding certificate (repeatable)', collect)
     .option('--ca-bundle <pem>', 'CAs trusted for binding-certificate chains (default the system bundle; local demos: the local CA)')
     .option('--lifetime <duration>', 'default endorsement lifetime', '365d')
     .option('--max-request-age <duration>', 'oldest request review/grant accept', '30d')
@@ -101,7 +103,7 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
     .option('--pkcs11-label <label>', 'CKA_LABEL of the new key pair (default emblem-authority-<host>)')
     .option('--pkcs11-pin-file <file>', 'user PIN, first line of this file (default $EMBLEM_PKCS11_PIN); the path is kept in the config, the PIN never')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
+    .action(async (opts: Common & { authority: string; publish?: string[]; tsigKey?: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
       if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
       const { initAuthority } = await import('../../authority/init.js');
@@ -113,10 +115,70 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
         pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
       }
       const passphrase = await readPassphrase(opts.passphraseFile);
-      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11 });
+      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, publish: opts.publish, tsigKey: opts.tsigKey, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11 });
       if (!passphrase && !pkcs11) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, ${pkcs11 ? `root key in PKCS#11 token "${pkcs11.token}"` : 'keys/root.jwk'} (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+      else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, ${pkcs11 ? `root key in PKCS#11 token "${pkcs11.token}"` : 'keys/root.jwk'} (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority cert --dir ${opts.dir} --acme-directory URL   (ACME DNS-01 through --publish, CT-logged)\nor, with a certificate obtained by hand,\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
+    });
+
+  authority
+    .command('cert')
+    .description('obtain the authority root key\'s binding certificate via ACME (DNS-01 through the folder\'s --publish channels), log it in CT, store it (as org cert)')
+    .requiredOption('--dir <folder>', 'the authority folder')
+    .requiredOption('--acme-directory <url>', 'ACME directory URL (Pebble: https://127.0.0.1:14000/dir)')
+    .option('--acme-ca <pem>', 'CA bundle trusted for the ACME server\'s own HTTPS certificate (Pebble\'s minica); default the system roots')
+    .option('--ct-log <url>', 'RFC 6962 log (base URL) to submit to, besides the usable logs of the folder\'s ctLogLists (repeatable)', collect)
+    .option('--propagation-delay <seconds>', 'wait after publishing the challenges before the CA validates', '0')
+    .option('--passphrase-file <file>', 'passphrase of the root key, only read when the folder has no public root key file (default $EMBLEM_PASSPHRASE)')
+    .option('--json', 'print JSON (also on failure: {"ok": false, "error": {"code", "message"}})')
+    .addHelpText(
+      'after',
+      `
+The certificate names <host>, adem-configuration.<host> and <kid>.adem-configuration.<host> for the root key's JWS
+and CWT kids, each proven by DNS-01 through the folder's rfc2136/zonefile channels (authority init --publish). The
+chain goes to every usable log of the folder's ctLogLists and each --ct-log; then binding/chain-<serial>.pem and
+binding/log-<serial>.json are written and the config points at them: grant puts those \`log\` entries into every
+endorsement. On any failure the previous binding stays in use.
+Exit codes: 0 stored; 2 failure: ACME_UNREACHABLE, ACME_ORDER_FAILED, DNS01_PUBLISH_FAILED, CT_SUBMIT_FAILED,
+CONFIG_INVALID, CONFIG_MISSING (as emblem org cert).`,
+    )
+    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; ctLog?: string[]; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
+      const { authorityCert } = await import('../../authority/cert.js');
+      const { readPassphrase } = await import('../inputs.js');
+      const delay = Number(opts.propagationDelay);
+      if (!Number.isFinite(delay) || delay < 0 || delay > 3600) throw new UsageError('--propagation-delay: seconds between 0 and 3600');
+      let acmeCaPem: string | undefined;
+      if (opts.acmeCa) {
+        const { readFile } = await import('node:fs/promises');
+        acmeCaPem = await readFile(opts.acmeCa, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          throw new UsageError(`--acme-ca: cannot read ${opts.acmeCa}: ${err.code ?? err.message}`);
+        });
+        if (!acmeCaPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--acme-ca: ${opts.acmeCa} holds no PEM certificate`);
+      }
+      const passphrase = await readPassphrase(opts.passphraseFile);
+      try {
+        const r = await authorityCert({
+          dir: opts.dir,
+          directoryUrl: opts.acmeDirectory,
+          ...(acmeCaPem ? { acmeCaPem } : {}),
+          ...(passphrase ? { passphrase } : {}),
+          ...(delay ? { propagationDelayMs: Math.round(delay * 1000) } : {}),
+          ...(opts.ctLog?.length ? { ctLogUrls: opts.ctLog } : {}),
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          process.stdout.write(`Binding certificate from ${r.acmeDirectory} (serial ${r.serialNumber}, valid ${r.notBefore} .. ${r.notAfter})\n`);
+          process.stdout.write(`  names: ${r.names.join(', ')}\n  DNS-01 via: ${r.channels.join(', ')}\n`);
+          process.stdout.write(`  logged: ${r.logEntries.length} log entr${r.logEntries.length === 1 ? 'y' : 'ies'}\n  stored: ${r.chain}, ${r.log} (config.binding)\n`);
+          process.stdout.write(`Next: emblem authority grant uses these log entries in every endorsement\n`);
+        }
+      } catch (err) {
+        if (opts.json) {
+          const { reportError } = await import('../../core/errors.js');
+          process.stdout.write(`${JSON.stringify({ ok: false, error: reportError(err) })}\n`);
+        }
+        throw err;
+      }
     });
 
   common(authority.command('set-binding').description('store the root key\'s binding certificate chain and its CT `log` entries (they go into every endorsement)'))

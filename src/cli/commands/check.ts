@@ -11,6 +11,7 @@ import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
 import { formatReport } from '../report-text.js';
+import { trustStoreKeys } from '../../trust/store.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -19,6 +20,7 @@ interface CheckFlags extends CommitmentFlags {
   doh?: string;
   era: 'jws' | 'cwt' | 'any';
   trustedKey?: string[];
+  trustStore?: string[];
   at?: string;
   json?: boolean;
   policy: 'spec' | 'prototype';
@@ -91,6 +93,7 @@ export function registerCheck(program: Command): void {
     .option('--doh <url>', 'ask a DNS-over-HTTPS server (RFC 8484 wire format) instead, so the local resolver sees nothing')
     .addOption(new Option('--era <era>', 'jws: TXT (DNS-01); cwt: IHLE (DNS-02); any: both').choices(['jws', 'cwt', 'any']).default('any'))
     .option('--trusted-key <file>', 'a key you trust out of band (PEM or JWK); repeatable', collect)
+    .option('--trust-store <file|folder>', 'pinned authority keys (emblem trust add); each acts like --trusted-key; repeatable', collect)
     .option('--at <time>', 'verify as of this ISO-8601 time instead of now')
     .addOption(new Option('--policy <policy>', 'as for emblem verify').choices(['spec', 'prototype']).default('spec'))
     .option('--ihle-type <code>', 'RR type code of IHLE', String(DEFAULT_IHLE_TYPE))
@@ -138,6 +141,7 @@ Examples:
     const now = opts.at ? parseTime(opts.at, '--at') : new Date();
     const trusted: Material[] = [];
     for (const f of opts.trustedKey ?? []) trusted.push(publicKeyMaterial(await readPublicKeyFile(f), f));
+    for (const k of await trustStoreKeys(opts.trustStore ?? [])) trusted.push(publicKeyMaterial(k, 'trust store'));
     const commitments = await commitmentCheckerFromOptions(opts);
     const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
       verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),

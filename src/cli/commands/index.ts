@@ -12,6 +12,7 @@ import { registerWorker } from './worker.js';
 import { registerOrg } from './org.js';
 import { registerInspect } from './inspect.js';
 import { registerAuthority } from './authority.js';
+import { registerTrust } from './trust.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -30,6 +31,7 @@ registrations.push(registerWorker);
 registrations.push(registerOrg);
 registrations.push(registerInspect);
 registrations.push(registerAuthority);
+registrations.push(registerTrust);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

@@ -39,6 +39,7 @@ interface ScanFlags extends CommitmentFlags {
   resume?: boolean;
   force?: boolean;
   trustedKey?: string[];
+  trustStore?: string[];
   at?: string;
   policy: 'spec' | 'prototype';
   queue?: string;
@@ -58,6 +59,8 @@ async function verificationInputs(opts: ScanFlags): Promise<{ now: Date; trusted
   const now = opts.at ? parseTime(opts.at, '--at') : new Date();
   const trustedKeys: Material[] = [];
   for (const f of opts.trustedKey ?? []) trustedKeys.push(publicKeyMaterial(await readPublicKeyFile(f), f));
+  const { trustStoreKeys } = await import('../../trust/store.js');
+  for (const k of await trustStoreKeys(opts.trustStore ?? [])) trustedKeys.push(publicKeyMaterial(k, 'trust store'));
   return { now, trustedKeys };
 }
 
@@ -84,6 +87,7 @@ function addScanVerificationOptions(cmd: Command): Command {
     .option('--timeout <ms>', 'timeout per query attempt', '3000')
     .option('--attempts <n>', 'attempts per query', '2')
     .option('--trusted-key <file>', 'a key you trust out of band (PEM or JWK); repeatable', collect)
+    .option('--trust-store <file|folder>', 'pinned authority keys (emblem trust add); each acts like --trusted-key; repeatable', collect)
     .option('--at <time>', 'verify as of this ISO-8601 time instead of the scan\'s start')
     .addOption(new Option('--policy <policy>', 'as for emblem verify').choices(['spec', 'prototype']).default('spec'))
     .option('--workers <n>', `verification threads (default: one per core; 0 = verify on the main thread)`);

@@ -9,6 +9,7 @@ import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
 import { formatReport } from '../report-text.js';
+import { trustStoreKeys } from '../../trust/store.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -27,6 +28,7 @@ export function materialFromText(text: string, source: string): { material: Mate
 
 export interface VerifyFlags extends CommitmentFlags {
   trustedKey?: string[];
+  trustStore?: string[];
   at?: string;
   json?: boolean;
   policy: 'spec' | 'prototype';
@@ -38,6 +40,7 @@ export function registerVerify(program: Command): void {
     .description('verify one token set (emblem, endorsements, keys) from files or standard input')
     .argument('[files...]', 'files with one item per line: JWS token, CWT hex, JWK JSON, or adem-token=/adem-key= TXT record (dig quoting ok); none = stdin')
     .option('--trusted-key <file>', 'a key you trust out of band (PEM or JWK); repeatable', collect)
+    .option('--trust-store <file|folder>', 'pinned authority keys (emblem trust add); each acts like --trusted-key; repeatable', collect)
     .option('--at <time>', 'verify as of this ISO-8601 time instead of now')
     .addOption(
       new Option('--policy <policy>', 'spec: an emblem without issuer and endorsements is SIGNED-UNTRUSTED (drafts); prototype: INVALID unless signed by a trusted key (Go/JS prototypes)')
@@ -61,6 +64,7 @@ Examples:
   cmd.action(async (files: string[], opts: VerifyFlags) => {
     const now = opts.at ? parseTime(opts.at, '--at') : new Date();
     const trustedKeys = await Promise.all((opts.trustedKey ?? []).map((f) => readPublicKeyFile(f)));
+    trustedKeys.push(...(await trustStoreKeys(opts.trustStore ?? [])));
     const commitments = await commitmentCheckerFromOptions(opts);
     const material: Material[] = [];
     const inputErrors: ReportedError[] = [];
