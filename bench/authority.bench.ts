@@ -146,6 +146,15 @@ const suite: BenchSuite = {
             count = (JSON.parse(p.stdout) as { endorsements: unknown[] }).endorsements.length;
           }
           console.log(`emblem authority list --expiring 30d --json, ${RECORDS} records, whole CLI process (node start-up + module loading + the above; ${count} rows printed): min ${ms(Math.min(...cli))}, median ${ms(median(cli))} over ${cli.length} runs`);
+          const emptyDir = join(work.path, 'empty-registry');
+          mkdirSync(emptyDir);
+          const base: number[] = [];
+          for (let i = 0; i < 3; i++) {
+            const t0 = performance.now();
+            spawnSync(process.execPath, [CLI, 'authority', 'list', '--dir', emptyDir, '--expiring', '30d', '--json'], { encoding: 'utf8' });
+            base.push(performance.now() - t0);
+          }
+          console.log(`emblem authority list --expiring 30d --json on an EMPTY registry (the CLI process baseline: node start-up + module loading, to subtract from the row above): min ${ms(Math.min(...base))}, median ${ms(median(base))} over ${base.length} runs`);
         } else {
           console.log(`emblem authority list CLI process row: SKIPPED (${CLI} not built; run npm run build)`);
         }
