@@ -20,6 +20,8 @@ export interface AuthorityConfig {
   verify?: { caBundle?: string; skipCommitmentCheck?: boolean };
   /** Default endorsement lifetime (grant --lifetime), e.g. 365d. */
   lifetime?: string;
+  /** The authority's revocation policy: a revoked endorsement must stop being valid within this (e.g. 30d); lint checks lifetime against it. */
+  revocationWithin?: string;
   /** Oldest request review/grant accept, e.g. 30d. */
   maxRequestAge?: string;
 }

@@ -123,12 +123,14 @@ export class Registry {
   reconcile(now: number): string[] {
     const folder = join(this.dir, 'issued');
     if (!existsSync(folder)) return [];
-    const has = this.db.prepare('SELECT 1 FROM endorsements WHERE id = ?');
+    // One query for every known id, then a set lookup per file: a per-file SELECT made every CLI call (list, show)
+    // cost ~20 µs per issued file, about 200 ms at 10,000 endorsements (bench/authority.bench.ts).
+    const known = new Set((this.db.prepare('SELECT id FROM endorsements').pluck().all() as string[]));
     const recovered: string[] = [];
     for (const name of readdirSync(folder)) {
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -'.json'.length);
-      if (has.get(id)) continue;
+      if (known.has(id)) continue;
       let response;
       try {
         response = parseResponse(readFileSync(join(folder, name), 'utf8'));

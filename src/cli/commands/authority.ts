@@ -326,21 +326,42 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--out-dir <folder>', 'where the new responses go (default <dir>/responses)')
     .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
     .action(async (opts: Common & { allExpiring: string; outDir?: string; pkcs11PinFile?: string }) => {
-      const { renewExpiring } = await import('../../authority/renew.js');
+      const { renewExpiringWithBundle } = await import('../../authority/renew.js');
       const { parseDuration } = await import('../duration.js');
       const { join } = await import('node:path');
       const rt = await open(opts);
       const reg = await registry(opts.dir, rt.now);
       try {
-        const renewed = await renewExpiring(rt, reg, { window: parseDuration(opts.allExpiring, '--all-expiring'), outDir: opts.outDir ?? join(opts.dir, 'responses') });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ renewed })}\n`);
+        const { renewed, bundle } = await renewExpiringWithBundle(rt, reg, { window: parseDuration(opts.allExpiring, '--all-expiring'), outDir: opts.outDir ?? join(opts.dir, 'responses') });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ renewed, bundle })}\n`);
         else {
-          process.stdout.write(`Renewed ${renewed.length} endorsement(s)\n`);
+          process.stdout.write(`Renewed ${renewed.length} endorsement(s)${bundle ? `; all of them in one bundle: ${bundle}` : ''}\n`);
           for (const r of renewed) process.stdout.write(`  ${r.organization} ${r.kid}: ${r.id} until ${r.expires} -> ${r.out}\n`);
         }
       } finally {
         reg.close();
         rt.close();
       }
+    });
+  registerAuthorityLint(authority);
+}
+
+/** `emblem authority lint`: a subcommand of `authority`, registered at the end of registerAuthority. */
+export function registerAuthorityLint(authority: Command): void {
+  common(authority.command('lint').description('check the authority folder: revocation policy vs endorsement lifetime, CORE maximum, CT log list, binding, key at rest (each finding: code, severity, message, fix)'))
+    .addHelpText('after', `
+Short lifetimes are ADEM's revocation mechanism: there is no revocation list, a revoked endorsement stays valid
+until it expires. Set "revocationWithin" (e.g. 30d) in emblem-authority.json and a "lifetime" no longer than it.
+Codes: error REVOCATION_SLOWER_THAN_POLICY, LIFETIME_OVER_MAX, LIFETIME_INVALID, REVOCATION_POLICY_INVALID,
+BINDING_MISSING, ROOT_KEY_UNREADABLE; warning REVOCATION_POLICY_MISSING, ISSUED_OUTLIVE_POLICY, CT_LOG_LIST_MISSING,
+COMMITMENT_CHECK_DISABLED, ROOT_KEY_UNENCRYPTED.
+JSON: {"findings": [{"code", "severity", "message", "fix"}]}. Exit codes: 0 no error (warnings allowed); 1 errors; 2 usage.`)
+    .action(async (opts: Common) => {
+      const { lintAuthority } = await import('../../authority/lint.js');
+      const findings = await lintAuthority(opts.dir, await nowOf(opts));
+      if (opts.json) process.stdout.write(`${JSON.stringify({ findings })}\n`);
+      else for (const f of findings) process.stdout.write(`${f.severity.toUpperCase()} ${f.code}: ${f.message}\n  fix: ${f.fix}\n`);
+      if (!opts.json && findings.length === 0) process.stdout.write('no findings\n');
+      process.exitCode = findings.some((f) => f.severity === 'error') ? ExitCode.NOT_VALID : ExitCode.OK;
     });
 }
