@@ -6,6 +6,7 @@ import { parseOrganizationIdentifier } from '../core/identifiers/organization.js
 import { issue, signEndorsement } from './grant.js';
 import type { EndorsementRecord, Registry } from './registry.js';
 import { parseRequest } from './request.js';
+import { parseResponse } from './response.js';
 import type { AuthorityRuntime } from './runtime.js';
 
 export interface Renewed {
@@ -33,7 +34,10 @@ export async function renewExpiring(rt: AuthorityRuntime, registry: Registry, o:
 async function renewOne(rt: AuthorityRuntime, registry: Registry, rec: EndorsementRecord, outDir: string): Promise<Renewed> {
   if (!rec.requestFile) throw new EmblemError('REGISTRY_INCOMPLETE', `${rec.id} (${rec.organization}) has no request on file; grant it again from a new request`);
   const request = parseRequest(await readFile(join(rt.dir, rec.requestFile), 'utf8'));
-  const r = await signEndorsement(rt, { organization: rec.organization, rootKey: request.rootKey, constraints: rec.constraints, lifetime: rec.expires - rec.issued, now: rt.now, renewedFrom: rec.id });
+  // The same eras as the renewed endorsement: a CWT one was signed (and its limits accepted) when the grant had one.
+  const previous = parseResponse(await readFile(join(rt.dir, rec.issuedFile), 'utf8'));
+  const eras = previous.endorsements.cwt ? ['jws', 'cwt'] : ['jws'];
+  const r = await signEndorsement(rt, { organization: rec.organization, rootKey: request.rootKey, constraints: rec.constraints, lifetime: rec.expires - rec.issued, now: rt.now, renewedFrom: rec.id, eras, cwtWithoutAssetConstraints: true });
   const file = join(outDir, `${parseOrganizationIdentifier(rec.organization).host}-${r.id}.json`);
   const done = await issue(rt, registry, r, { out: file, requestText: null, requestFile: rec.requestFile, nonce: null });
   return { previous: rec.id, id: done.id, organization: rec.organization, kid: rec.kid, expires: r.expires, out: file };

@@ -162,9 +162,10 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
     .option('--skip-commitment-check', 'do not check the CT commitment (a warning: needs --accept-warnings)')
     .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
-    .addHelpText('after', '\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
-    .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string }) => {
-      const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+    .option('--cwt-without-asset-constraints', 'the request asks for the CWT era too: sign its CWT endorsement although CORE-02 cannot carry the asset constraints or the lifetime limit (CWT-era validators will not enforce them; purposes still apply)')
+    .addHelpText('after', '\nA request from an organisation publishing the CWT era (eras: jws+cwt or cwt) gets a CWT endorsement too (CORE-02: sub, key, end, prp).\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CWT_CONSTRAINT_UNSUPPORTED (a CWT endorsement with asset or lifetime constraints, without --cwt-without-asset-constraints), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
+    .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string; cwtWithoutAssetConstraints?: boolean }) => {
+      const { checkFreshness, cwtUnsupported, reviewRequest, formatReview } = await import('../../authority/review.js');
       const { narrowConstraints } = await import('../../authority/narrow.js');
       const { parseConstraints } = await import('../../authority/request.js');
       const { issue, refuseExisting, signEndorsement } = await import('../../authority/grant.js');
@@ -180,7 +181,9 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
         if (!opts.json) process.stderr.write(formatReview(review));
         const codes = review.findings.filter((f) => f.severity !== 'info').map((f) => f.code).join(', ');
         if (review.verdict === 'refuse') throw new EmblemError('GRANT_REFUSED', `review refuses this request (${codes}): nothing signed`);
-        if (review.verdict === 'warnings' && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
+        // CWT_CONSTRAINT_UNSUPPORTED has its own flag (checked on the granted constraints, after narrowing).
+        const warnings = review.findings.filter((f) => f.severity === 'warning' && f.code !== 'CWT_CONSTRAINT_UNSUPPORTED');
+        if (warnings.length > 0 && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
         let narrowing;
         try {
           narrowing = parseConstraints({
@@ -193,10 +196,13 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
         }
         const constraints = narrowConstraints(request.body.constraints, narrowing);
         const lifetime = opts.lifetime ? parseDuration(opts.lifetime, '--lifetime') : rt.lifetime;
-        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now });
+        const cwtWarning = cwtUnsupported(request.eras, constraints);
+        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now, eras: request.eras, cwtWithoutAssetConstraints: opts.cwtWithoutAssetConstraints === true });
         const rec = await issue(rt, reg, response, { out: opts.out, requestText: text, requestFile: null, nonce: request.body.nonce });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, review: { verdict: review.verdict, findings: review.findings } })}\n`);
-        else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, expires ${iso(rec.expires)}\nWrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
+        const eras = response.endorsements.cwt ? ['jws', 'cwt'] : ['jws'];
+        const warning = cwtWarning ? { code: 'CWT_CONSTRAINT_UNSUPPORTED', severity: 'warning', message: cwtWarning.replace(/; grant signs it only with .*$/, ' (accepted with --cwt-without-asset-constraints)') } : null;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, eras, ...(warning ? { warnings: [warning] } : {}), review: { verdict: review.verdict, findings: review.findings } })}\n`);
+        else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, eras ${eras.join('+')}, expires ${iso(rec.expires)}\n${warning ? `WARNING ${warning.code}: ${warning.message}\n` : ''}Wrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
       } finally {
         reg.close();
         rt.close();
