@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
-import type { KeyRef } from '../org/config.js';
+import type { ChannelConfig, KeyRef } from '../org/config.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 
 export const AUTHORITY_CONFIG_FILE = 'emblem-authority.json';
@@ -20,6 +20,11 @@ export interface AuthorityConfig {
   lifetime?: string;
   /** Oldest request review/grant accept, e.g. 30d. */
   maxRequestAge?: string;
+  /** Where the authority's own zone is changed (authority publish): the same channels as an organisation's (org config). */
+  channels?: ChannelConfig[];
+  /** TTL of the published key records (seconds, default 300) and the IHLE type code (default 65400). */
+  ttl?: number;
+  ihleType?: number;
 }
 
 export async function loadAuthorityConfig(dir: string): Promise<AuthorityConfig> {

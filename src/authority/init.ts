@@ -5,7 +5,7 @@ import { EmblemError } from '../core/errors.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
 import type { PublicKey } from '../core/tokens/keys.js';
 import { generateSigningKey } from '../core/tokens/sign.js';
-import type { KeyRef } from '../org/config.js';
+import type { ChannelConfig, KeyRef } from '../org/config.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { writePrivateKeyFile } from '../store/key-file.js';
 import { AUTHORITY_CONFIG_FILE, loadAuthorityConfig, saveAuthorityConfig, type AuthorityConfig } from './config.js';
@@ -22,6 +22,19 @@ export interface AuthorityInitOptions {
   passphrase?: string | undefined;
   /** Generate the root key in a PKCS#11 token instead (as org init --pkcs11-…). */
   pkcs11?: import('../org/init.js').InitPkcs11 | undefined;
+  /** Channels to the authority's own zone (authority publish), as org init --publish / --tsig-key. */
+  publish?: string[] | undefined;
+  tsigKey?: string | undefined;
+}
+
+/** `--publish URL… [--tsig-key FILE]` as the config's channels (the org config's shape; the key path made absolute). */
+export function channelsOf(publish: string[], tsigKey: string | undefined): ChannelConfig[] {
+  return publish.map((url) => {
+    if (!/^(rfc2136:\/\/|zonefile:|octodns:)/.test(url)) throw new EmblemError('USAGE', `--publish ${url}: expected rfc2136://HOST:PORT/ZONE, zonefile:PATH or octodns:PATH`);
+    const c: ChannelConfig = { url };
+    if (url.startsWith('rfc2136://') && tsigKey) c.tsigKey = resolve(tsigKey);
+    return c;
+  });
 }
 
 /** Creates the authority's folder: root key (JWE when a passphrase is set), config, empty registry. Never overwrites. */
@@ -68,6 +81,7 @@ export async function initAuthority(o: AuthorityInitOptions): Promise<{ kid: str
       ...(o.caBundle ? { verify: { caBundle: resolve(o.caBundle) } } : {}),
       lifetime: o.lifetime,
       maxRequestAge: o.maxRequestAge,
+      ...(o.publish?.length ? { channels: channelsOf(o.publish, o.tsigKey) } : {}),
     };
     Registry.open(o.dir).close();
     await saveAuthorityConfig(o.dir, config);

@@ -77,7 +77,7 @@ function constraintFlags(cmd: Command): Command {
 export function registerAuthority(program: Command): void {
   const authority = program
     .command('authority')
-    .description('endorse organisations as an authority: init, set-binding, review, grant, list, show, renew, revoke (registry in SQLite)')
+    .description('endorse organisations as an authority: init, set-binding, publish, review, grant, list, show, renew, revoke (registry in SQLite)')
     .addHelpText(
       'after',
       `
@@ -100,8 +100,10 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
     .option('--pkcs11-token <label>', 'PKCS#11 token label (with --pkcs11-module)')
     .option('--pkcs11-label <label>', 'CKA_LABEL of the new key pair (default emblem-authority-<host>)')
     .option('--pkcs11-pin-file <file>', 'user PIN, first line of this file (default $EMBLEM_PKCS11_PIN); the path is kept in the config, the PIN never')
+    .option('--publish <channel>', 'channel to the authority\'s own zone, for authority publish (rfc2136://HOST:PORT/ZONE, zonefile:PATH, octodns:PATH; repeatable)', collect)
+    .option('--tsig-key <file>', 'TSIG key file for rfc2136 channels (BIND key syntax)')
     .option('--yes', 'do not ask; create the folder')
-    .action(async (opts: Common & { authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
+    .action(async (opts: Common & { publish?: string[]; tsigKey?: string; authority: string; ctLogList?: string[]; caBundle?: string; lifetime: string; maxRequestAge: string; alg: 'ES256' | 'ES384' | 'ES512'; pkcs11Module?: string; pkcs11Token?: string; pkcs11Label?: string; pkcs11PinFile?: string; yes?: boolean }) => {
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
       if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
       const { initAuthority } = await import('../../authority/init.js');
@@ -113,7 +115,7 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
         pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
       }
       const passphrase = await readPassphrase(opts.passphraseFile);
-      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11 });
+      const r = await initAuthority({ dir: opts.dir, authority: opts.authority, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11, publish: opts.publish, tsigKey: opts.tsigKey });
       if (!passphrase && !pkcs11) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
       if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
       else process.stdout.write(`Created ${opts.dir}: emblem-authority.json, ${pkcs11 ? `root key in PKCS#11 token "${pkcs11.token}"` : 'keys/root.jwk'} (kid ${r.kid}), registry.sqlite\nNext: a binding certificate for the root key (SANs ${r.bindingNames.join(', ')}), then\n  emblem authority set-binding --dir ${opts.dir} --chain CHAIN.pem --log LOG.json\n`);
@@ -126,6 +128,24 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
       const { setAuthorityBinding } = await import('../../authority/init.js');
       const r = await setAuthorityBinding(opts.dir, opts.chain, opts.log);
       process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `Stored binding/chain.pem and binding/log.json (${r.entries} log entr${r.entries === 1 ? 'y' : 'ies'})\n`);
+    });
+
+  common(authority.command('publish').description('publish the authority\'s public key (adem-key= TXT, COSE_Key in IHLE) and its binding (a self-endorsement with the CT log entries, JWS and CWT) at its host, through the config\'s channels'))
+    .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
+    .addHelpText('after', `
+Validators fetch the key (dig TXT/IHLE at the authority's host), check its commitment in CT, and pin it
+(emblem trust add / --trusted-key). Re-run before the self-endorsement expires (the config's lifetime).
+Codes: CONFIG_INVALID (no channels: authority init --publish … --tsig-key …), BINDING_MISSING (authority set-binding first).`)
+    .action(async (opts: Common & { pkcs11PinFile?: string }) => {
+      const { publishAuthority } = await import('../../authority/publish.js');
+      const rt = await open(opts);
+      try {
+        const r = await publishAuthority(rt);
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else process.stdout.write(`Published the key ${r.kid} (CWT kid ${r.coseKid}) and its binding at ${r.name} through ${r.channels.join(', ')}: ${r.added} added, ${r.removed} removed; self-endorsement valid until ${r.validUntil}\n`);
+      } finally {
+        rt.close();
+      }
     });
 
   common(authority.command('review').description('check a request: proof of possession, CT commitment of the root key (and the binding names), requested scope; verdict ok | warnings | refuse'))
