@@ -24,6 +24,9 @@ export interface AuthorityConfig {
   revocationWithin?: string;
   /** Oldest request review/grant accept, e.g. 30d. */
   maxRequestAge?: string;
+  /** TTL of the published key records (seconds, default 300) and the IHLE type code (default 65400). */
+  ttl?: number;
+  ihleType?: number;
 }
 
 export async function loadAuthorityConfig(dir: string): Promise<AuthorityConfig> {

@@ -10,6 +10,7 @@ import { writeFileAtomic, writeFileAtomicExclusive } from '../store/atomic-write
 import type { EndorsementRecord, Registry } from './registry.js';
 import type { RequestedConstraints } from './request.js';
 import { RESPONSE_TYPE, type EndorsementResponse } from './response.js';
+import { cwtUnsupported } from './review.js';
 import type { AuthorityRuntime } from './runtime.js';
 
 export interface SignInput {
@@ -19,6 +20,10 @@ export interface SignInput {
   lifetime: number;
   now: number;
   renewedFrom?: string;
+  /** Eras to sign in (default ["jws"]); the JWS endorsement is always signed, a CWT one too when "cwt" is listed. */
+  eras?: readonly string[];
+  /** Sign the CWT endorsement although it cannot carry the asset / lifetime constraints (grant --cwt-without-asset-constraints). */
+  cwtWithoutAssetConstraints?: boolean;
 }
 
 /** Signs the endorsement of an organisation's root key (end=true, the authority's own `log`) and builds the response. */
@@ -28,6 +33,11 @@ export async function signEndorsement(rt: AuthorityRuntime, s: SignInput): Promi
   if (!log) throw new EmblemError('BINDING_MISSING', `${rt.dir} has no binding certificate for the authority's root key: validators accept an endorsement only when its key is committed in CT (authority set-binding)`);
   const key = await rt.rootKey();
   const c = s.constraints;
+  const withCwt = (s.eras ?? ['jws']).includes('cwt');
+  const lost = cwtUnsupported(s.eras ?? ['jws'], c);
+  if (lost && !s.cwtWithoutAssetConstraints) {
+    throw new EmblemError('CWT_CONSTRAINT_UNSUPPORTED', `${lost}; or narrow nothing away and ask the organisation for a JWS-only request. Nothing signed`);
+  }
   const token = await signToken('jws', 'endorsement', {
     iss: rt.config.authority,
     sub: s.organization,
@@ -41,6 +51,20 @@ export async function signEndorsement(rt: AuthorityRuntime, s: SignInput): Promi
     ...(c.maxLifetime !== undefined ? { window: c.maxLifetime } : {}),
     log,
   }, key);
+  // CORE-02: sub, key (the COSE kid bstr of the organisation's root key), end, prp; `log` in the protected header.
+  const cwt = withCwt
+    ? await signToken('cwt', 'endorsement', {
+        iss: rt.config.authority,
+        sub: s.organization,
+        iat: s.now,
+        nbf: s.now,
+        exp: s.now + s.lifetime,
+        endorse: s.rootKey,
+        end: true,
+        ...(c.purposes ? { purposes: c.purposes } : {}),
+        log,
+      }, key)
+    : null;
   return {
     version: 1,
     type: RESPONSE_TYPE,
@@ -53,7 +77,7 @@ export async function signEndorsement(rt: AuthorityRuntime, s: SignInput): Promi
     issued: new Date(s.now * 1000).toISOString(),
     expires: new Date((s.now + s.lifetime) * 1000).toISOString(),
     authorityKey: key.publicKey.jwk as JsonWebKey,
-    endorsements: { jws: token.text },
+    endorsements: { jws: token.text, ...(cwt ? { cwt: Buffer.from(cwt.bytes!).toString('hex') } : {}) },
     ...(s.renewedFrom ? { renewedFrom: s.renewedFrom } : {}),
   };
 }

@@ -44,6 +44,7 @@ export async function makeRequest(o: MakeRequestOptions): Promise<EndorsementReq
       contact: o.contact,
       nonce: randomBytes(18).toString('base64url'),
       createdAt: new Date(o.now * 1000).toISOString(),
+      eras: rt.config.era === 'both' ? ['jws', 'cwt'] : [rt.config.era ?? 'jws'],
     };
     return { ...body, proof: await signRequestProof(body, root) };
   } finally {

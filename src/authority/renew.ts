@@ -9,6 +9,7 @@ import { issue, signEndorsement } from './grant.js';
 import type { EndorsementResponse } from './response.js';
 import type { EndorsementRecord, Registry } from './registry.js';
 import { parseRequest } from './request.js';
+import { parseResponse } from './response.js';
 import type { AuthorityRuntime } from './runtime.js';
 
 export interface Renewed {
@@ -55,7 +56,11 @@ export async function renewExpiringWithBundle(rt: AuthorityRuntime, registry: Re
 async function renewOne(rt: AuthorityRuntime, registry: Registry, rec: EndorsementRecord, outDir: string): Promise<{ done: Renewed; response: EndorsementResponse }> {
   if (!rec.requestFile) throw new EmblemError('REGISTRY_INCOMPLETE', `${rec.id} (${rec.organization}) has no request on file; grant it again from a new request`);
   const request = parseRequest(await readFile(join(rt.dir, rec.requestFile), 'utf8'));
-  const r = await signEndorsement(rt, { organization: rec.organization, rootKey: request.rootKey, constraints: rec.constraints, lifetime: rec.expires - rec.issued, now: rt.now, renewedFrom: rec.id });
+  // The same eras as the renewed endorsement: a CWT one was signed (and its limits accepted) when the grant had one.
+  // (A previous copy that cannot be read as a response: JWS only, never a CWT nobody accepted.)
+  const previous = await readFile(join(rt.dir, rec.issuedFile), 'utf8').then(parseResponse).catch(() => null);
+  const eras = previous?.endorsements.cwt ? ['jws', 'cwt'] : ['jws'];
+  const r = await signEndorsement(rt, { organization: rec.organization, rootKey: request.rootKey, constraints: rec.constraints, lifetime: rec.expires - rec.issued, now: rt.now, renewedFrom: rec.id, eras, cwtWithoutAssetConstraints: true });
   const file = join(outDir, `${parseOrganizationIdentifier(rec.organization).host}-${r.id}.json`);
   const done = await issue(rt, registry, r, { out: file, requestText: null, requestFile: rec.requestFile, nonce: null });
   return { done: { previous: rec.id, id: done.id, organization: rec.organization, kid: rec.kid, expires: r.expires, out: file }, response: r };

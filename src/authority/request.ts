@@ -3,7 +3,7 @@ import { parseAssetIdentifier } from '../core/identifiers/asset.js';
 import { parseOrganizationIdentifier } from '../core/identifiers/organization.js';
 import { Limits } from '../core/limits.js';
 import { parsePublicJwk, type PublicKey } from '../core/tokens/keys.js';
-import { JWS_PURPOSES, type PurposeName } from '../core/tokens/token.js';
+import { JWS_PURPOSES, type Era, type PurposeName } from '../core/tokens/token.js';
 import type { LogPointer } from '../core/verify/commitment.js';
 import { AuthorityLimits } from './limits.js';
 import { logFromJson, type LogEntryJson } from './log-json.js';
@@ -31,6 +31,8 @@ export interface EndorsementRequestBody {
   contact: string;
   nonce: string;
   createdAt: string;
+  /** Eras the organisation publishes (its folder's era): a CWT endorsement is signed too when "cwt" is listed. Absent = ["jws"]. */
+  eras?: Era[];
 }
 
 export interface EndorsementRequestFile extends EndorsementRequestBody {
@@ -41,6 +43,8 @@ export interface EndorsementRequestFile extends EndorsementRequestBody {
 /** A request parsed and checked for shape (not for its proof: see request-proof.ts). */
 export interface ParsedRequest {
   body: EndorsementRequestBody;
+  /** The eras to endorse in (body.eras, default ["jws"]). */
+  eras: Era[];
   proof: string;
   rootKey: PublicKey;
   log: LogPointer[];
@@ -99,7 +103,7 @@ export function parseRequest(text: string): ParsedRequest {
     throw bad('the request is not JSON');
   }
   if (!isObject(doc)) throw bad('the request must be a JSON object');
-  const allowed = ['version', 'type', 'authority', 'organization', 'rootKey', 'log', 'constraints', 'contact', 'nonce', 'createdAt', 'proof'];
+  const allowed = ['version', 'type', 'authority', 'organization', 'rootKey', 'log', 'constraints', 'contact', 'nonce', 'createdAt', 'eras', 'proof'];
   for (const k of Object.keys(doc)) if (!allowed.includes(k)) throw bad(`unknown member "${k}"`);
   if (doc.version !== REQUEST_VERSION) throw bad(`version must be ${REQUEST_VERSION}, got ${JSON.stringify(doc.version)}`);
   if (doc.type !== REQUEST_TYPE) throw bad(`type must be "${REQUEST_TYPE}"`);
@@ -134,6 +138,11 @@ export function parseRequest(text: string): ParsedRequest {
   if (typeof doc.contact !== 'string' || doc.contact.length > AuthorityLimits.maxContactChars) throw bad(`contact must be text of at most ${AuthorityLimits.maxContactChars} characters`);
   if (typeof doc.nonce !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(doc.nonce)) throw bad('nonce must be 16 to 128 base64url characters');
   if (typeof doc.createdAt !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(doc.createdAt) || Number.isNaN(Date.parse(doc.createdAt))) throw bad('createdAt must be an ISO-8601 UTC time');
+  if (doc.eras !== undefined) {
+    if (!Array.isArray(doc.eras) || doc.eras.length === 0 || doc.eras.length > 2 || doc.eras.some((e) => e !== 'jws' && e !== 'cwt') || new Set(doc.eras).size !== doc.eras.length) {
+      throw bad('eras must list "jws" and/or "cwt" once each');
+    }
+  }
   if (typeof doc.proof !== 'string' || !/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/.test(doc.proof)) throw bad('proof must be a detached compact JWS (header..signature)');
   const body: EndorsementRequestBody = {
     version: 1,
@@ -146,6 +155,7 @@ export function parseRequest(text: string): ParsedRequest {
     contact: doc.contact,
     nonce: doc.nonce,
     createdAt: doc.createdAt,
+    ...(doc.eras !== undefined ? { eras: doc.eras as Era[] } : {}),
   };
-  return { body, proof: doc.proof, rootKey, log, host, createdAt: Math.floor(Date.parse(doc.createdAt) / 1000) };
+  return { body, eras: body.eras ?? ['jws'], proof: doc.proof, rootKey, log, host, createdAt: Math.floor(Date.parse(doc.createdAt) / 1000) };
 }

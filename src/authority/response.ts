@@ -22,7 +22,8 @@ export interface EndorsementResponse {
   issued: string;
   expires: string;
   authorityKey: JsonWebKey;
-  endorsements: { jws: string };
+  /** `cwt`: the CORE-02 CWT endorsement (hex of its CBOR), when the request asked for the CWT era. */
+  endorsements: { jws: string; cwt?: string };
   renewedFrom?: string;
 }
 
@@ -55,6 +56,7 @@ export function parseResponse(text: string): EndorsementResponse {
   }
   const e = d.endorsements as Record<string, unknown> | undefined;
   if (typeof e !== 'object' || e === null || typeof e.jws !== 'string') throw bad('endorsements.jws must be a compact JWS');
+  if (e.cwt !== undefined && (typeof e.cwt !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(e.cwt))) throw bad('endorsements.cwt must be the CWT in lower-case hex');
   parseConstraints(d.constraints, 'constraints');
   if (Number.isNaN(Date.parse(d.issued as string)) || Number.isNaN(Date.parse(d.expires as string))) throw bad('issued/expires must be ISO-8601 times');
   return d as unknown as EndorsementResponse;

@@ -23,6 +23,8 @@ export interface Review {
   contact: string;
   createdAt: string;
   commitment: 'verified' | 'failed' | 'unavailable' | 'skipped';
+  /** Eras the endorsement would be signed in (the request's). */
+  eras: string[];
 }
 
 /**
@@ -51,12 +53,27 @@ function constraintFindings(req: ParsedRequest): Finding[] {
       continue;
     }
     const name = id.labels.join('.');
-    if (id.wildcard) out.push({ code: 'WILDCARD', severity: 'warning', message: `${a}: a wildcard covers every name under ${name}` });
+    // Inside its own domain the organisation controls every name the wildcard covers: shown, not a warning. Outside,
+    // it would mark other people's names (ASSET_OUTSIDE_DOMAIN below adds the warning for that).
+    if (id.wildcard) out.push({ code: 'WILDCARD', severity: underHost(name, req.host) ? 'info' : 'warning', message: `${a}: a wildcard covers every name under ${name}` });
     if (!underHost(name, req.host)) out.push({ code: 'ASSET_OUTSIDE_DOMAIN', severity: 'warning', message: `${a}: outside the organisation's domain ${req.host}` });
   }
   if (!c.purposes) out.push({ code: 'UNCONSTRAINED_PURPOSES', severity: 'info', message: 'no purpose constraint: protective and indicative' });
   if (c.maxLifetime === undefined) out.push({ code: 'UNCONSTRAINED_LIFETIME', severity: 'info', message: 'no emblem lifetime limit (wnd)' });
+  const cwt = cwtUnsupported(req.eras, c);
+  if (cwt) out.push({ code: 'CWT_CONSTRAINT_UNSUPPORTED', severity: 'warning', message: cwt });
   return out;
+}
+
+/**
+ * The CWT era (CORE-02) has no asset constraints and no `wnd`: a CWT endorsement constrains purposes only. When a
+ * CWT endorsement is asked for with such constraints, says what the CWT token cannot carry (null: nothing lost).
+ */
+export function cwtUnsupported(eras: readonly string[], c: ParsedRequest['body']['constraints']): string | null {
+  if (!eras.includes('cwt')) return null;
+  const lost = [...(c.assets ? [`asset constraints (${c.assets.join(', ')})`] : []), ...(c.maxLifetime !== undefined ? ['the emblem lifetime limit (wnd)'] : [])];
+  if (lost.length === 0) return null;
+  return `the CWT-era endorsement (CORE-02) cannot carry ${lost.join(' or ')}: validators of the CWT era will not enforce them (only the purposes, prp); grant signs it only with --cwt-without-asset-constraints`;
 }
 
 /**
@@ -99,6 +116,7 @@ export async function reviewRequest(req: ParsedRequest, o: { authority: string; 
     contact: req.body.contact,
     createdAt: req.body.createdAt,
     commitment,
+    eras: req.eras,
   };
 }
 
@@ -109,6 +127,7 @@ export function formatReview(r: Review): string {
     `Request from ${r.organization} (made ${r.createdAt})${r.contact ? `, contact: ${r.contact}` : ''}`,
     `  root key: ${r.kid} (CWT kid ${r.coseKid})`,
     `  commitment in CT: ${r.commitment}`,
+    `  eras: ${r.eras.join(', ')}${r.eras.includes('cwt') ? ' (the CWT endorsement carries purposes only)' : ''}`,
     `  asks to be endorsed for: ${c.assets ? c.assets.join(', ') : 'ANY asset'}; purposes ${c.purposes ? c.purposes.join(', ') : 'any'}; emblem lifetime ${c.maxLifetime !== undefined ? `at most ${Math.round(c.maxLifetime / 86_400 * 100) / 100} days` : 'unlimited'}`,
     '',
     ...r.findings.map((f) => `  ${f.severity.toUpperCase().padEnd(7)} ${f.code}: ${f.message}`),

@@ -77,7 +77,7 @@ function constraintFlags(cmd: Command): Command {
 export function registerAuthority(program: Command): void {
   const authority = program
     .command('authority')
-    .description('endorse organisations as an authority: init, cert, set-binding, review, grant, list, show, renew, revoke (registry in SQLite)')
+    .description('endorse organisations as an authority: init, cert, set-binding, publish, review, grant, list, show, renew, revoke, lint (registry in SQLite)')
     .addHelpText(
       'after',
       `
@@ -91,7 +91,7 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
 
   common(authority.command('init').description('create the authority folder: root key (encrypted at rest with a passphrase), config, registry'))
     .requiredOption('--authority <url>', 'the authority\'s organisation identifier, https://<host>')
-    .option('--publish <channel>', 'the authority zone\'s channel (as org init): rfc2136://IP:PORT/zone, zonefile:PATH or octodns:PATH (repeatable); authority cert publishes its DNS-01 challenges there', collect)
+    .option('--publish <channel>', 'the authority zone\'s channel (as org init): rfc2136://IP:PORT/zone, zonefile:PATH or octodns:PATH (repeatable); authority cert publishes its DNS-01 challenges and authority publish the key there', collect)
     .option('--tsig-key <file>', 'TSIG key for the rfc2136 channels (tsig-keygen output)')
     .option('--ct-log-list <url|file>', 'CT log list used to check organisations\' commitments and to log the binding certificate (repeatable)', collect)
     .option('--ca-bundle <pem>', 'CAs trusted for binding-certificate chains (default the system bundle; local demos: the local CA)')
@@ -190,6 +190,24 @@ CONFIG_INVALID, CONFIG_MISSING (as emblem org cert).`,
       process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `Stored binding/chain.pem and binding/log.json (${r.entries} log entr${r.entries === 1 ? 'y' : 'ies'})\n`);
     });
 
+  common(authority.command('publish').description('publish the authority\'s public key (adem-key= TXT, COSE_Key in IHLE) and its binding (a self-endorsement with the CT log entries, JWS and CWT) at its host, through the config\'s channels'))
+    .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
+    .addHelpText('after', `
+Validators fetch the key (dig TXT/IHLE at the authority's host), check its commitment in CT, and pin it
+(emblem trust add / --trusted-key). Re-run before the self-endorsement expires (the config's lifetime).
+Codes: CONFIG_INVALID (no channels: authority init --publish … --tsig-key …), BINDING_MISSING (authority set-binding first).`)
+    .action(async (opts: Common & { pkcs11PinFile?: string }) => {
+      const { publishAuthority } = await import('../../authority/publish.js');
+      const rt = await open(opts);
+      try {
+        const r = await publishAuthority(rt);
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else process.stdout.write(`Published the key ${r.kid} (CWT kid ${r.coseKid}) and its binding at ${r.name} through ${r.channels.join(', ')}: ${r.added} added, ${r.removed} removed; self-endorsement valid until ${r.validUntil}\n`);
+      } finally {
+        rt.close();
+      }
+    });
+
   common(authority.command('review').description('check a request: proof of possession, CT commitment of the root key (and the binding names), requested scope; verdict ok | warnings | refuse'))
     .argument('<request>', 'the request file (emblem org request-endorsement)')
     .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
@@ -224,9 +242,10 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
     .option('--skip-commitment-check', 'do not check the CT commitment (a warning: needs --accept-warnings)')
     .option('--pkcs11-pin-file <file>', 'PIN of a PKCS#11 root key')
-    .addHelpText('after', '\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
-    .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string }) => {
-      const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+    .option('--cwt-without-asset-constraints', 'the request asks for the CWT era too: sign its CWT endorsement although CORE-02 cannot carry the asset constraints or the lifetime limit (CWT-era validators will not enforce them; purposes still apply)')
+    .addHelpText('after', '\nA request from an organisation publishing the CWT era (eras: jws+cwt or cwt) gets a CWT endorsement too (CORE-02: sub, key, end, prp).\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CWT_CONSTRAINT_UNSUPPORTED (a CWT endorsement with asset or lifetime constraints, without --cwt-without-asset-constraints), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
+    .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string; cwtWithoutAssetConstraints?: boolean }) => {
+      const { checkFreshness, cwtUnsupported, reviewRequest, formatReview } = await import('../../authority/review.js');
       const { narrowConstraints } = await import('../../authority/narrow.js');
       const { parseConstraints } = await import('../../authority/request.js');
       const { issue, refuseExisting, signEndorsement } = await import('../../authority/grant.js');
@@ -242,7 +261,9 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
         if (!opts.json) process.stderr.write(formatReview(review));
         const codes = review.findings.filter((f) => f.severity !== 'info').map((f) => f.code).join(', ');
         if (review.verdict === 'refuse') throw new EmblemError('GRANT_REFUSED', `review refuses this request (${codes}): nothing signed`);
-        if (review.verdict === 'warnings' && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
+        // CWT_CONSTRAINT_UNSUPPORTED has its own flag (checked on the granted constraints, after narrowing).
+        const warnings = review.findings.filter((f) => f.severity === 'warning' && f.code !== 'CWT_CONSTRAINT_UNSUPPORTED');
+        if (warnings.length > 0 && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
         let narrowing;
         try {
           narrowing = parseConstraints({
@@ -255,10 +276,13 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
         }
         const constraints = narrowConstraints(request.body.constraints, narrowing);
         const lifetime = opts.lifetime ? parseDuration(opts.lifetime, '--lifetime') : rt.lifetime;
-        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now });
+        const cwtWarning = cwtUnsupported(request.eras, constraints);
+        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now, eras: request.eras, cwtWithoutAssetConstraints: opts.cwtWithoutAssetConstraints === true });
         const rec = await issue(rt, reg, response, { out: opts.out, requestText: text, requestFile: null, nonce: request.body.nonce });
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, review: { verdict: review.verdict, findings: review.findings } })}\n`);
-        else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, expires ${iso(rec.expires)}\nWrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
+        const eras = response.endorsements.cwt ? ['jws', 'cwt'] : ['jws'];
+        const warning = cwtWarning ? { code: 'CWT_CONSTRAINT_UNSUPPORTED', severity: 'warning', message: cwtWarning.replace(/; grant signs it only with .*$/, ' (accepted with --cwt-without-asset-constraints)') } : null;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, eras, ...(warning ? { warnings: [warning] } : {}), review: { verdict: review.verdict, findings: review.findings } })}\n`);
+        else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, eras ${eras.join('+')}, expires ${iso(rec.expires)}\n${warning ? `WARNING ${warning.code}: ${warning.message}\n` : ''}Wrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
       } finally {
         reg.close();
         rt.close();
