@@ -136,14 +136,12 @@ async function flow(primary: Primary, name: string): Promise<void> {
   writeFileSync(cfgPath, goodCfg);
 
   // Withdraw everything: gone from the primary at once; check says no-emblem; status shows withdrawn.
-  const started = process.hrtime.bigint();
   const wd = await org(['withdraw', '--dir', dir, '--all', '--at', at(6), '--json']);
-  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
   assert.equal(wd.code, 0, wd.stderr);
   const w = JSON.parse(wd.stdout) as { ok: boolean; cacheHorizonSeconds: number; remaining: Array<{ records: number }> };
   assert.equal(w.ok, true);
   assert.equal(w.cacheHorizonSeconds, 60);
-  assert.ok(elapsedMs < 5_000, `withdraw took ${elapsedMs} ms`);
+  // The 5 s goal for withdraw --all is measured by `npm run bench org` (1,000 assets), not asserted here.
   assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT').trim(), '');
   const gone = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--skip-commitment-check', '--at', at(6), '--json'], { env: env() });
   assert.equal(JSON.parse(gone.stdout).status, 'no-emblem');
