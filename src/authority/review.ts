@@ -4,6 +4,9 @@ import type { CommitmentChecker } from '../core/verify/commitment.js';
 import { AuthorityLimits } from './limits.js';
 import type { ParsedRequest } from './request.js';
 import { checkRequestProof } from './request-proof.js';
+import { DNS_NOT_CHECKED, reviewPublished, type PublishedReview } from './review-dns.js';
+import type { ResolverSpec } from '../dns/resolver.js';
+import type { VerifySet } from '../dns/name-check.js';
 
 export type Severity = 'info' | 'warning' | 'refuse';
 export interface Finding {
@@ -25,6 +28,8 @@ export interface Review {
   commitment: 'verified' | 'failed' | 'unavailable' | 'skipped';
   /** Eras the endorsement would be signed in (the request's). */
   eras: string[];
+  /** What the organisation publishes in DNS now (checked only with a resolver). */
+  published: PublishedReview;
 }
 
 /**
@@ -81,7 +86,7 @@ export function cwtUnsupported(eras: readonly string[], c: ParsedRequest['body']
  * CT for the organisation identifier (the checker also checks the binding certificate's names: <kid>.adem-
  * configuration.<host> and the host), requested scope. "could not check" is a warning, never a refusal.
  */
-export async function reviewRequest(req: ParsedRequest, o: { authority: string; commitments: CommitmentChecker; now: number }): Promise<Review> {
+export async function reviewRequest(req: ParsedRequest, o: { authority: string; commitments: CommitmentChecker; now: number; dns?: { resolver: ResolverSpec; verify: VerifySet; timeoutMs?: number; attempts?: number } }): Promise<Review> {
   const findings: Finding[] = [];
   if (req.body.authority !== o.authority) findings.push({ code: 'WRONG_AUTHORITY', severity: 'refuse', message: `the request is addressed to ${req.body.authority}, not ${o.authority}` });
   if (req.body.organization === o.authority) findings.push({ code: 'SELF_ENDORSEMENT', severity: 'refuse', message: 'an authority does not endorse itself' });
@@ -105,6 +110,12 @@ export async function reviewRequest(req: ParsedRequest, o: { authority: string; 
     findings.push({ code: 'COMMITMENT_UNAVAILABLE', severity: 'warning', message: `the CT commitment could not be checked: ${(err as Error).message}` });
   }
   findings.push(...constraintFindings(req));
+  let published = DNS_NOT_CHECKED;
+  if (o.dns) {
+    const r = await reviewPublished(req, o.dns);
+    published = r.published;
+    findings.push(...r.findings);
+  } else findings.push({ code: 'DNS_NOT_CHECKED', severity: 'info', message: 'what the organisation publishes in DNS was not checked (no --resolver)' });
   const verdict: Verdict = findings.some((f) => f.severity === 'refuse') ? 'refuse' : findings.some((f) => f.severity === 'warning') ? 'warnings' : 'ok';
   return {
     verdict,
@@ -117,7 +128,20 @@ export async function reviewRequest(req: ParsedRequest, o: { authority: string; 
     createdAt: req.body.createdAt,
     commitment,
     eras: req.eras,
+    published,
   };
+}
+
+function publishedLines(p: PublishedReview): string[] {
+  if (!p.checked) return ['  published in DNS: not checked (no --resolver; no DNS queries made)'];
+  const lines = [`  published in DNS (via ${p.resolver}):`];
+  for (const n of p.names) {
+    const sets = n.sets.map((s) => (s.valid ? `${s.era} set by ${s.issuer ?? '?'}${s.rootKeyMatches ? '' : ' (other root key)'} marking ${s.assets.join(', ')}${s.outsideConstraints.length ? ` [outside: ${s.outsideConstraints.join(', ')}]` : ''}` : `${s.era} set that does not verify`));
+    const what = n.status === 'error' ? 'no answer (indeterminate)' : sets.length ? sets.join('; ') : `nothing (${n.status})`;
+    lines.push(`    ${n.name}${n.wildcard ? ` (for ${n.asset})` : ''}: ${what}`);
+  }
+  if (p.skippedNames.length) lines.push(`    ${p.skippedNames.length} more name(s) not looked up`);
+  return lines;
 }
 
 /** The one-screen summary an authority reads before signing. */
@@ -129,6 +153,7 @@ export function formatReview(r: Review): string {
     `  commitment in CT: ${r.commitment}`,
     `  eras: ${r.eras.join(', ')}${r.eras.includes('cwt') ? ' (the CWT endorsement carries purposes only)' : ''}`,
     `  asks to be endorsed for: ${c.assets ? c.assets.join(', ') : 'ANY asset'}; purposes ${c.purposes ? c.purposes.join(', ') : 'any'}; emblem lifetime ${c.maxLifetime !== undefined ? `at most ${Math.round(c.maxLifetime / 86_400 * 100) / 100} days` : 'unlimited'}`,
+    ...publishedLines(r.published),
     '',
     ...r.findings.map((f) => `  ${f.severity.toUpperCase().padEnd(7)} ${f.code}: ${f.message}`),
     '',

@@ -212,20 +212,36 @@ Codes: CONFIG_INVALID (no channels: authority init --publish … --tsig-key …)
     .argument('<request>', 'the request file (emblem org request-endorsement)')
     .option('--log-list <file|url>', 'CT log list (repeatable; default the folder\'s ctLogLists)', collect)
     .option('--skip-commitment-check', 'do not check the CT commitment (reported as a warning)')
+    .option('--resolver <ip[:port]>', 'also look up what the organisation publishes in DNS for the requested names, through this resolver only (never the assets); without it no DNS query is made')
+    .option('--timeout <ms>', 'DNS timeout per query attempt (with --resolver)', '3000')
     .addHelpText('after', `
-JSON: {"verdict": "ok"|"warnings"|"refuse", "findings": [{"code", "severity", "message"}], ...}.
+JSON: {"verdict": "ok"|"warnings"|"refuse", "findings": [{"code", "severity", "message"}], "published": {...}, ...}.
+DNS (with --resolver; *.x is looked up at x): info PUBLISHED_OK, PUBLISHED_NONE, DNS_NOT_CHECKED (no --resolver);
+warning PUBLISHED_OUTSIDE_CONSTRAINTS, PUBLISHED_OTHER_KEY, PUBLISHED_OTHER_ISSUER, PUBLISHED_INVALID,
+DNS_UNAVAILABLE (the resolver did not answer: indeterminate, never a refusal).
 Codes: refuse PROOF_OF_POSSESSION, WRONG_AUTHORITY, COMMITMENT_FAILED, BINDING_NAME_MISMATCH, SELF_ENDORSEMENT;
 warning COMMITMENT_UNAVAILABLE (could not check: indeterminate, not refused), COMMITMENT_SKIPPED, WILDCARD,
 ASSET_OUTSIDE_DOMAIN, ADDRESS_ASSET, UNCONSTRAINED_ASSETS; info PROOF_OK, COMMITMENT_VERIFIED, UNCONSTRAINED_*.
 Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED).`)
-    .action(async (path: string, opts: Common & { logList?: string[]; skipCommitmentCheck?: boolean }) => {
+    .action(async (path: string, opts: Common & { logList?: string[]; skipCommitmentCheck?: boolean; resolver?: string; timeout: string }) => {
       const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+      const timeoutMs = Number(opts.timeout);
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError('--timeout must be 1..60000 ms');
+      const { parseResolverSpec } = await import('../../dns/resolver.js');
+      const resolver = opts.resolver !== undefined ? parseResolverSpec(opts.resolver, undefined) : undefined;
       const rt = await open(opts);
       const { request } = await readRequest(path);
       const reg = await registry(opts.dir, rt.now);
       try {
         checkFreshness(request, { now: rt.now, maxAge: rt.maxRequestAge, nonceSeen: (n) => reg.nonceSeen(n) });
-        const review = await reviewRequest(request, { authority: rt.config.authority, commitments: await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true }), now: rt.now });
+        const commitments = await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true });
+        let dns: Parameters<typeof reviewRequest>[1]['dns'];
+        if (resolver) {
+          const { verifyMaterial } = await import('../../core/verify/index.js');
+          const now = new Date(rt.now * 1000);
+          dns = { resolver, timeoutMs, verify: (material) => verifyMaterial(material, { now, trustedKeys: [], commitments }) };
+        }
+        const review = await reviewRequest(request, { authority: rt.config.authority, commitments, now: rt.now, ...(dns ? { dns } : {}) });
         reg.event(rt.now, 'review', { organization: review.organization, kid: review.kid, verdict: review.verdict, codes: review.findings.map((f) => f.code) });
         process.stdout.write(opts.json ? `${JSON.stringify(review)}\n` : formatReview(review));
         process.exitCode = review.verdict === 'refuse' ? ExitCode.NOT_VALID : ExitCode.OK;
