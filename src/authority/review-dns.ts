@@ -26,7 +26,7 @@ export interface PublishedSet {
 }
 
 export interface PublishedName {
-  /** The requested asset the name comes from. */
+  /** The requested asset the name comes from (or the organisation's host, always looked up). */
   asset: string;
   /** The name looked up (for `*.x`: `x`). */
   name: string;
@@ -55,11 +55,14 @@ function parsed(text: string): AssetIdentifier | null {
   }
 }
 
-/** The names to look up: each requested domain asset (`*.x` -> `x`), or the organisation's host without constraints. */
+/**
+ * The names to look up: each requested domain asset (`*.x` -> `x`), then the organisation's host (what it marks
+ * there shows up even when the request leaves it out).
+ */
 export function namesToLookUp(req: ParsedRequest): Array<{ asset: string; name: string; wildcard: boolean }> {
   const out: Array<{ asset: string; name: string; wildcard: boolean }> = [];
   const seen = new Set<string>();
-  const assets = req.body.constraints.assets ?? [req.host];
+  const assets = [...(req.body.constraints.assets ?? []), req.host];
   for (const asset of assets) {
     const id = parsed(asset);
     if (!id || id.kind === 'address' || id.labels.length === 0) continue;
