@@ -142,43 +142,10 @@ endorsement. On any failure the previous binding stays in use.
 Exit codes: 0 stored; 2 failure: ACME_UNREACHABLE, ACME_ORDER_FAILED, DNS01_PUBLISH_FAILED, CT_SUBMIT_FAILED,
 CONFIG_INVALID, CONFIG_MISSING (as emblem org cert).`,
     )
-    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; ctLog?: string[]; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
+    .action(async (opts: import('../acme-cert-action.js').AcmeCertFlags) => {
+      const { runAcmeCertAction } = await import('../acme-cert-action.js');
       const { authorityCert } = await import('../../authority/cert.js');
-      const { readPassphrase } = await import('../inputs.js');
-      const delay = Number(opts.propagationDelay);
-      if (!Number.isFinite(delay) || delay < 0 || delay > 3600) throw new UsageError('--propagation-delay: seconds between 0 and 3600');
-      let acmeCaPem: string | undefined;
-      if (opts.acmeCa) {
-        const { readFile } = await import('node:fs/promises');
-        acmeCaPem = await readFile(opts.acmeCa, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw new UsageError(`--acme-ca: cannot read ${opts.acmeCa}: ${err.code ?? err.message}`);
-        });
-        if (!acmeCaPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--acme-ca: ${opts.acmeCa} holds no PEM certificate`);
-      }
-      const passphrase = await readPassphrase(opts.passphraseFile);
-      try {
-        const r = await authorityCert({
-          dir: opts.dir,
-          directoryUrl: opts.acmeDirectory,
-          ...(acmeCaPem ? { acmeCaPem } : {}),
-          ...(passphrase ? { passphrase } : {}),
-          ...(delay ? { propagationDelayMs: Math.round(delay * 1000) } : {}),
-          ...(opts.ctLog?.length ? { ctLogUrls: opts.ctLog } : {}),
-        });
-        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else {
-          process.stdout.write(`Binding certificate from ${r.acmeDirectory} (serial ${r.serialNumber}, valid ${r.notBefore} .. ${r.notAfter})\n`);
-          process.stdout.write(`  names: ${r.names.join(', ')}\n  DNS-01 via: ${r.channels.join(', ')}\n`);
-          process.stdout.write(`  logged: ${r.logEntries.length} log entr${r.logEntries.length === 1 ? 'y' : 'ies'}\n  stored: ${r.chain}, ${r.log} (config.binding)\n`);
-          process.stdout.write(`Next: emblem authority grant uses these log entries in every endorsement\n`);
-        }
-      } catch (err) {
-        if (opts.json) {
-          const { reportError } = await import('../../core/errors.js');
-          process.stdout.write(`${JSON.stringify({ ok: false, error: reportError(err) })}\n`);
-        }
-        throw err;
-      }
+      await runAcmeCertAction(opts, authorityCert, 'emblem authority grant uses these log entries in every endorsement');
     });
 
   common(authority.command('set-binding').description('store the root key\'s binding certificate chain and its CT `log` entries (they go into every endorsement)'))

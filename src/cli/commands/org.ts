@@ -165,43 +165,10 @@ Let's Encrypt: --acme-directory https://acme-v02.api.letsencrypt.org/directory (
 with --ct-log <public RFC 6962 log whose temporal shard covers the certificate's expiry> (repeatable) when
 config.ctLogLists is left empty (validators then use their default log lists).`,
     )
-    .action(async (opts: { dir: string; acmeDirectory: string; acmeCa?: string; ctLog?: string[]; propagationDelay: string; passphraseFile?: string; json?: boolean }) => {
+    .action(async (opts: import('../acme-cert-action.js').AcmeCertFlags) => {
+      const { runAcmeCertAction } = await import('../acme-cert-action.js');
       const { orgCertCommand } = await import('../../org/cert-command.js');
-      const { readPassphrase } = await import('../inputs.js');
-      const delay = Number(opts.propagationDelay);
-      if (!Number.isFinite(delay) || delay < 0 || delay > 3600) throw new UsageError('--propagation-delay: seconds between 0 and 3600');
-      let acmeCaPem: string | undefined;
-      if (opts.acmeCa) {
-        const { readFile } = await import('node:fs/promises');
-        acmeCaPem = await readFile(opts.acmeCa, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          throw new UsageError(`--acme-ca: cannot read ${opts.acmeCa}: ${err.code ?? err.message}`);
-        });
-        if (!acmeCaPem.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--acme-ca: ${opts.acmeCa} holds no PEM certificate`);
-      }
-      const passphrase = await readPassphrase(opts.passphraseFile);
-      try {
-        const r = await orgCertCommand({
-          dir: opts.dir,
-          directoryUrl: opts.acmeDirectory,
-          ...(acmeCaPem ? { acmeCaPem } : {}),
-          ...(passphrase ? { passphrase } : {}),
-          ...(delay ? { propagationDelayMs: Math.round(delay * 1000) } : {}),
-          ...(opts.ctLog?.length ? { ctLogUrls: opts.ctLog } : {}),
-        });
-        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-        else {
-          process.stdout.write(`Binding certificate from ${r.acmeDirectory} (serial ${r.serialNumber}, valid ${r.notBefore} .. ${r.notAfter})\n`);
-          process.stdout.write(`  names: ${r.names.join(', ')}\n  DNS-01 via: ${r.channels.join(', ')}\n`);
-          process.stdout.write(`  logged: ${r.logEntries.length} log entr${r.logEntries.length === 1 ? 'y' : 'ies'}\n  stored: ${r.chain}, ${r.log} (config.binding)\n`);
-          process.stdout.write(`Next: emblem org apply --dir ${opts.dir} (signs the root endorsement with the new log entries)\n`);
-        }
-      } catch (err) {
-        if (opts.json) {
-          const { reportError } = await import('../../core/errors.js');
-          process.stdout.write(`${JSON.stringify({ ok: false, error: reportError(err) })}\n`);
-        }
-        throw err;
-      }
+      await runAcmeCertAction(opts, orgCertCommand, `emblem org apply --dir ${opts.dir} (signs the root endorsement with the new log entries)`);
     });
 
   common(org.command('set-binding').description('store the root key\'s binding certificate chain and its CT `log` entries (what org cert obtains via ACME)'))
