@@ -6,9 +6,10 @@ import { parsePemCertificates, summarizeCertificate } from '../ct/certificate.js
 import { readPrivateKeyFile } from '../store/key-file.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { publishTxtViaChannels } from './acme-channel.js';
-import { runOrgCert, ORG_CERT_FILES } from './cert.js';
+import { runOrgCert, ORG_CERT_FILES, type BindingCertificate } from './cert.js';
+import type { PublishingChannel } from './channels/channel.js';
 import { openChannels } from './channels/index.js';
-import { loadConfig, saveConfig, settings, type OrgConfig } from './config.js';
+import { loadConfig, saveConfig, settings } from './config.js';
 import { folderPath } from './sign.js';
 
 /**
@@ -47,25 +48,28 @@ export interface OrgCertCommandResult {
   previous: { chain?: string; log?: string } | null;
 }
 
-async function rootPublicJwk(dir: string, config: OrgConfig, passphrase: string | undefined): Promise<Record<string, unknown>> {
-  const ref = config.keys.root;
+/**
+ * The root public key a binding certificate names: the folder's public file when there is one (always, for a key in
+ * a PKCS#11 token), else derived from the private file. `field` names the reference in errors (config.keys.root).
+ */
+export async function rootPublicJwk(dir: string, ref: { file?: string; public?: string; pkcs11?: unknown }, passphrase: string | undefined, field = 'config.keys.root'): Promise<Record<string, unknown>> {
   if (ref.public) {
     let text: string;
     try {
       text = await readFile(folderPath(dir, ref.public), 'utf8');
     } catch (err) {
-      throw new EmblemError('CONFIG_INVALID', `config.keys.root.public: cannot read ${ref.public}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new EmblemError('CONFIG_INVALID', `${field}.public: cannot read ${ref.public}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
       const { d: _d, ...pub } = JSON.parse(text) as Record<string, unknown>;
       parsePublicJwk(pub);
       return pub;
     } catch (err) {
-      throw new EmblemError('CONFIG_INVALID', `config.keys.root.public: ${ref.public} is not a public JWK: ${(err as Error).message}`);
+      throw new EmblemError('CONFIG_INVALID', `${field}.public: ${ref.public} is not a public JWK: ${(err as Error).message}`);
     }
   }
-  if (ref.pkcs11) throw new EmblemError('KEY_STORE_UNSUPPORTED', 'config.keys.root: a PKCS#11 root key needs config.keys.root.public (the public JWK exported from the token)');
-  if (!ref.file) throw new EmblemError('CONFIG_INVALID', 'config.keys.root: needs "file" or "public"');
+  if (ref.pkcs11) throw new EmblemError('KEY_STORE_UNSUPPORTED', `${field}: a PKCS#11 root key needs ${field}.public (the public JWK exported from the token)`);
+  if (!ref.file) throw new EmblemError('CONFIG_INVALID', `${field}: needs "file" or "public"`);
   const { d: _d, ...pub } = (await readPrivateKeyFile(folderPath(dir, ref.file), passphrase)) as Record<string, unknown>;
   return pub;
 }
@@ -85,7 +89,7 @@ export async function orgCertCommand(o: OrgCertCommandOptions): Promise<OrgCertC
   const config = await loadConfig(o.dir);
   const s = settings(config);
   const eras: Array<'jws' | 'cwt'> = s.era === 'both' ? ['jws', 'cwt'] : [s.era];
-  const root = await rootPublicJwk(o.dir, config, o.passphrase);
+  const root = await rootPublicJwk(o.dir, config.keys.root, o.passphrase);
   // octoDNS is write-only (the operator runs octodns-sync later): the CA could not see a challenge written there.
   const channelConfigs = config.channels.filter((c) => !c.url.startsWith('octodns:'));
   if (channelConfigs.length === 0) {
@@ -109,21 +113,38 @@ export async function orgCertCommand(o: OrgCertCommandOptions): Promise<OrgCertC
     ctLogUrls,
     ...(o.propagationDelayMs ? { propagationDelayMs: o.propagationDelayMs } : {}),
   });
+  return storeBinding(o.dir, o.directoryUrl, issued, channels, async (binding) => {
+    // Re-read: the config may have been edited while the CA validated; only the binding pointer changes.
+    const latest = await loadConfig(o.dir);
+    const previous = latest.binding ? { ...latest.binding } : null;
+    latest.binding = binding;
+    await saveConfig(o.dir, latest);
+    return previous;
+  });
+}
+
+/**
+ * Stores an issued binding (org or authority folder): the chain and the `log` entries to new files under binding/
+ * (named after the serial; earlier ones are kept), then `point` switches the folder's config to them, last.
+ */
+export async function storeBinding(
+  dir: string,
+  directoryUrl: string,
+  issued: BindingCertificate,
+  channels: readonly PublishingChannel[],
+  point: (binding: { chain: string; log: string }) => Promise<{ chain?: string; log?: string } | null>,
+): Promise<OrgCertCommandResult> {
   const leaf = summarizeCertificate(parsePemCertificates(issued.chainPem)[0]!);
   const stamp = stampOf(leaf.serialNumber);
   const chain = `binding/chain-${stamp}.pem`;
   const log = `binding/log-${stamp}.json`;
-  await mkdir(join(o.dir, 'binding'), { recursive: true });
-  await writeFileAtomic(join(o.dir, chain), issued.chainPem.endsWith('\n') ? issued.chainPem : `${issued.chainPem}\n`);
-  await writeFileAtomic(join(o.dir, log), `${JSON.stringify(issued.logEntries)}\n`);
-  // Re-read: the config may have been edited while the CA validated; only the binding pointer changes.
-  const latest = await loadConfig(o.dir);
-  const previous = latest.binding ? { ...latest.binding } : null;
-  latest.binding = { chain, log };
-  await saveConfig(o.dir, latest);
+  await mkdir(join(dir, 'binding'), { recursive: true });
+  await writeFileAtomic(join(dir, chain), issued.chainPem.endsWith('\n') ? issued.chainPem : `${issued.chainPem}\n`);
+  await writeFileAtomic(join(dir, log), `${JSON.stringify(issued.logEntries)}\n`);
+  const previous = await point({ chain, log });
   return {
     ok: true,
-    acmeDirectory: o.directoryUrl,
+    acmeDirectory: directoryUrl,
     names: issued.names,
     serialNumber: leaf.serialNumber,
     notBefore: leaf.notBefore.toISOString(),
