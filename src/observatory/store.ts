@@ -1,0 +1,77 @@
+/**
+ * The observatory's database: target state, incidents, the observation index and follow positions (CT watch).
+ * One small interface with two implementations behind it (SQLite by default, PostgreSQL for larger deployments),
+ * and one shared test suite run against both (test/observatory/store-suite.ts).
+ *
+ * Times are ISO-8601 strings in UTC (what `--at` takes); they sort as text.
+ */
+
+export type IncidentType =
+  | 'EMBLEM_MISSING'
+  | 'LEVEL_DROPPED'
+  | 'ENDORSEMENT_REMOVED'
+  | 'KEY_CHANGED'
+  | 'EXPIRING'
+  | 'INCONSISTENT'
+  | 'UNREACHABLE'
+  | 'CT_UNEXPECTED_CERTIFICATE'
+  | 'CT_LOG_INCONSISTENT';
+
+export type IncidentSeverity = 'critical' | 'warning' | 'info';
+
+export interface IncidentRecord {
+  id: number;
+  type: IncidentType;
+  target: string;
+  severity: IncidentSeverity;
+  opened: string;
+  /** null while the incident is open. */
+  closed: string | null;
+  /** Evidence-log leaf indexes of the observations that opened (and later closed) it. */
+  observations: number[];
+  /** Human-readable detail, e.g. "ENDORSED-TRUSTED -> SIGNED-UNTRUSTED". */
+  detail: string;
+}
+
+export type NewIncident = Omit<IncidentRecord, 'id' | 'closed'>;
+
+/** The per-target memory of the incident state machine, stored as JSON text (the machine owns its shape). */
+export interface TargetStateRecord {
+  target: string;
+  state: string;
+  updated: string;
+}
+
+/** One observation in the index: where in the evidence log it is, and what it found. */
+export interface ObservationIndexRecord {
+  target: string;
+  time: string;
+  vantagePoint: string;
+  /** e.g. "ENDORSED-TRUSTED", "no-emblem", "nxdomain", "error". */
+  status: string;
+  /** Leaf index in the evidence log (null when evidence logging is off). */
+  leafIndex: number | null;
+}
+
+export interface ObservatoryStore {
+  /** Creates or upgrades the schema; idempotent. */
+  migrate(): Promise<void>;
+
+  getTargetStates(targets: readonly string[]): Promise<Map<string, TargetStateRecord>>;
+  putTargetStates(records: readonly TargetStateRecord[]): Promise<void>;
+
+  addObservations(records: readonly ObservationIndexRecord[]): Promise<void>;
+  /** Observations of one target with from <= time <= to, oldest first, at most `limit`. */
+  observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]>;
+
+  openIncident(incident: NewIncident): Promise<IncidentRecord>;
+  closeIncident(id: number, closed: string, observations?: readonly number[]): Promise<void>;
+  /** All incidents (or only the open ones), oldest first. */
+  incidents(filter?: { open?: boolean; target?: string }): Promise<IncidentRecord[]>;
+
+  /** Small named positions, e.g. a CT log's last verified tree size and root ("ct:<logId>"). */
+  getCursor(key: string): Promise<string | undefined>;
+  setCursor(key: string, value: string): Promise<void>;
+
+  close(): Promise<void>;
+}
