@@ -143,8 +143,16 @@ describe('org cert: ACME DNS-01 with Pebble, CT add-chain to a local log', { ski
       },
     };
     const again = await runOrgCert({ dir: orgDir, directoryUrl: pebble.directoryUrl, caBundlePem: pebble.caPem, host, rootPublicJwk: root.publicJwk, publishTxt: publishTxtViaChannels([channel]), ctLogUrls: [ct.url] });
-    assert.equal(changes.filter((c) => c.startsWith('+')).length, 4);
-    assert.equal(changes.filter((c) => c.startsWith('-')).length, 4);
+    // PEBBLE_AUTHZREUSE=0 asks Pebble for fresh authorizations, so normally all four names are challenged again; but
+    // RFC 8555 §7.1.4 lets a server hand back an authorization that is still valid (seen once in CI: three of four),
+    // and the client must then skip that challenge. What must hold either way: every record added was removed, each
+    // was a challenge for a name of the certificate, and the new certificate names all four.
+    const added = changes.filter((c) => c.startsWith('+')).map((c) => c.slice(1).toLowerCase());
+    const removed = changes.filter((c) => c.startsWith('-')).map((c) => c.slice(1).toLowerCase());
+    assert.ok(added.length >= 1 && added.length <= 4, changes.join(' '));
+    assert.deepEqual([...removed].sort(), [...added].sort());
+    assert.ok(added.every((n) => result.names.some((name) => n === `_acme-challenge.${name}`)), changes.join(' '));
+    assert.deepEqual([...summarizeCertificate(parsePemCertificates(again.chainPem)[0]!).dnsNames].sort(), [...result.names].sort());
     assert.ok([...records.values()].every((s) => s.size === 0), 'challenge records removed through the channel');
     assert.equal(again.accountUrl, result.accountUrl);
     assert.notEqual(again.chainPem, result.chainPem);
