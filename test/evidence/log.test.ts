@@ -33,7 +33,7 @@ describe('evidence log', () => {
     const dir = tempDir();
     const log = await openEvidenceLog(dir, { origin: 'observatory.test/log', now: NOW });
     const ref = new MerkleTree();
-    const sizes = [1, 255, 256, 257, 300, 65_536 + 3];
+    const sizes = [1, 255, 256, 257, 300, 3 * 256 + 5];
     let n = 0;
     const checkpoints: string[] = [];
     for (const target of sizes) {
@@ -54,16 +54,17 @@ describe('evidence log', () => {
         assert.ok(verifyInclusion(i, target, hashLeaf(entry(i)), proof, cp.rootHash));
       }
     }
-    // Level 0: 256 full tiles + 1 partial; level 1: one full tile (65,536 leaves) + partial; level 2: partial of 1.
-    assert.ok(existsSync(join(dir, 'tile/0/255')));
-    assert.ok(existsSync(join(dir, 'tile/0/256.p/3')));
-    assert.ok(existsSync(join(dir, 'tile/1/000')));
-    assert.ok(existsSync(join(dir, 'tile/1/001.p/1')) === false); // 65,539 leaves: 256 level-1 nodes, one full tile
-    assert.ok(existsSync(join(dir, 'tile/2/000.p/1')));
-    assert.ok(existsSync(join(dir, 'tile/entries/256.p/3')));
+    // 773 leaves. Level 0: 3 full tiles + a partial of 5; level 1: a partial of 3 (one node per full level-0 tile).
+    assert.ok(existsSync(join(dir, 'tile/0/002')));
+    assert.ok(existsSync(join(dir, 'tile/0/003.p/5')));
+    assert.ok(existsSync(join(dir, 'tile/1/000.p/3')));
+    assert.equal(existsSync(join(dir, 'tile/2')), false);
+    assert.ok(existsSync(join(dir, 'tile/entries/002')));
+    assert.ok(existsSync(join(dir, 'tile/entries/003.p/5')));
     // Narrower partials of a tile are removed once a wider (or the full) one is published.
     assert.equal(existsSync(join(dir, 'tile/0/001.p')), false);
-    assert.deepEqual(readdirSync(join(dir, 'tile/0/256.p')), ['3']);
+    assert.deepEqual(readdirSync(join(dir, 'tile/0/003.p')), ['5']);
+    assert.deepEqual(readdirSync(join(dir, 'tile/1/000.p')), ['3']);
     // Old checkpoints are still provable from the tiles (prefixes of wider tiles).
     for (const old of checkpoints) {
       const r = await auditEvidence({ evidenceDir: dir, fromCheckpointText: old });
