@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,8 @@ describe('evidence log crash safety', () => {
       const lastAcknowledged = second.at(-1) ?? first.at(-1)!;
 
       const log = await openEvidenceLog(dir, { now: () => new Date('2026-11-01T12:00:00Z') });
+      const temps = (d: string): string[] => readdirSync(d, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.tmp'));
+      assert.deepEqual(temps(dir), [], 'temp files of the crashed publish are removed');
       assert.ok(log.size >= lastAcknowledged.size, `reopened at ${log.size}, below the acknowledged ${lastAcknowledged.size}`);
       await log.append(crashEntry(log.size));
       const text = await log.publishCheckpoint();
