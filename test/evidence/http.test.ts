@@ -71,6 +71,14 @@ describe('evidence HTTP server (read-only tlog-tiles)', () => {
     assert.equal((await fetch(`${server.url}/tile/entries/001.p/44`)).status, 200);
     assert.equal((await fetch(`${server.url}/tile/1/000.p/1`)).status, 200);
     assert.equal((await fetch(`${server.url}/tile/0/001.p/45`)).status, 404);
+    // A narrower partial tile (an older checkpoint's) is served as the prefix of the wider one on disk.
+    const older = await fetch(`${server.url}/tile/0/001.p/3`);
+    assert.equal(older.status, 200);
+    const olderBytes = new Uint8Array(await older.arrayBuffer());
+    const wider = new Uint8Array(await (await fetch(`${server.url}/tile/0/001.p/44`)).arrayBuffer());
+    assert.deepEqual(olderBytes, wider.subarray(0, 3 * 32));
+    const olderEntries = new Uint8Array(await (await fetch(`${server.url}/tile/entries/001.p/2`)).arrayBuffer());
+    assert.equal(Buffer.from(olderEntries).toString('latin1'), '\x00\x04e256\x00\x04e257');
     const head = await fetch(`${server.url}/tile/0/000`, { method: 'HEAD' });
     assert.equal(head.headers.get('content-length'), String(256 * 32));
   });
