@@ -47,7 +47,8 @@ export interface ObservationIndexLookup {
 export interface ExportOptions {
   evidenceDir: string;
   target: string;
-  at: Date;
+  /** A Date or an ISO-8601 text (as the HTTP API receives it). */
+  at: Date | string;
   /** Observations per vantage point after `at` (default 1; at most EvidenceLimits.maxFollowing). */
   following?: number;
   database?: ObservationIndexLookup;
@@ -90,7 +91,9 @@ export async function exportEvidenceBundle(options: ExportOptions): Promise<Evid
   const cp = await readPublishedCheckpoint(options.evidenceDir, verifier);
   if (!cp) throw evidenceError(EvidenceErrorCodes.EVIDENCE_UNAVAILABLE, `${options.evidenceDir} has no published checkpoint yet`);
   const reader = new TileTreeReader(options.evidenceDir, cp.size);
-  const at = options.at.getTime();
+  const atDate = typeof options.at === 'string' ? new Date(options.at) : options.at;
+  const at = atDate.getTime();
+  if (Number.isNaN(at)) throw new EmblemError('USAGE', `at: ${JSON.stringify(String(options.at))} is not a time`);
   const windows = new Map<string, VantageWindow>();
   const consider = (vp: string, c: Candidate) => {
     let w = windows.get(vp);
@@ -157,7 +160,7 @@ export async function exportEvidenceBundle(options: ExportOptions): Promise<Evid
     }
     entries.push({ leafIndex, entry: toBase64(entry), inclusionProof: (await reader.inclusionProof(leafIndex)).map(toBase64) });
   }
-  return canonical({ format: BUNDLE_FORMAT, target: options.target, at: options.at.toISOString(), checkpoint: formatNote(cp.note), entries });
+  return canonical({ format: BUNDLE_FORMAT, target: options.target, at: atDate.toISOString(), checkpoint: formatNote(cp.note), entries });
 }
 
 export interface VerifiedEntry {
