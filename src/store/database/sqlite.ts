@@ -90,9 +90,12 @@ export class SqliteObservatoryStore implements ObservatoryStore {
     const names = [...new Set(targets.map(checkTargetName))];
     return this.run('getTargetStates', () => {
       const out = new Map<string, TargetStateRecord>();
+      // The names go in as one JSON array parameter: one prepared statement whatever the batch size.
+      const lookup = this.statement(
+        `SELECT target, state, updated FROM observatory_target_states WHERE target IN (SELECT value FROM json_each(?))`,
+      );
       for (const batch of chunks(names, StoreLimits.lookupBatchTargets)) {
-        const sql = `SELECT target, state, updated FROM observatory_target_states WHERE target IN (${batch.map(() => '?').join(',')})`;
-        for (const row of this.statement(sql).all(...batch) as TargetStateRecord[]) out.set(row.target, row);
+        for (const row of lookup.all(JSON.stringify(batch)) as TargetStateRecord[]) out.set(row.target, row);
       }
       return out;
     });
