@@ -127,7 +127,7 @@ export async function startMetricsServer(listen: string, metrics: ObservatoryMet
   server.maxConnections = AlertLimits.metricsMaxConnections;
   server.requestTimeout = AlertLimits.metricsRequestTimeoutMs;
   server.headersTimeout = AlertLimits.metricsRequestTimeoutMs;
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = AlertLimits.metricsKeepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new EmblemError(AlertErrorCodes.METRICS_LISTEN_FAILED, `cannot serve metrics on ${listen}: ${err.code ?? err.message}`, { cause: err }));

@@ -21,12 +21,12 @@ import {
   chunks,
   incidentFromRow,
   lastPerTarget,
+  mergeObservations,
   observationFromRow,
   observationLimit,
   type IncidentRow,
   type ObservationRow,
 } from './records.js';
-import { mergeObservations } from './sqlite.js';
 
 /** Any constant: serialises concurrent migrate() calls (two services starting at once) on one database. */
 const MIGRATION_LOCK_KEY = 0x656d626c; // "embl"

@@ -21,6 +21,7 @@ import {
   chunks,
   incidentFromRow,
   lastPerTarget,
+  mergeObservations,
   observationFromRow,
   observationLimit,
   type IncidentRow,
@@ -44,11 +45,12 @@ export class SqliteObservatoryStore implements ObservatoryStore {
     this.db = db;
   }
 
-  /** Opens (creating if missing) the file at `path`, or a private in-memory database for ':memory:'. */
-  static open(path: string): SqliteObservatoryStore {
+  /** Opens (creating if missing) the file at `path`, or a private in-memory database for ':memory:'.
+   *  `busyTimeoutMs` (tests) replaces StoreLimits.sqliteBusyTimeoutMs. */
+  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteObservatoryStore {
     let db: Database.Database;
     try {
-      db = new Database(path, { timeout: StoreLimits.sqliteBusyTimeoutMs });
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? StoreLimits.sqliteBusyTimeoutMs });
     } catch (err) {
       throw translateSqliteError(err, `cannot open the SQLite database ${path}`);
     }
@@ -234,19 +236,6 @@ export class SqliteObservatoryStore implements ObservatoryStore {
       throw translateSqliteError(err, `SQLite ${what} failed`);
     }
   }
-}
-
-/** Leaf indexes of an incident: those it had, then the new ones it did not have yet, in order. */
-export function mergeObservations(existing: readonly number[], added: readonly number[]): number[] {
-  const seen = new Set(existing);
-  const out = [...existing];
-  for (const leaf of added) {
-    if (!seen.has(leaf)) {
-      seen.add(leaf);
-      out.push(leaf);
-    }
-  }
-  return out.slice(0, StoreLimits.maxIncidentObservations);
 }
 
 /**
