@@ -237,13 +237,20 @@ export class PostgresObservatoryStore implements ObservatoryStore {
       throw translatePostgresError(err, `PostgreSQL ${what}: cannot connect`);
     }
     let broken: Error | undefined;
+    // A checked-out client whose connection dies between two queries (the server shutting down) emits 'error';
+    // without a listener that is an uncaught exception that ends the process. Note it: the next query fails anyway.
+    const onError = (err: Error): void => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       return await work(client);
     } catch (err) {
       // A connection-level failure: destroy this client rather than return it to the pool.
-      if (isConnectionFailure(err)) broken = err instanceof Error ? err : new Error(String(err));
+      if (isConnectionFailure(err)) broken ??= err instanceof Error ? err : new Error(String(err));
       throw translatePostgresError(err, `PostgreSQL ${what} failed`);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
