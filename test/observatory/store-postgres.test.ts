@@ -52,6 +52,24 @@ if (skip) {
     },
   });
 
+  test('postgres: services starting at once on one empty database migrate it once (advisory lock), all usable', async () => {
+    const url = await server.createSchema();
+    const stores = await Promise.all([1, 2, 3].map(() => openObservatoryStore(url)));
+    try {
+      await Promise.all(stores.map((s, i) => s.setCursor(`k${i}`, String(i))));
+      assert.deepEqual(await Promise.all([0, 1, 2].map((i) => stores[0]!.getCursor(`k${i}`))), ['0', '1', '2']);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        assert.deepEqual((await client.query('SELECT version FROM observatory_schema')).rows, [{ version: 1 }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   describe('postgres: the database goes away and comes back (acceptance 8)', () => {
     test('while it is down every call fails with STORE_UNAVAILABLE; after it is back, writes succeed and nothing is lost', async () => {
       const store = await openObservatoryStore(await server.createSchema());
