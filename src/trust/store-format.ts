@@ -26,6 +26,14 @@ export function entryOf(key: PublicKey, name: string, extra: { added?: string; f
   return { name, kid: key.jwsKid, coseKid: key.coseKidText, jwk: { ...key.jwk }, ...extra };
 }
 
+/** A key's name in a store: also a file name in folder stores, so a conservative character set. */
+export function validName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9 ._@()+:-]{0,127}$/.test(name)) {
+    throw new EmblemError('USAGE', `trust store name ${JSON.stringify(name)}: 1-128 characters, letters, digits, space and . _ @ ( ) + : - (starting with a letter or digit)`);
+  }
+  return name;
+}
+
 /** Parses the JSON of a trust store file; `path` only names it in errors. Keys are re-derived, never trusted as given. */
 export function parseTrustStoreText(text: string, path: string): TrustedKeyEntry[] {
   let doc: { version?: unknown; keys?: unknown };

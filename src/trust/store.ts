@@ -4,9 +4,9 @@ import { decodeCbor } from '../core/tokens/cbor.js';
 import { EmblemError } from '../core/errors.js';
 import { parseCoseKey, parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../core/tokens/keys.js';
 import { writeFileAtomic, writeFileAtomicExclusive } from '../store/atomic-write.js';
-import { entryOf, MAX_KEYS, parseTrustStoreText, serializeTrustStore, TRUST_STORE_VERSION, type TrustedKeyEntry } from './store-format.js';
+import { entryOf, MAX_KEYS, parseTrustStoreText, serializeTrustStore, TRUST_STORE_VERSION, validName, type TrustedKeyEntry } from './store-format.js';
 
-export { TRUST_STORE_VERSION, parseTrustStoreText, serializeTrustStore, type TrustedKeyEntry };
+export { TRUST_STORE_VERSION, parseTrustStoreText, serializeTrustStore, validName, type TrustedKeyEntry };
 
 /**
  * A validator's trust store: authority keys pinned out of band, each with a name. Two shapes:
@@ -39,13 +39,6 @@ export async function parseKeyBytes(bytes: Uint8Array, what: string): Promise<Pu
   } catch (err) {
     throw new EmblemError('KEY_INVALID', `${what}: not a public JWK, PEM public key or COSE_Key (${(err as Error).message})`);
   }
-}
-
-export function validName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9 ._@()+:-]{0,127}$/.test(name)) {
-    throw new EmblemError('USAGE', `trust store name ${JSON.stringify(name)}: 1-128 characters, letters, digits, space and . _ @ ( ) + : - (starting with a letter or digit)`);
-  }
-  return name;
 }
 
 async function kindOf(path: string): Promise<'file' | 'folder' | 'absent'> {
