@@ -17,7 +17,7 @@ import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { NOW } from '../helpers/tokens.js';
 import { buildFixture, type ExtensionFixture } from './fixtures.js';
-import { startDohResolver, startPageServer, tempDir, type LocalServer } from './harness.js';
+import { startDohResolver, startPageServer, tempDir, type DohResolver, type LocalServer } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION = join(ROOT, 'dist', 'extension');
@@ -34,7 +34,7 @@ interface TabResult {
 
 describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && process.env.CI !== 'true' ? 'no /usr/bin/chromium' : false }, () => {
   let fixture: ExtensionFixture;
-  let doh: LocalServer;
+  let doh: DohResolver;
   let pages: LocalServer;
   let context: BrowserContext;
   let worker: Worker;
@@ -47,7 +47,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-extension.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
     fixture = await buildFixture();
-    doh = await startDohResolver(fixture.zoneText);
+    doh = await startDohResolver(dir.write('hospital.example.zone', fixture.zoneText), join(dir.path, 'stats.json'));
     pages = await startPageServer();
     context = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
       executablePath: CHROMIUM,
@@ -137,7 +137,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.equal(r.state, 'off');
     assert.equal(r.badge, '');
     assert.match(r.title, /off/);
-    assert.equal(doh.requests.length, 0);
+    assert.equal((await doh.stats()).requests, 0);
   });
 
   it('shows ENDORSED-TRUSTED for the demo chain with the authority pinned, and the chain in the popup', async () => {
@@ -187,8 +187,9 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
   });
 
   it('sends requests only to the DoH resolver (and the pages themselves)', async () => {
-    assert.ok(doh.requests.length >= 5, `the resolver was asked (${doh.requests.length} requests)`);
-    assert.ok(doh.requests.every((r) => r.startsWith('GET /dns-query?dns=')), doh.requests.join('\n'));
+    const stats = await doh.stats();
+    assert.ok(stats.get >= 5, `the resolver was asked (${JSON.stringify(stats)})`);
+    assert.deepEqual([stats.post, stats.rejected], [0, 0], 'only RFC 8484 GETs, all answered');
     const pageOrigin = (u: string) => /^http:\/\/[a-z]+\.hospital\.example:\d+\//.test(u) && new URL(u).port === String(pages.port);
     const allowed = (u: string) => u.startsWith(`chrome-extension://${extensionId}/`) || u.startsWith(doh.url) || pageOrigin(u) || u === 'about:blank';
     assert.deepEqual(seen.filter((u) => !allowed(u)), []);

@@ -1,16 +1,15 @@
 /**
  * What the browser test runs against, all on 127.0.0.1 with ephemeral ports: the DoH resolver (`emblem dns serve
- * --doh` when this build has it, else an in-process RFC 8484 endpoint over the same AuthoritativeResponder), a tiny
+ * --doh`), a tiny
  * web server for the pages, and Chromium (Debian's, via playwright-core) with the unpacked extension.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { indexZones } from '../../src/dns/authoritative-data.js';
-import { AuthoritativeResponder } from '../../src/dns/authoritative-responder.js';
-import { parseZoneFile } from '../../src/dns/zone-file.js';
+import { spawn } from 'node:child_process';
+import { CLI } from '../helpers/cli.js';
 
 export interface LocalServer {
   url: string;
@@ -32,36 +31,51 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-async function body(req: IncomingMessage, max: number): Promise<Uint8Array | null> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const c of req) {
-    total += (c as Buffer).length;
-    if (total > max) return null;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+export interface DohResolver {
+  url: string;
+  /** The server's DoH counters (requests, get, post, answered, rejected), read through its stats file. */
+  stats(): Promise<{ requests: number; get: number; post: number; answered: number; rejected: number }>;
+  close(): Promise<void>;
 }
 
-/** An RFC 8484 endpoint (GET ?dns= and POST) at /dns-query over the zone text, allowing cross-origin reads. */
-export async function startDohResolver(zoneText: string): Promise<LocalServer> {
-  const responder = new AuthoritativeResponder(indexZones([parseZoneFile(zoneText)]));
-  const requests: string[] = [];
-  const server = createServer(async (req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    let query: Uint8Array | null = null;
-    if (url.pathname === '/dns-query' && req.method === 'GET' && url.searchParams.has('dns')) query = Buffer.from(url.searchParams.get('dns')!, 'base64url');
-    else if (url.pathname === '/dns-query' && req.method === 'POST') query = await body(req, 65_535);
-    const answer = query ? responder.respond(query, 'tcp').response : null;
-    if (!answer) {
-      res.writeHead(400).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/dns-message', 'access-control-allow-origin': '*', 'cache-control': 'max-age=0' }).end(answer);
+/** `emblem dns serve --zone FILE --doh 127.0.0.1:0` (RFC 8484 at /dns-query); the URL comes from its listening line. */
+export async function startDohResolver(zoneFile: string, statsFile: string): Promise<DohResolver> {
+  const child = spawn(process.execPath, [CLI, 'dns', 'serve', '--zone', zoneFile, '--doh', '127.0.0.1:0', '--stats-file', statsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emblem dns serve --doh did not start: ${stderr}`)), 15_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { doh: string[] }).doh[0]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`emblem dns serve exited with ${code}: ${stderr}`));
+    });
   });
-  const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}/dns-query`, port, requests, close: () => closeServer(server) };
+  return {
+    url,
+    async stats() {
+      const before = readFileSync(statsFile, 'utf8');
+      child.kill('SIGUSR1');
+      for (let i = 0; i < 100 && readFileSync(statsFile, 'utf8') === before; i++) await new Promise((r) => setTimeout(r, 20));
+      return (JSON.parse(readFileSync(statsFile, 'utf8')) as { doh: Awaited<ReturnType<DohResolver['stats']>> }).doh;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Serves a small HTML page for any host and path (the "hospital" web sites). */
