@@ -97,10 +97,15 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     }
   }
 
-  async function popup(tabId: number): Promise<{ level: string; issuer: string; endorsers: string; commitment: string; chain: string; errors: string; chainNodes: string }> {
+  /** Opens the popup page for a tab; with `screenshot`, saves it under dist/test-artifacts/ (a test artifact). */
+  async function popup(tabId: number, screenshot?: string): Promise<{ level: string; issuer: string; endorsers: string; commitment: string; chain: string; errors: string; chainNodes: string }> {
     const page = await context.newPage();
     await page.goto(`chrome-extension://${extensionId}/popup.html?tab=${tabId}`);
     await page.waitForSelector('#level');
+    if (screenshot) {
+      await page.setViewportSize({ width: 440, height: 720 });
+      await page.screenshot({ path: join(ROOT, 'dist', 'test-artifacts', `${screenshot}.png`), fullPage: true });
+    }
     const text = async (sel: string) => ((await page.locator(sel).count()) ? (await page.locator(sel).innerText()).trim() : '');
     const out = {
       level: await text('#level'), issuer: await text('#issuer'), endorsers: await text('#endorsers'), commitment: await text('#commitment'),
@@ -147,7 +152,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.equal(r.level, 'ENDORSED-TRUSTED');
     assert.equal(r.badge, 'END');
     assert.match(r.title, /ENDORSED-TRUSTED/);
-    const p = await popup(r.tabId);
+    const p = await popup(r.tabId, 'extension-popup-endorsed-trusted');
     assert.equal(p.level, 'ENDORSED-TRUSTED');
     assert.equal(p.issuer, 'https://hospital.example');
     assert.equal(p.endorsers, 'https://authority.example');
@@ -164,7 +169,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const invalid = await visit('invalid.hospital.example');
     assert.equal(invalid.status, 'invalid');
     assert.equal(invalid.badge, 'INV');
-    const p = await popup(invalid.tabId);
+    const p = await popup(invalid.tabId, 'extension-popup-invalid');
     assert.equal(p.level, 'INVALID');
     assert.match(p.errors, /SIGNATURE_INVALID/);
 
