@@ -1,4 +1,5 @@
 import { checkHost } from '../../src/browser/host-check.js';
+import { BrowserLimits } from '../../src/browser/limits.js';
 import { skipCommitmentCheck, type CommitmentChecker } from '../../src/core/verify/commitment.js';
 import { DEFAULT_IHLE_TYPE } from '../../src/dns/rr-type.js';
 import { badgeFor } from './badge.js';
@@ -9,8 +10,6 @@ import { checkResolverUrl, loadSettings, tabKey, trustedKeys, type Settings, typ
  * host's emblem records, verifies them with the core (WebCrypto signatures), and sets the tab's badge. Nothing is
  * sent anywhere but the resolver; with no resolver chosen, nothing is sent at all.
  */
-
-const DOH_TIMEOUT_MS = 5_000;
 
 /** This extension has no CT client yet: commitments are "unavailable" (shown as not checked), never "failed". */
 const notCheckedInBrowser: CommitmentChecker = {
@@ -70,7 +69,7 @@ export async function checkTab(tabId: number, pageUrl: string): Promise<void> {
     dohUrl: resolver,
     era: settings.era,
     ihleType: DEFAULT_IHLE_TYPE,
-    timeoutMs: DOH_TIMEOUT_MS,
+    timeoutMs: BrowserLimits.dohTimeoutMs,
     trustedKeys: trustedKeys(settings),
     now: Number.isNaN(now.getTime()) ? new Date() : now,
     commitments: commitmentsFor(settings),

@@ -1,3 +1,4 @@
+import { BrowserLimits } from '../../src/browser/limits.js';
 import { EmblemError } from '../../src/core/errors.js';
 import { parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../../src/core/tokens/keys.js';
 import { entryOf, parseTrustStoreText, validName, type TrustedKeyEntry } from '../../src/trust/store-format.js';
@@ -14,7 +15,7 @@ export async function importTrustMaterial(
   added: Date,
 ): Promise<{ keys: TrustedKeyEntry[]; added: TrustedKeyEntry[]; skipped: string[] }> {
   const trimmed = text.trim();
-  if (trimmed.length > 4 * 1024 * 1024) throw new EmblemError('LIMIT_EXCEEDED', 'trust material larger than 4 MiB');
+  if (trimmed.length > BrowserLimits.maxTrustImportBytes) throw new EmblemError('LIMIT_EXCEEDED', `trust material larger than ${BrowserLimits.maxTrustImportBytes} bytes`);
   let incoming: TrustedKeyEntry[];
   let parsed: unknown = null;
   if (trimmed.startsWith('{')) {

@@ -1,5 +1,6 @@
 import { EmblemError } from '../core/errors.js';
 import { DnsLimits } from '../dns/limits.js';
+import { BrowserLimits } from './limits.js';
 import type { NameKey } from '../dns/domain-name-text.js';
 
 /**
@@ -34,8 +35,6 @@ export const DNS_FLAG_AD = 0x0020;
 const FLAG_RD = 0x0100;
 const CLASS_IN = 1;
 const TYPE_CNAME = 5;
-/** A name may hold at most 127 labels (255 octets), so more pointer jumps than that can only be a loop. */
-const MAX_COMPRESSION_JUMPS = 127;
 
 const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
 
@@ -86,7 +85,7 @@ function readName(msg: Uint8Array, offset: number): { name: NameKey; next: numbe
     const len = msg[pos]!;
     if ((len & 0xc0) === 0xc0) {
       if (pos + 1 >= msg.length) throw malformed('truncated compression pointer');
-      if (++jumps > MAX_COMPRESSION_JUMPS) throw malformed('compression loop');
+      if (++jumps > BrowserLimits.maxCompressionJumps) throw malformed('compression loop');
       if (next < 0) next = pos + 2;
       pos = ((len & 0x3f) << 8) | msg[pos + 1]!;
       continue;

@@ -7,7 +7,7 @@ import { RRType, typeName } from '../dns/rr-type.js';
 import { DNS_FLAG_AD, DNS_FLAG_TC, decodeDnsMessage, encodeDnsQuery, rcodeName, txtValue, type WireMessage, type WireRecord } from './dns-wire.js';
 
 /** The fetch this module uses (the browser's, or a test's); only GET with headers is needed. */
-export type DohFetch = (url: string, init: { headers: Record<string, string>; signal: AbortSignal; redirect: 'error'; credentials: 'omit'; cache: 'no-store' }) => Promise<Response>;
+export type DohFetch = (url: string, init: { headers: Record<string, string>; signal: AbortSignal; redirect: 'error'; credentials: 'omit'; cache: RequestCache }) => Promise<Response>;
 
 export interface DohDiscoveryOptions {
   /** The RFC 8484 endpoint (https://…/dns-query; http:// only for loopback test servers). */
@@ -21,7 +21,9 @@ export interface DohDiscoveryOptions {
 /**
  * One DoH GET (RFC 8484 §4.1: `?dns=` base64url without padding, ID 0). GET rather than the CLI's POST: it is
  * a CORS-safelisted request, so a resolver that allows cross-origin reads needs no preflight, and HTTP caches can
- * share answers. No cookies are sent (credentials: omit): the resolver learns the name and nothing else.
+ * share answers: the browser's HTTP cache keeps an answer for the max-age the resolver gives (its smallest TTL), so
+ * moving between pages of one site asks again only when the records may have changed. No cookies are sent
+ * (credentials: omit): the resolver learns the name and nothing else.
  */
 export async function dohQuery(name: NameKey, qtype: number, options: Pick<DohDiscoveryOptions, 'url' | 'timeoutMs' | 'fetch'>): Promise<WireMessage> {
   const url = new URL(options.url);
@@ -33,7 +35,7 @@ export async function dohQuery(name: NameKey, qtype: number, options: Pick<DohDi
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: 'error',
       credentials: 'omit',
-      cache: 'no-store',
+      cache: 'default',
     });
   } catch (err) {
     const e = err as Error;

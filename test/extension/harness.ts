@@ -62,10 +62,22 @@ export async function startDohResolver(zoneFile: string, statsFile: string): Pro
   return {
     url,
     async stats() {
+      // The server rewrites the file in place on SIGUSR1: read until it parses again and (normally) has changed.
       const before = readFileSync(statsFile, 'utf8');
       child.kill('SIGUSR1');
-      for (let i = 0; i < 100 && readFileSync(statsFile, 'utf8') === before; i++) await new Promise((r) => setTimeout(r, 20));
-      return (JSON.parse(readFileSync(statsFile, 'utf8')) as { doh: Awaited<ReturnType<DohResolver['stats']>> }).doh;
+      for (let i = 0; ; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const text = readFileSync(statsFile, 'utf8');
+        type Stats = { doh: Awaited<ReturnType<DohResolver['stats']>> };
+        let parsed: Stats | undefined;
+        try {
+          parsed = JSON.parse(text) as Stats;
+        } catch {
+          // caught mid-write
+        }
+        if (parsed !== undefined && (text !== before || i > 25)) return parsed.doh;
+        if (i > 250) throw new Error(`unreadable stats file: ${JSON.stringify(text)}`);
+      }
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
