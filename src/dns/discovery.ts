@@ -3,32 +3,9 @@ import { EmblemError } from '../core/errors.js';
 import { asciiLower, toFqdn, type NameKey } from './domain-name.js';
 import { describeResolver, exchange, typeCode, type DnsExchange, type QueryOptions, type ResolverSpec } from './resolver.js';
 import { RRType, typeName } from './rr-type.js';
+import type { DiscoveryEra, DiscoveryQuery, DiscoveryReport } from './discovery-report.js';
 
-export type DiscoveryEra = 'jws' | 'cwt' | 'any';
-
-/** One question asked during discovery, as reported in `discovery.queries`. */
-export interface DiscoveryQuery {
-  qtype: string;
-  transport: 'udp' | 'tcp' | 'doh';
-  truncated: boolean;
-  rcode: string;
-  answers: number;
-  additionals: number;
-  ad: boolean;
-}
-
-/** How the records were found: the `discovery` object of `emblem check --json`. */
-export interface DiscoveryReport {
-  resolver: string;
-  /** The transport that delivered the emblem records (tcp when a truncated UDP answer was retried). */
-  transport: 'udp' | 'tcp' | 'doh';
-  truncated: boolean;
-  /** DNSSEC AD bit as the resolver reported it (true only if every answer had it). Never counts as ADEM validation. */
-  ad: boolean;
-  rcode: string;
-  records: { txt: number; ademTxt: number; ihle: number; ihleFromAdditional: number };
-  queries: DiscoveryQuery[];
-}
+export type { DiscoveryEra, DiscoveryQuery, DiscoveryReport } from './discovery-report.js';
 
 export interface DiscoveredRecords {
   report: DiscoveryReport;

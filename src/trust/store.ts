@@ -4,6 +4,9 @@ import { decodeCbor } from '../core/tokens/cbor.js';
 import { EmblemError } from '../core/errors.js';
 import { parseCoseKey, parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../core/tokens/keys.js';
 import { writeFileAtomic, writeFileAtomicExclusive } from '../store/atomic-write.js';
+import { entryOf, MAX_KEYS, parseTrustStoreText, serializeTrustStore, TRUST_STORE_VERSION, validName, type TrustedKeyEntry } from './store-format.js';
+
+export { TRUST_STORE_VERSION, parseTrustStoreText, serializeTrustStore, validName, type TrustedKeyEntry };
 
 /**
  * A validator's trust store: authority keys pinned out of band, each with a name. Two shapes:
@@ -13,31 +16,13 @@ import { writeFileAtomic, writeFileAtomicExclusive } from '../store/atomic-write
  * Every key in a store acts exactly like one --trusted-key.
  */
 
-export const TRUST_STORE_VERSION = 1;
 const MAX_STORE_BYTES = 4 * 1024 * 1024;
-const MAX_KEYS = 4096;
 const KEY_FILE_EXT = new Set(['.jwk', '.json', '.pem', '.cose', '.cbor']);
-
-export interface TrustedKeyEntry {
-  name: string;
-  /** JWS-era kid (RFC 7638 thumbprint). */
-  kid: string;
-  /** CWT-era kid (COSE_Key thumbprint), text form. */
-  coseKid: string;
-  jwk: Record<string, unknown>;
-  added?: string;
-  /** Folder stores: the file holding the key. */
-  file?: string;
-}
 
 export interface TrustStore {
   path: string;
   kind: 'file' | 'folder';
   keys: TrustedKeyEntry[];
-}
-
-function entryOf(key: PublicKey, name: string, extra: { added?: string; file?: string } = {}): TrustedKeyEntry {
-  return { name, kid: key.jwsKid, coseKid: key.coseKidText, jwk: { ...key.jwk }, ...extra };
 }
 
 /** Parses one key file's bytes: a public JWK, an SPKI PEM, or a COSE_Key (CBOR). Private parts are dropped. */
@@ -56,13 +41,6 @@ export async function parseKeyBytes(bytes: Uint8Array, what: string): Promise<Pu
   }
 }
 
-export function validName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9 ._@()+:-]{0,127}$/.test(name)) {
-    throw new EmblemError('USAGE', `trust store name ${JSON.stringify(name)}: 1-128 characters, letters, digits, space and . _ @ ( ) + : - (starting with a letter or digit)`);
-  }
-  return name;
-}
-
 async function kindOf(path: string): Promise<'file' | 'folder' | 'absent'> {
   const info = await lstat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
@@ -78,34 +56,6 @@ async function kindOf(path: string): Promise<'file' | 'folder' | 'absent'> {
     if (target?.isFile()) return 'file';
   }
   throw new EmblemError('TRUST_STORE_INVALID', `trust store ${path} is neither a file nor a folder`);
-}
-
-function parseFileStore(text: string, path: string): TrustedKeyEntry[] {
-  let doc: { version?: unknown; keys?: unknown };
-  try {
-    doc = JSON.parse(text) as typeof doc;
-  } catch {
-    throw new EmblemError('TRUST_STORE_INVALID', `${path} is not JSON (a trust store file is {"version": 1, "keys": [...]})`);
-  }
-  if (!doc || typeof doc !== 'object' || doc.version !== TRUST_STORE_VERSION || !Array.isArray(doc.keys)) {
-    throw new EmblemError('TRUST_STORE_INVALID', `${path}: expected {"version": 1, "keys": [...]}`);
-  }
-  if (doc.keys.length > MAX_KEYS) throw new EmblemError('LIMIT_EXCEEDED', `${path}: more than ${MAX_KEYS} keys`);
-  return doc.keys.map((raw, i) => {
-    const e = raw as Partial<TrustedKeyEntry>;
-    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || !e.jwk || typeof e.jwk !== 'object') {
-      throw new EmblemError('TRUST_STORE_INVALID', `${path}: keys[${i}] needs "name" and "jwk"`);
-    }
-    let key: PublicKey;
-    try {
-      const { d: _d, kid: _kid, ...pub } = e.jwk;
-      key = parsePublicJwk(pub);
-    } catch (err) {
-      throw new EmblemError('TRUST_STORE_INVALID', `${path}: keys[${i}] (${e.name}): ${(err as Error).message}`);
-    }
-    if (e.kid !== undefined && e.kid !== key.jwsKid) throw new EmblemError('TRUST_STORE_INVALID', `${path}: keys[${i}] (${e.name}): kid ${e.kid} is not the key's thumbprint ${key.jwsKid}`);
-    return entryOf(key, e.name, typeof e.added === 'string' ? { added: e.added } : {});
-  });
 }
 
 async function readFolderStore(path: string): Promise<TrustedKeyEntry[]> {
@@ -133,11 +83,7 @@ export async function readTrustStore(path: string, options: { allowMissing?: boo
   if (kind === 'folder') return { path, kind, keys: await readFolderStore(path) };
   const info = await lstat(path);
   if (info.size > MAX_STORE_BYTES) throw new EmblemError('LIMIT_EXCEEDED', `${path} is larger than ${MAX_STORE_BYTES} bytes`);
-  return { path, kind, keys: parseFileStore(await readFile(path, 'utf8'), path) };
-}
-
-function serialize(keys: TrustedKeyEntry[]): string {
-  return `${JSON.stringify({ version: TRUST_STORE_VERSION, keys: keys.map(({ file: _f, ...k }) => k) }, null, 2)}\n`;
+  return { path, kind, keys: parseTrustStoreText(await readFile(path, 'utf8'), path) };
 }
 
 /**
@@ -163,7 +109,7 @@ export async function addTrustedKey(path: string, key: PublicKey, name: string, 
     }
     return { ...entry, file };
   }
-  const text = serialize([...store.keys, entry]);
+  const text = serializeTrustStore([...store.keys, entry]);
   if (store.keys.length === 0 && (await kindOf(path)) === 'absent') {
     try {
       await writeFileAtomicExclusive(path, text);
@@ -185,7 +131,7 @@ export async function removeTrustedKey(path: string, kidOrName: string): Promise
   if (matches.length > 1) throw new EmblemError('TRUST_KEY_AMBIGUOUS', `${JSON.stringify(kidOrName)} matches ${matches.length} keys in ${path}: give the kid`);
   const gone = matches[0]!;
   if (store.kind === 'folder') await unlink(join(path, gone.file!));
-  else await writeFileAtomic(path, serialize(store.keys.filter((k) => k !== gone)));
+  else await writeFileAtomic(path, serializeTrustStore(store.keys.filter((k) => k !== gone)));
   return gone;
 }
 
