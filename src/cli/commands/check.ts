@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Material } from '../../core/material/material.js';
-import { verifyMaterial } from '../../core/verify/index.js';
 import { isFailure } from '../../core/verify/report.js';
 import { normalizeUserName } from '../../dns/domain-name.js';
-import { checkName, type CheckedTokenSet, type CheckReport } from '../../dns/name-check.js';
+import type { CheckedTokenSet, CheckReport } from '../../dns/name-check.js';
 import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
 import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
@@ -12,6 +11,7 @@ import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
 import { formatReport } from '../report-text.js';
 import { trustStoreKeys } from '../../trust/store.js';
+import { runCheck } from '../../validator/check-workflow.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -120,9 +120,8 @@ Examples:
   addCommitmentOptions(cmd);
   cmd.action(async (nameText: string, opts: CheckFlags) => {
     if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
-    let name;
     try {
-      name = normalizeUserName(nameText);
+      normalizeUserName(nameText);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -137,15 +136,16 @@ Examples:
     const attempts = Number(opts.attempts);
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError('--timeout must be 1..60000 ms');
     if (!Number.isInteger(attempts) || attempts < 1 || attempts > 5) throw new UsageError('--attempts must be 1..5');
-    const resolver = parseResolverSpec(opts.resolver, opts.doh);
+    parseResolverSpec(opts.resolver, opts.doh);
     const now = opts.at ? parseTime(opts.at, '--at') : new Date();
     const trusted: Material[] = [];
     for (const f of opts.trustedKey ?? []) trusted.push(publicKeyMaterial(await readPublicKeyFile(f), f));
     for (const k of await trustStoreKeys(opts.trustStore ?? [])) trusted.push(publicKeyMaterial(k, 'trust store'));
     const commitments = await commitmentCheckerFromOptions(opts);
-    const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
-      verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),
-    );
+    const report = await runCheck({
+      name: nameText, resolver: opts.resolver, doh: opts.doh, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts,
+      now, trustedKeys: trusted, commitments, policy: opts.policy,
+    });
     const bundle = await ctBundleInfo(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatCheck(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);

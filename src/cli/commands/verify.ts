@@ -1,8 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ReportedError } from '../../core/errors.js';
-import type { Material } from '../../core/material/material.js';
-import { parseMaterialText } from '../../core/material/parse-text.js';
-import { verifyMaterial } from '../../core/verify/index.js';
+import { materialFromText, verifyTexts } from '../../validator/verify-text.js';
 import { isFailure, isIndeterminate } from '../../core/verify/report.js';
 import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
 import { parseTime } from '../duration.js';
@@ -13,18 +10,8 @@ import { trustStoreKeys } from '../../trust/store.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** One input file: a whole-file JSON object is a (possibly pretty-printed) JWK; otherwise one item per line. */
-export function materialFromText(text: string, source: string): { material: Material[]; errors: ReportedError[] } {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{') && trimmed.includes('\n')) {
-    try {
-      return { material: [{ kind: 'jwk', jwk: JSON.parse(trimmed), source }], errors: [] };
-    } catch {
-      // not one JSON document: fall through to line-by-line reading
-    }
-  }
-  return parseMaterialText(text, source);
-}
+/** Kept here for the commands that import it from the CLI (inspect, ct); the workflow lives in src/validator. */
+export { materialFromText };
 
 export interface VerifyFlags extends CommitmentFlags {
   trustedKey?: string[];
@@ -66,21 +53,13 @@ Examples:
     const trustedKeys = await Promise.all((opts.trustedKey ?? []).map((f) => readPublicKeyFile(f)));
     trustedKeys.push(...(await trustStoreKeys(opts.trustStore ?? [])));
     const commitments = await commitmentCheckerFromOptions(opts);
-    const material: Material[] = [];
-    const inputErrors: ReportedError[] = [];
     const sources = files.length ? files : ['-'];
+    const inputs = [];
     for (const file of sources) {
       const text = file === '-' ? await readStdin() : await readTextFile(file);
-      const parsed = materialFromText(text, file === '-' ? 'stdin' : file);
-      material.push(...parsed.material);
-      inputErrors.push(...parsed.errors);
+      inputs.push({ text, source: file === '-' ? 'stdin' : file, where: file === '-' ? 'standard input' : file });
     }
-    if (material.length === 0 && inputErrors.length === 0) {
-      // Nothing to verify is not an INVALID set: the input was empty (or only blank lines and comments).
-      const where = sources.map((f) => (f === '-' ? 'standard input' : f)).join(', ');
-      throw new UsageError(`nothing was read: ${where} ${sources.length > 1 ? 'hold' : 'holds'} no token, key or TXT record`);
-    }
-    const report = await verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: opts.policy } });
+    const report = await verifyTexts(inputs, { now, trustedKeys, commitments, policy: { unauthenticatedChain: opts.policy } });
     const bundle = await ctBundleInfo(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReport(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { publicKeyMaterial } from '../cli/inputs.js';
+import { runCheck } from '../validator/check-workflow.js';
+import type { RouteKit } from './app.js';
+import type { CheckSettings, VerifySettings } from './context.js';
+import { ApiError } from './errors.js';
+import { timeParam } from './verify.js';
+
+export interface CheckQuery {
+  name: string;
+  resolver?: string;
+  at?: string;
+  skipCommitmentCheck?: boolean;
+}
+
+/** Resolver of one request: its own (when allowed) or the server's default. */
+export function requestResolver(settings: CheckSettings, resolver: string | undefined): { resolver?: string; doh?: string } {
+  if (resolver === undefined || resolver === '') return { resolver: settings.resolver, doh: settings.doh };
+  if (!settings.requestResolver) throw new ApiError(400, 'USAGE', 'this server does not take a resolver per request (it uses its own)');
+  return /^https?:\/\//.test(resolver) ? { doh: resolver } : { resolver };
+}
+
+/** GET /api/check: `emblem check NAME --json` with the server's trust settings. */
+export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, verify: VerifySettings, settings: CheckSettings): Promise<void> {
+  const trusted = verify.trustedKeys.map((k) => publicKeyMaterial(k, 'trust store'));
+  app.get<{ Querystring: CheckQuery }>(
+    '/api/check',
+    {
+      schema: {
+        summary: 'look up a name in the DNS and verify its emblem; answers the `emblem check --json` object',
+        tags: ['check'],
+        querystring: {
+          type: 'object',
+          required: ['name'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 300 },
+            resolver: { type: 'string', maxLength: 300, description: 'ip[:port], "system", or a DoH URL (default: the server\'s)' },
+            at: { type: 'string', maxLength: 64 },
+            skipCommitmentCheck: { type: 'boolean' },
+          },
+        },
+        response: { ...kit.errorResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const now = timeParam(q.at, kit.now);
+      const skip = q.skipCommitmentCheck === true;
+      const report = await runCheck({
+        name: q.name,
+        ...requestResolver(settings, q.resolver),
+        era: settings.era,
+        ihleType: settings.ihleType,
+        timeoutMs: settings.timeoutMs,
+        attempts: settings.attempts,
+        now,
+        trustedKeys: trusted,
+        commitments: await verify.commitments(skip),
+        policy: verify.policy,
+      });
+      const bundle = await verify.ctBundle(now, skip);
+      return bundle ? { ...report, ctBundle: bundle } : report;
+    },
+  );
+}
