@@ -2,8 +2,8 @@
 // app.css. No CDN and nothing inline, so the page works offline under `Content-Security-Policy: default-src 'self'`.
 // Run by `npm run build` (and so by `npm install`); `--watch` rebuilds on change while developing.
 import { build, context } from 'esbuild';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,13 +29,23 @@ const options = {
 async function finish() {
   await mkdir(out, { recursive: true });
   await copyFile(join(root, 'web', 'index.html'), join(out, 'index.html'));
+  await copyFile(join(root, 'web', 'favicon.svg'), join(out, 'favicon.svg'));
   // esbuild names CSS entry points after the entry; the page links /app.css.
   const css = await readFile(join(out, 'app-style.css'));
   await writeFile(join(out, 'app.css'), css);
+  await rm(join(out, 'app-style.css'), { force: true });
+  // Pre-compressed siblings: `emblem serve` sends app.js.br / .gz when the browser accepts them, so the first
+  // load transfers the compressed size without compressing on every request.
   const sizes = {};
-  for (const f of ['index.html', 'app.js', 'app.css']) {
+  for (const f of ['index.html', 'app.js', 'app.css', 'favicon.svg']) {
     const bytes = await readFile(join(out, f));
-    sizes[f] = { bytes: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    const gz = gzipSync(bytes, { level: 9 });
+    const br = brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } });
+    if (f !== 'index.html') {
+      await writeFile(join(out, `${f}.gz`), gz);
+      await writeFile(join(out, `${f}.br`), br);
+    }
+    sizes[f] = { bytes: bytes.length, gzip: gz.length, brotli: br.length };
   }
   const total = Object.values(sizes).reduce((s, x) => s + x.gzip, 0);
   await writeFile(join(out, 'sizes.json'), `${JSON.stringify({ files: sizes, gzipTotal: total }, null, 2)}\n`);

@@ -75,6 +75,20 @@ test('check: a deep link shows the demo chain ENDORSED-TRUSTED, with the levels 
   assert.deepEqual(browser.problems, []);
 });
 
+test('check: the first load of the dashboard transfers under 200 KB (compressed), with no inline script or style', async (t) => {
+  if (!requireChromium(t)) return;
+  const { page } = browser;
+  await page.goto(`${serve.url}/check`, { waitUntil: 'load' });
+  const bytes = await page.evaluate(() =>
+    [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+      .filter((e) => !(e as PerformanceResourceTiming).name.includes('/api/'))
+      .reduce((s, e) => s + (e as PerformanceResourceTiming).transferSize, 0),
+  );
+  process.stderr.write(`dashboard first load: ${bytes} bytes transferred\n`);
+  assert.ok(bytes > 0 && bytes < 200 * 1024, `${bytes} bytes`);
+  assert.equal(await page.locator('script:not([src]), style, [style]').count(), 0);
+});
+
 test('check: a set whose emblem signature was altered is INVALID, with the reason and its code', async (t) => {
   if (!requireChromium(t)) return;
   const { page } = browser;

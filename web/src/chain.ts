@@ -105,6 +105,7 @@ export function chainNodes(report: VerificationReport, tokenText?: string): Chai
     title: 'Emblem key',
     kid: emblemKid,
     detail: chain.length > 2 ? [`via ${chain.length - 2} intermediate key(s): ${chain.slice(1, -1).join(', ')}`] : [],
+    // The window in which the root key vouches for this key (the internal endorsement naming it).
     validity: (() => {
       const t = internal.find((x) => x.claims.key === emblemKid);
       return t ? window(t.claims.nbf, t.claims.exp) : null;
@@ -120,7 +121,8 @@ export function chainNodes(report: VerificationReport, tokenText?: string): Chai
       title: 'Root key',
       kid: rootKid,
       detail: [report.issuer ? `organisation: ${report.issuer}` : 'no issuer (iss) in the emblem'],
-      validity: rootEnd ? window(rootEnd.claims.nbf, rootEnd.claims.exp) : null,
+      // How long an authority vouches for the root key (its endorsement's window), when one does.
+      validity: external[0] ? window(external[0].claims.nbf, external[0].claims.exp) : null,
       level: 'ORGANIZATIONAL',
       state: nodeState(report, 'ORGANIZATIONAL'),
       logs: logViews(rootEnd),

@@ -48,11 +48,15 @@ function coverWords(set: CheckedTokenSet): string {
   return 'does not verify';
 }
 
-function SetView({ set, index }: { set: CheckedTokenSet; index: number }) {
+/** A set as the API answers it; `tokens` (the set's tokens and keys as text), when the server includes them, lets
+ *  the chain show each endorsement's window and CT log entries as for pasted tokens. */
+type ApiCheckedSet = CheckedTokenSet & { tokens?: string[] };
+
+function SetView({ set, index }: { set: ApiCheckedSet; index: number }) {
   return html`<section class="card set">
     <h3>Token set ${index + 1}${set.identifier ? html` <span class="muted">(${set.identifier})</span>` : null}: ${coverWords(set)}</h3>
     <${ReportSummary} report=${set} heading="Result" />
-    <${ChainDrawing} report=${set} />
+    <${ChainDrawing} report=${set} tokenText=${set.tokens?.join('\n')} />
     ${set.contested?.map((c, i) => html`<div class="contested"><h4>Contested emblem ${i + 1} (verified alone)</h4><${ReportSummary} report=${{ ...set, ...c, errors: [], verifiedAt: set.verifiedAt }} heading="Alone" /></div>`)}
   </section>`;
 }
