@@ -98,6 +98,10 @@ interface ServeFlags {
   tcpMaxConnections: string;
   tcpMaxPerAddress: string;
   tcpIdleTimeout: string;
+  doh?: string[];
+  dohCert?: string;
+  dohKey?: string;
+  dohTimeout: string;
 }
 
 function intOf(text: string, flag: string, min: number, max: number): number {
@@ -262,10 +266,15 @@ Example (the three live deployments in one root zone, as in the acceptance test)
     .option('--tcp-max-connections <n>', 'concurrent TCP connections; at the cap the longest-idle one is evicted', String(DnsLimits.maxTcpConnections))
     .option('--tcp-max-per-address <n>', 'concurrent TCP connections from one client address; 0 = only the global cap', String(DnsLimits.maxTcpConnectionsPerAddress))
     .option('--tcp-idle-timeout <seconds>', 'close a TCP connection that completes no query for this long (whole messages count, not bytes)', String(DnsLimits.tcpIdleTimeoutMs / 1000))
+    .option('--doh <host:port>', 'also serve DNS over HTTPS (RFC 8484, GET and POST at /dns-query) here; with --doh and no --listen, only DoH is served; repeatable', collect)
+    .option('--doh-cert <file>', 'PEM certificate (chain) for DoH over TLS; without it DoH is plain HTTP (loopback tests, or behind a TLS proxy)')
+    .option('--doh-key <file>', 'PEM private key for --doh-cert')
+    .option('--doh-timeout <seconds>', 'close a DoH connection that is idle, or has not sent its request headers, for this long', '10')
     .addHelpText(
       'after',
       `
-On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.0.1:5353"],"zones":["."],"udp":"native"}.
+On start one JSON line goes to stdout: {"event":"listening","addresses":["127.0.0.1:5353"],"zones":["."],"udp":"native"}
+(with --doh also "doh":["http://127.0.0.1:8053/dns-query"]).
 "udp" is "native" when UDP is served in batches by the native module built at install (Linux, recvmmsg/sendmmsg)
 and "dgram" otherwise (node:dgram, same answers, fewer queries/s; EMBLEM_NATIVE_UDP=0 forces it).
 Errors (malformed queries...) are logged as JSON lines on stderr, rate-limited; answered queries are not logged.
@@ -288,7 +297,10 @@ Example:
         tcpMaxPerAddress: intOf(opts.tcpMaxPerAddress, '--tcp-max-per-address', 0, 65_535),
         tcpIdleTimeoutMs: intOf(opts.tcpIdleTimeout, '--tcp-idle-timeout', 1, 3_600) * 1000,
       };
-      const listen = (opts.listen?.length ? opts.listen : ['127.0.0.1:53']).map(parseListenAddress);
+      const dohListen = (opts.doh ?? []).map(parseListenAddress);
+      if ((opts.dohCert === undefined) !== (opts.dohKey === undefined)) throw new UsageError('--doh-cert and --doh-key go together');
+      if (opts.dohCert !== undefined && dohListen.length === 0) throw new UsageError('--doh-cert without --doh');
+      const listen = (opts.listen?.length ? opts.listen : dohListen.length ? [] : ['127.0.0.1:53']).map(parseListenAddress);
       const { data, zones } = await loadZones(opts.zone, ihleType);
       const responder = new AuthoritativeResponder(data, { udpPayload: payload, anyMode: opts.any });
       const log = new RateLimitedErrorLog();
@@ -320,8 +332,16 @@ Example:
       };
       process.on('SIGHUP', () => void reload());
       const addresses = await server.start(listen);
+      let doh: import('../../server/doh.js').DohServer | null = null;
+      let dohUrls: string[] = [];
+      if (dohListen.length) {
+        const { DohServer } = await import('../../server/doh.js');
+        const tls = opts.dohCert !== undefined ? { cert: await readFile(opts.dohCert), key: await readFile(opts.dohKey!) } : null;
+        doh = new DohServer(responder, tls, intOf(opts.dohTimeout, '--doh-timeout', 1, 300) * 1000);
+        dohUrls = await doh.start(dohListen);
+      }
       const writeStats = () => {
-        if (opts.statsFile) writeFileSync(opts.statsFile, `${JSON.stringify(server.stats)}\n`);
+        if (opts.statsFile) writeFileSync(opts.statsFile, `${JSON.stringify(doh ? { ...server.stats, doh: doh.stats } : server.stats)}\n`);
       };
       writeStats();
       process.on('SIGUSR1', () => {
@@ -330,11 +350,11 @@ Example:
       });
       const stop = () => {
         writeStats();
-        void server.stop().then(() => process.exit(0));
+        void Promise.all([server.stop(), doh?.stop()]).then(() => process.exit(0));
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
-      process.stdout.write(`${JSON.stringify({ event: 'listening', addresses, zones: zones.map((z) => toFqdn(z.origin)), udp: server.udpEngine })}\n`);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', addresses, zones: zones.map((z) => toFqdn(z.origin)), udp: server.udpEngine, ...(doh ? { doh: dohUrls } : {}) })}\n`);
       // Keep running until a signal arrives.
       await new Promise<never>(() => undefined);
     });
