@@ -134,10 +134,16 @@ export async function startServe(args: string[], env: Record<string, string> = {
   };
 }
 
-/** Creates an API token in a tokens file for write actions (`emblem serve token create --json`). */
-export async function createApiToken(tokensFile: string): Promise<string> {
+/**
+ * Creates an API token for write actions (`emblem serve token create --json`) in DIR/emblem/api-tokens.json and
+ * returns it with that file's path (pass it to `emblem serve --tokens`). The file is chosen through
+ * XDG_CONFIG_HOME: `serve`'s own --tokens and --json options take those flags before the subcommand sees them.
+ */
+export async function createApiToken(dir: string): Promise<{ token: string; file: string }> {
   const { runCli } = await import('./cli.js');
-  const r = await runCli(['serve', 'token', 'create', '--name', 'browser-test', '--tokens', tokensFile, '--json']);
+  mkdirSync(join(dir, 'emblem'), { recursive: true, mode: 0o700 });
+  const r = await runCli(['serve', 'token', 'create', '--name', 'browser-test'], { env: { XDG_CONFIG_HOME: dir } });
   if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { token: string }).token;
+  // The token alone on stdout (the text form; --json is also taken by `serve` before the subcommand).
+  return { token: r.stdout.trim(), file: join(dir, 'emblem', 'api-tokens.json') };
 }

@@ -51,8 +51,9 @@ before(async () => {
   assert.equal((await runCli(['org', 'set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')], { env: env() })).code, 0);
   const applied = await runCli(['org', 'apply', '--dir', dir, '--at', T0, '--json'], { env: env(), timeoutMs: 60_000 });
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
-  const tokens = join(work.path, 'api-tokens.json');
-  token = await createApiToken(tokens);
+  const created = await createApiToken(work.path);
+  token = created.token;
+  const tokens = created.file;
   serve = await startServe(['--org', dir, '--tokens', tokens, '--audit-log', join(work.path, 'audit.jsonl')], env());
   browser = await launchBrowser();
   ready = true;
