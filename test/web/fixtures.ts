@@ -3,7 +3,7 @@
  * with root-key commitments in a local CT log, published in a zone served by `emblem dns serve`, plus a broken set
  * and a thousand names for scans. Every time is fixed (T0); nothing reads the wall clock.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey, signToken, type SigningKey } from '../../src/core/tokens/sign.js';
 import { prepareLocalCtCommitments, type LocalCtCommitments } from '../../src/ct/local-ct-commitments.js';
@@ -35,6 +35,8 @@ export interface World {
   /** `emblem serve` flags that make CT commitments checkable against the local log. */
   ctFlags: string[];
   kids: { emblem: string; root: string; authority: string };
+  /** Removes the asset's emblem records from the zone and has the DNS server reload it (SIGHUP): an injected removal. */
+  removeAssetRecords(): Promise<void>;
   /** Names for a scan: the asset, the broken one and unpublished names in the zone. */
   scanNames(count: number): string[];
   close(): Promise<void>;
@@ -68,8 +70,12 @@ export async function startWorld(): Promise<World> {
     writeFileSync(authorityKeyFile, JSON.stringify(keys.authority.publicKey.jwk));
 
     const zoneFile = join(dir, `${ZONE}.zone`);
-    const z = await runCli(['dns', 'zone', '--origin', ZONE, '--era', 'jws', '--serial', '1', '--ttl', '60', '--add', `${ASSET}=${setFile}`, '--add', `${BROKEN}=${brokenFile}`, '--out', zoneFile]);
-    if (z.code !== 0) throw new Error(`dns zone failed: ${z.stderr}`);
+    const writeZone = async (serial: number, adds: string[]) => {
+      const z = await runCli(['dns', 'zone', '--origin', ZONE, '--era', 'jws', '--serial', String(serial), '--ttl', '60', ...adds.flatMap((a) => ['--add', a]), '--out', `${zoneFile}.new`]);
+      if (z.code !== 0) throw new Error(`dns zone failed: ${z.stderr}`);
+      renameSync(`${zoneFile}.new`, zoneFile);
+    };
+    await writeZone(1, [`${ASSET}=${setFile}`, `${BROKEN}=${brokenFile}`]);
     const dns = await startEmblemServer([zoneFile]);
     const caFile = join(dir, 'ca.pem');
     return {
@@ -83,6 +89,20 @@ export async function startWorld(): Promise<World> {
       caFile,
       ctFlags: ['--log-list', ct.logListUrl, '--ca-bundle', caFile],
       kids: { emblem: keys.emblem.publicKey.jwsKid, root: keys.root.publicKey.jwsKid, authority: keys.authority.publicKey.jwsKid },
+      async removeAssetRecords() {
+        await writeZone(2, [`${BROKEN}=${brokenFile}`]);
+        dns.child.kill('SIGHUP');
+        // Reloaded once the asset's TXT answer is gone (the server swaps zones atomically on SIGHUP).
+        const { discoverEmblemRecords } = await import('../../src/dns/discovery.js');
+        const { parseResolverSpec } = await import('../../src/dns/resolver.js');
+        const { normalizeUserName } = await import('../../src/dns/domain-name.js');
+        for (let i = 0; i < 100; i++) {
+          const d = await discoverEmblemRecords(normalizeUserName(ASSET), { resolver: parseResolverSpec(`127.0.0.1:${dns.port}`, undefined), era: 'jws', ihleType: 65400, timeoutMs: 1000, attempts: 1 });
+          if (d.txtValues.length === 0) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error('the DNS server did not reload the zone');
+      },
       scanNames(count) {
         const names = [ASSET, BROKEN];
         for (let i = 0; names.length < count; i++) names.push(`host${i}.${ZONE}`);
