@@ -63,6 +63,7 @@ export function AuthorityPage() {
   const [granted, setGranted] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [acceptWarnings, setAcceptWarnings] = useState(false);
 
   const load = () => {
     getJson('/api/authority/registry').then((r) => setRegistry(list(r)), setError);
@@ -95,7 +96,7 @@ export function AuthorityPage() {
     setBusy('grant');
     setError(null);
     try {
-      setGranted(await postJson('/api/authority/grant', parsedRequest(), true));
+      setGranted(await postJson('/api/authority/grant', { request: parsedRequest(), acceptWarnings }, true));
       load();
     } catch (err) {
       setError(err);
@@ -133,7 +134,8 @@ export function AuthorityPage() {
               ['Published now', review.published?.checked ? `${review.published.names.length} name(s) looked up via ${review.published.resolver}` : 'not checked'],
             ]} />
             <ul class="findings">${review.findings.map((f) => html`<li><${Badge} value=${f.severity === 'refuse' ? 'invalid' : f.severity === 'warning' ? 'warnings' : null} label=${f.severity} /> <code class="code">${f.code}</code> ${f.message}</li>`)}</ul>
-            <div class="actions"><button type="button" class="primary" disabled=${busy !== null || review.verdict === 'refuse'} onClick=${grant}>${busy === 'grant' ? 'Granting…' : `Grant endorsement of ${review.organization}`}</button></div>
+            ${review.verdict === 'warnings' ? html`<label class="inline"><input type="checkbox" checked=${acceptWarnings} onChange=${(e: Event) => setAcceptWarnings((e.target as HTMLInputElement).checked)} /> Accept the warnings above and sign anyway</label>` : null}
+            <div class="actions"><button type="button" class="primary" disabled=${busy !== null || review.verdict === 'refuse' || (review.verdict === 'warnings' && !acceptWarnings)} onClick=${grant}>${busy === 'grant' ? 'Granting…' : `Grant endorsement of ${review.organization}`}</button></div>
           </div>`
         : null}
       ${granted ? html`<div class="granted" role="status"><p><${Badge} value="protected" label="granted" /> The endorsement was signed and recorded in the registry.</p><${JsonBlock} value=${granted} label="Grant result" /></div>` : null}
