@@ -39,7 +39,7 @@ function App() {
   if (page && page.feature && features && !features[page.feature]) body = html`<${Disabled} label=${page.label} flag=${`--${page.feature}`} />`;
   else if (path === '/check' || path === '/' || path === '/index.html') body = html`<${CheckPage} search=${search} />`;
   else if (path === '/scan') body = html`<${ScanPage} search=${search} />`;
-  else if (path === '/org') body = html`<${OrgPage} />`;
+  else if (path === '/org') body = html`<${OrgPage} search=${search} />`;
   else if (path === '/authority') body = html`<${AuthorityPage} />`;
   else if (path === '/observatory') body = html`<${ObservatoryPage} search=${search} />`;
   else body = html`<section><h1>Not found</h1><p>No page at ${path}. <a href="/check">Check a name</a>.</p></section>`;

@@ -84,7 +84,8 @@ export function AuthorityPage() {
     setError(null);
     setGranted(null);
     try {
-      setReview(await postJson<Review>('/api/authority/review', parsedRequest()));
+      setReview(await postJson<Review>('/api/authority/review', { request: parsedRequest() }));
+      setAcceptWarnings(false);
     } catch (err) {
       setError(err);
       setReview(null);

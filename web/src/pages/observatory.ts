@@ -77,6 +77,14 @@ export function HistoryPlot({ observations, target }: { observations: Observatio
   </figure>`;
 }
 
+const DAY_MS = 86_400_000;
+/** A deep link to an incident: its target's history from a day before it opened to a day after it closed (or opened). */
+function incidentLink(i: Incident): string {
+  const opened = Date.parse(i.opened);
+  const end = i.closed ? Date.parse(i.closed) : opened;
+  return `/observatory${query({ target: i.target, incident: i.id, from: new Date(opened - DAY_MS).toISOString(), to: new Date(end + DAY_MS).toISOString() })}`;
+}
+
 export function ObservatoryPage({ search }: { search: URLSearchParams }) {
   const target = search.get('target');
   const [incidents, setIncidents] = useState<Incident[] | null>(null);
@@ -87,7 +95,7 @@ export function ObservatoryPage({ search }: { search: URLSearchParams }) {
   const at = search.get('at') ?? '';
 
   useEffect(() => {
-    getJson(`/api/observatory/incidents${query({ open: showClosed ? null : 'true' })}`).then((r) => setIncidents(rows<Incident>(r, 'incidents')), setError);
+    getJson(`/api/observatory/incidents${query({ open: showClosed ? null : 'true' })}`).then((r) => setIncidents(rows<Incident>(r, 'incidents').reverse()), setError);
     getJson('/api/observatory/targets').then((r) => setTargets(rows<Target>(r, 'targets')), setError);
   }, [showClosed]);
   useEffect(() => {
@@ -114,7 +122,7 @@ export function ObservatoryPage({ search }: { search: URLSearchParams }) {
               <tbody>${incidents.map((i) => html`<tr id=${`incident-${i.id}`} data-type=${i.type} class=${highlighted === String(i.id) ? 'highlight' : ''}>
                 <td><${Badge} value=${i.severity === 'critical' ? 'invalid' : i.severity === 'warning' ? 'warnings' : null} label=${i.severity} /></td>
                 <td><code class="code">${i.type}</code></td>
-                <td><a href=${`/observatory${query({ target: i.target, incident: i.id })}`}>${i.target}</a></td>
+                <td><a href=${incidentLink(i)}>${i.target}</a></td>
                 <td>${fmtTime(i.opened)}</td><td>${i.closed ? fmtTime(i.closed) : 'open'}</td><td>${i.detail}</td>
               </tr>`)}</tbody>
             </table>`}

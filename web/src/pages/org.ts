@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { getJson, postJson } from '../api.js';
+import { getJson, postJson, query } from '../api.js';
 import { ApiErrorBox, Badge, ConfirmDialog, JsonBlock, Loading, TokenField, fmtTime } from '../components.js';
 
 /** `emblem org status --json` rows. */
@@ -40,8 +40,7 @@ interface Withdrawal {
 }
 
 /** Validity and renewal of each asset on one time axis (SVG; sizes fixed so nothing moves when it loads). */
-function Timeline({ rows }: { rows: AssetRow[] }) {
-  const now = Date.now();
+function Timeline({ rows, now }: { rows: AssetRow[]; now: number }) {
   const times = rows.flatMap((r) => [r.validUntil, r.nextRenewal]).filter((t): t is string => Boolean(t)).map((t) => Date.parse(t));
   const end = Math.max(now + 86_400_000, ...times);
   const W = 640;
@@ -83,7 +82,9 @@ function describeAction(a: Plan['actions'][number]): string {
   return JSON.stringify(a);
 }
 
-export function OrgPage() {
+export function OrgPage({ search }: { search: URLSearchParams }) {
+  // ?at= shows the folder as of that time (status, plan, lint), as the CLI's --at; writes always use the server clock.
+  const at = search.get('at');
   const [status, setStatus] = useState<Status | null>(null);
   const [lint, setLint] = useState<Finding[] | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -94,15 +95,15 @@ export function OrgPage() {
   const [done, setDone] = useState<{ kind: string; value: unknown } | null>(null);
 
   const load = () => {
-    getJson<Status>('/api/org/status').then(setStatus, setError);
-    getJson<{ findings: Finding[] }>('/api/org/lint').then((r) => setLint(r.findings), setError);
+    getJson<Status>(`/api/org/status${query({ at })}`).then(setStatus, setError);
+    getJson<{ findings: Finding[] }>(`/api/org/lint${query({ at })}`).then((r) => setLint(r.findings), setError);
   };
-  useEffect(load, []);
+  useEffect(load, [at]);
 
   const runPlan = async () => {
     setBusy('plan');
     try {
-      setPlan(await getJson<Plan>('/api/org/plan'));
+      setPlan(await getJson<Plan>(`/api/org/plan${query({ at })}`));
     } catch (err) {
       setError(err);
     } finally {
@@ -159,7 +160,7 @@ export function OrgPage() {
               <td>${Object.entries(r.channels).map(([c, s]) => html`<div class="small">${c}: ${s}</div>`)}</td>
             </tr>`)}</tbody>
           </table>
-          <${Timeline} rows=${status.assets} />
+          <${Timeline} rows=${status.assets} now=${at && !Number.isNaN(Date.parse(at)) ? Date.parse(at) : Date.now()} />
           <div class="actions">
             <button type="button" class="danger" disabled=${selected.length === 0 || busy !== null} onClick=${() => setConfirming(true)}>Withdraw selected (${selected.length})</button>
           </div>`}
