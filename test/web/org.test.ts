@@ -14,6 +14,7 @@ import { startKnotPrimary, type Primary } from '../org/primaries.js';
 // The Organisation page on a real organisation folder publishing to Knot over RFC 2136 (as test/org does):
 // assets, timeline and lint load; withdraw asks for the token, states what will happen, and removes the records.
 const T0 = '2026-11-01T12:00:00Z';
+const AN_HOUR_LATER = '2026-11-01T13:00:00Z';
 let work: { path: string; remove(): void };
 let ca: LocalCa;
 let ctLog: RunningLocalCtLog;
@@ -73,10 +74,13 @@ test('organisation: assets and lint load; withdraw states what will happen, need
   const { page } = browser!;
   const zone = primary!.zone;
   assert.match(dig(primary!.port, `clinic.${zone}`), /adem-token/, 'published before');
-  await page.goto(`${serve!.url}/org`);
+  // As of an hour after apply (?at=, as the CLI's --at): both assets published at the level Knot serves.
+  await page.goto(`${serve!.url}/org?at=${encodeURIComponent(AN_HOUR_LATER)}`);
   const row = page.locator(`tr[data-asset="clinic.${zone}"]`);
   await row.waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('tbody tr').count(), 2);
+  assert.match(await row.innerText(), /published/);
+  assert.match(await row.innerText(), /ORGANIZATIONAL-UNTRUSTED/);
   assert.equal(await page.locator('.timeline svg').count(), 1);
   await page.locator('#lint-h ~ *').first().waitFor();
   assert.deepEqual(await seriousAxeViolations(page), []);
