@@ -13,6 +13,7 @@ import { registerOrg } from './org.js';
 import { registerInspect } from './inspect.js';
 import { registerAuthority } from './authority.js';
 import { registerTrust } from './trust.js';
+import { registerObserve } from './observe.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -32,6 +33,7 @@ registrations.push(registerOrg);
 registrations.push(registerInspect);
 registrations.push(registerAuthority);
 registrations.push(registerTrust);
+registrations.push(registerObserve);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

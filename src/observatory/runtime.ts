@@ -1,0 +1,110 @@
+/**
+ * Wiring for `emblem observe`: opens the store, the evidence log, alerts and metrics named in the config and starts
+ * the service. The CLI stays a thin flag parser; this is the only place that knows which backend implements what.
+ */
+import type { Material } from '../core/material/material.js';
+import { EmblemError } from '../core/errors.js';
+import type { ObserveConfig } from './config.js';
+import type { ObservatoryStore } from './store.js';
+import type { AlertSink, EvidenceSink, ObserveClock, ObserveMetricsSink } from './service.js';
+
+/** The storage backend (obs-store's src/store/database). */
+export async function openStore(url: string): Promise<ObservatoryStore> {
+  const { openObservatoryStore } = await import('../store/database/index.js');
+  const store = await openObservatoryStore(url);
+  await store.migrate();
+  return store;
+}
+
+export async function openEvidence(config: ObserveConfig, clock: ObserveClock): Promise<EvidenceSink | null> {
+  if (!config.evidenceDir) return null;
+  const { openEvidenceLog } = await import('../evidence/index.js');
+  return openEvidenceLog(config.evidenceDir, { now: () => clock.now() });
+}
+
+// obs-store builds these modules in parallel (agreed names: WebhookSender, ObservatoryMetrics, startMetricsServer);
+// imported by URL until that branch is merged, with the shapes this file relies on spelled out.
+const ALERTS_WEBHOOK = new URL('./alerts/webhook.js', import.meta.url).href;
+const ALERTS_METRICS = new URL('./alerts/metrics.js', import.meta.url).href;
+interface WebhookModule {
+  WebhookSender: new (o: { url: string; secret: string; deadLetterFile?: string; log?: (l: Record<string, unknown>) => void }) => { send(e: unknown): unknown; close(): Promise<void> };
+}
+interface Gauge {
+  reset(): void;
+  set(labels: Record<string, string> | number, value?: number): void;
+}
+interface MetricsModule {
+  ObservatoryMetrics: new () => { targets: Gauge; incidentsOpen: Gauge; evidenceEntries: Gauge; observationSeconds: { observe(v: number): void } };
+  startMetricsServer(listen: string, metrics: unknown): Promise<{ close(): Promise<void> }>;
+}
+
+export interface Alerting {
+  sinks: AlertSink[];
+  metrics?: ObserveMetricsSink;
+  close(): Promise<void>;
+}
+
+/** Webhook senders and the Prometheus endpoint (obs-store's src/observatory/alerts). */
+export async function openAlerting(config: ObserveConfig, log: (line: Record<string, unknown>) => void): Promise<Alerting> {
+  const sinks: AlertSink[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  if (config.webhooks.length) {
+    const { WebhookSender } = (await import(ALERTS_WEBHOOK)) as WebhookModule;
+    for (const w of config.webhooks) {
+      const sender = new WebhookSender({
+        url: w.url,
+        secret: w.secret,
+        ...(config.evidenceDir ? { deadLetterFile: `${config.evidenceDir}/webhook-dead-letter.jsonl` } : {}),
+        log: (line: Record<string, unknown>) => log({ ...line, webhook: w.url }),
+      });
+      sinks.push({ send: (e) => sender.send(e), close: () => sender.close() });
+    }
+  }
+  let metrics: ObserveMetricsSink | undefined;
+  if (config.metrics) {
+    const { ObservatoryMetrics, startMetricsServer } = (await import(ALERTS_METRICS)) as MetricsModule;
+    const m = new ObservatoryMetrics();
+    const server = await startMetricsServer(config.metrics, m);
+    log({ event: 'metrics-listening', address: config.metrics });
+    closers.push(() => server.close());
+    metrics = {
+      observation: (seconds) => m.observationSeconds.observe(seconds),
+      window: (targets, open, entries) => {
+        m.targets.reset();
+        for (const [status, n] of Object.entries(targets)) m.targets.set({ status }, n);
+        m.incidentsOpen.reset();
+        for (const [type, n] of Object.entries(open)) m.incidentsOpen.set({ type }, n);
+        m.evidenceEntries.set(entries);
+      },
+    };
+  }
+  return {
+    sinks,
+    ...(metrics ? { metrics } : {}),
+    async close() {
+      for (const s of sinks) await s.close();
+      for (const c of closers) await c();
+    },
+  };
+}
+
+/** The trusted keys named in the config (files and trust stores), as verification material. */
+export async function trustedMaterial(config: ObserveConfig): Promise<Material[]> {
+  const { publicKeyMaterial, readPublicKeyFile } = await import('../cli/inputs.js');
+  const { trustStoreKeys } = await import('../trust/store.js');
+  const out: Material[] = [];
+  for (const f of config.trustedKeys) out.push(publicKeyMaterial(await readPublicKeyFile(f), f));
+  for (const k of await trustStoreKeys(config.trustStore)) out.push(publicKeyMaterial(k, 'trust store'));
+  return out;
+}
+
+/** The assets of an `emblem org` folder, as names to query (a wildcard asset is probed at a label under it). */
+export async function orgTargets(config: ObserveConfig): Promise<string[]> {
+  if (!config.orgDir) return [];
+  const { loadConfig } = await import('../org/config.js');
+  const { probeName } = await import('../org/assets.js');
+  const org = await loadConfig(config.orgDir);
+  const names = org.assets.map((a) => probeName(a)).filter((n): n is NonNullable<typeof n> => n !== null);
+  if (names.length === 0) throw new EmblemError('OBSERVE_CONFIG_INVALID', `${config.orgDir}: the organisation has no domain assets to observe`);
+  return names.map((n) => String(n));
+}
