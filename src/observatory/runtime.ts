@@ -2,6 +2,7 @@
  * Wiring for `emblem observe`: opens the store, the evidence log, alerts and metrics named in the config and starts
  * the service. The CLI stays a thin flag parser; this is the only place that knows which backend implements what.
  */
+import { dirname, join } from 'node:path';
 import type { Material } from '../core/material/material.js';
 import { EmblemError } from '../core/errors.js';
 import type { ObserveConfig } from './config.js';
@@ -22,13 +23,9 @@ export async function openEvidence(config: ObserveConfig, clock: ObserveClock): 
   return openEvidenceLog(config.evidenceDir, { now: () => clock.now() });
 }
 
-// obs-store builds these modules in parallel (agreed names: WebhookSender, ObservatoryMetrics, startMetricsServer);
+// obs-store builds the metrics module in parallel (agreed names: ObservatoryMetrics, startMetricsServer);
 // imported by URL until that branch is merged, with the shapes this file relies on spelled out.
-const ALERTS_WEBHOOK = new URL('./alerts/webhook.js', import.meta.url).href;
 const ALERTS_METRICS = new URL('./alerts/metrics.js', import.meta.url).href;
-interface WebhookModule {
-  WebhookSender: new (o: { url: string; secret: string; deadLetterFile?: string; log?: (l: Record<string, unknown>) => void }) => { send(e: unknown): unknown; close(): Promise<void> };
-}
 interface Gauge {
   reset(): void;
   set(labels: Record<string, string> | number, value?: number): void;
@@ -45,19 +42,21 @@ export interface Alerting {
 }
 
 /** Webhook senders and the Prometheus endpoint (obs-store's src/observatory/alerts). */
-export async function openAlerting(config: ObserveConfig, log: (line: Record<string, unknown>) => void): Promise<Alerting> {
+export async function openAlerting(config: ObserveConfig, log: (line: Record<string, unknown>) => void, clock: ObserveClock): Promise<Alerting> {
   const sinks: AlertSink[] = [];
   const closers: Array<() => Promise<void>> = [];
   if (config.webhooks.length) {
-    const { WebhookSender } = (await import(ALERTS_WEBHOOK)) as WebhookModule;
-    for (const w of config.webhooks) {
+    const { WebhookSender } = await import('./alerts/webhook.js');
+    for (const [i, w] of config.webhooks.entries()) {
       const sender = new WebhookSender({
         url: w.url,
         secret: w.secret,
-        ...(config.evidenceDir ? { deadLetterFile: `${config.evidenceDir}/webhook-dead-letter.jsonl` } : {}),
-        log: (line: Record<string, unknown>) => log({ ...line, webhook: w.url }),
+        // Next to the config: alerts that could not be delivered after the retries are kept, never dropped.
+        deadLetterFile: join(dirname(config.path), `observe-webhook-${i}-dead-letter.jsonl`),
+        now: () => clock.now(),
+        onProgress: (p) => log({ event: `webhook-${p.kind}`, webhook: w.url, ...p }),
       });
-      sinks.push({ send: (e) => sender.send(e), close: () => sender.close() });
+      sinks.push({ send: (e) => sender.send(e as unknown as Record<string, unknown>), close: async () => void (await sender.close()) });
     }
   }
   let metrics: ObserveMetricsSink | undefined;

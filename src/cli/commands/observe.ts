@@ -70,7 +70,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const extra = await runtime.orgTargets(config);
       const store = await runtime.openStore(config.database);
       const evidence = await runtime.openEvidence(config, clock);
-      const alerting = await runtime.openAlerting(config, log);
+      const alerting = await runtime.openAlerting(config, log, clock);
       const controller = new AbortController();
       const stop = (signal: string) => {
         process.stderr.write(`emblem observe: ${signal}: finishing in-flight work\n`);
