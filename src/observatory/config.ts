@@ -288,7 +288,7 @@ export function validateObserveConfig(doc: unknown, path: string): ObserveConfig
         const url = str(p, l, 'url', path, true);
         const kind = (str(p, l, 'kind', path) ?? 'static') as 'rfc6962' | 'static';
         if (kind !== 'rfc6962' && kind !== 'static') p.add(`${path}.kind`, 'rfc6962 or static');
-        const publicKey = rel(str(p, l, 'publicKey', path));
+        const publicKey = str(p, l, 'publicKey', path); // base64 DER SPKI, as log lists carry it
         if (url !== undefined) logs.push({ url, kind, ...(publicKey ? { publicKey } : {}) });
       });
       if (c.logs !== undefined && !Array.isArray(c.logs)) p.add('config.ct.logs', 'must be a list');

@@ -99,6 +99,8 @@ export interface ObserveServiceOptions {
   log?: (line: Record<string, unknown>) => void;
   /** The targets of one window, streamed (a list file is re-read each window, so it may change while running). */
   targets?: () => AsyncIterable<string>;
+  /** CT watch, once per window (ct-watch.ts): its events open incidents at once. */
+  ctWatch?: (now: Date) => Promise<IncidentEvent[]>;
 }
 
 export interface WindowSummary {
@@ -218,6 +220,13 @@ export class ObserveService {
     }
     if (!signal?.aborted) await flush();
     this.lastCount = summary.targets;
+    if (this.o.ctWatch && !signal?.aborted) {
+      for (const e of await this.o.ctWatch(this.o.clock.now())) {
+        // One open CT_LOG_INCONSISTENT per log is enough: later rounds see the same fork again.
+        if (e.type === 'CT_LOG_INCONSISTENT' && (await this.o.store.incidents({ open: true, target: e.target })).some((i) => i.type === e.type)) continue;
+        if (await this.applyEvent(e)) summary.opened++;
+      }
+    }
     if (this.o.evidence) {
       const checkpoint = await this.o.evidence.publishCheckpoint();
       summary.checkpoint = checkpoint.split('\n').slice(0, 3).join('\n');

@@ -66,6 +66,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const log = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: clock.now().toISOString(), ...line })}\n`);
 
       const trusted = await runtime.trustedMaterial(config);
+      const ctWatchRound = config.ct ? (await import('../../observatory/ct-watch.js')).ctWatchRound : null;
       const commitments = await commitmentCheckerFromOptions({ skipCommitmentCheck: config.skipCommitmentCheck, ...(config.logList ? { logList: [config.logList] } : {}) });
       const extra = await runtime.orgTargets(config);
       const store = await runtime.openStore(config.database);
@@ -81,6 +82,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const service = new ObserveService({
         config, store, evidence, alerts: alerting.sinks, ...(alerting.metrics ? { metrics: alerting.metrics } : {}), clock, log,
         targets: configTargets(config, extra),
+        ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log }, now) } : {}),
         verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments }),
       });
       log({ event: 'started', mode: config.mode, vantagePoints: config.vantagePoints.map((v) => v.name), windowSeconds: config.windowSeconds, simulated: simulated !== undefined });
