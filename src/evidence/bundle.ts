@@ -145,6 +145,16 @@ export async function exportEvidenceBundle(options: ExportOptions): Promise<Evid
     if (!bytesEqual(hashLeaf(entry), await reader.leafHash(leafIndex))) {
       throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `entry ${leafIndex} does not match its leaf hash`);
     }
+    // The database index is not trusted to point at the right entry: a stale or wrong index is caught here.
+    let record;
+    try {
+      record = parseObservationRecord(entry);
+    } catch {
+      record = null;
+    }
+    if (record?.target !== options.target) {
+      throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `entry ${leafIndex} is not an observation of ${options.target}: the observation index and the log disagree`);
+    }
     entries.push({ leafIndex, entry: toBase64(entry), inclusionProof: (await reader.inclusionProof(leafIndex)).map(toBase64) });
   }
   return canonical({ format: BUNDLE_FORMAT, target: options.target, at: options.at.toISOString(), checkpoint: formatNote(cp.note), entries });

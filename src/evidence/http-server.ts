@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { EvidenceLimits } from './limits.js';
 import { CHECKPOINT_FILE, OBSERVER_PUB_FILE } from './log.js';
-import { evidenceTilePath, parseEvidenceTilePath, TILE_WIDTH } from './tile-path.js';
+import { readTile } from './tile-reader.js';
+import { evidenceTilePath, parseEvidenceTilePath, TILE_WIDTH, type EvidenceTileAddress } from './tile-path.js';
 
 /**
  * The read-only C2SP tlog-tiles HTTP interface of the evidence log, so anyone can mirror and audit it:
@@ -62,6 +63,22 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, path: string
   stream.pipe(res);
 }
 
+/**
+ * A partial tile: its own file while it exists, else the prefix of a wider version (the writer deletes partial
+ * tiles that a wider one replaces; a client holding an older checkpoint still gets exactly the bytes it asks for).
+ */
+async function servePartial(req: IncomingMessage, res: ServerResponse, dir: string, address: EvidenceTileAddress): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readTile(dir, address);
+  } catch {
+    return plain(res, 404, 'not found');
+  }
+  if (res.destroyed) return;
+  res.writeHead(200, { 'content-type': BINARY, 'content-length': bytes.length, 'cache-control': 'public, max-age=60', 'x-content-type-options': 'nosniff' });
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}
+
 export async function startEvidenceHttpServer(dir: string, listen: string, options: EvidenceHttpOptions = {}): Promise<EvidenceHttpServer> {
   const { host, port } = parseListen(listen);
   const idle = options.idleTimeoutMs ?? EvidenceLimits.httpIdleTimeoutMs;
@@ -80,6 +97,7 @@ export async function startEvidenceHttpServer(dir: string, listen: string, optio
     const address = parseEvidenceTilePath(path);
     if (!address) return plain(res, 404, 'not found');
     const full = address.width === TILE_WIDTH;
+    if (!full) return void servePartial(req, res, dir, address);
     return void serveFile(
       req,
       res,

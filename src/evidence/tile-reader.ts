@@ -20,13 +20,16 @@ export async function readBounded(path: string, maxBytes: number): Promise<Uint8
     throw err;
   }
   try {
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Sized from the file (a tile is 8 KiB, the bound for entry bundles 16 MiB): one byte more detects growth.
+    const size = (await handle.stat()).size;
+    if (size > maxBytes) throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `${path} is larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(size + 1);
     let total = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
       if (bytesRead === 0) break;
       total += bytesRead;
-      if (total > maxBytes) throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `${path} is larger than ${maxBytes} bytes`);
+      if (total > size) throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `${path} grew while it was read`);
     }
     return new Uint8Array(buffer.subarray(0, total));
   } finally {

@@ -23,18 +23,6 @@ export async function openEvidence(config: ObserveConfig, clock: ObserveClock): 
   return openEvidenceLog(config.evidenceDir, { now: () => clock.now() });
 }
 
-// obs-store builds the metrics module in parallel (agreed names: ObservatoryMetrics, startMetricsServer);
-// imported by URL until that branch is merged, with the shapes this file relies on spelled out.
-const ALERTS_METRICS = new URL('./alerts/metrics.js', import.meta.url).href;
-interface Gauge {
-  reset(): void;
-  set(labels: Record<string, string> | number, value?: number): void;
-}
-interface MetricsModule {
-  ObservatoryMetrics: new () => { targets: Gauge; incidentsOpen: Gauge; evidenceEntries: Gauge; observationSeconds: { observe(v: number): void } };
-  startMetricsServer(listen: string, metrics: unknown): Promise<{ close(): Promise<void> }>;
-}
-
 export interface Alerting {
   sinks: AlertSink[];
   metrics?: ObserveMetricsSink;
@@ -61,19 +49,17 @@ export async function openAlerting(config: ObserveConfig, log: (line: Record<str
   }
   let metrics: ObserveMetricsSink | undefined;
   if (config.metrics) {
-    const { ObservatoryMetrics, startMetricsServer } = (await import(ALERTS_METRICS)) as MetricsModule;
+    const { ObservatoryMetrics, startMetricsServer } = await import('./alerts/metrics.js');
     const m = new ObservatoryMetrics();
     const server = await startMetricsServer(config.metrics, m);
     log({ event: 'metrics-listening', address: config.metrics });
     closers.push(() => server.close());
     metrics = {
-      observation: (seconds) => m.observationSeconds.observe(seconds),
+      observation: (seconds) => m.observeObservation(seconds),
       window: (targets, open, entries) => {
-        m.targets.reset();
-        for (const [status, n] of Object.entries(targets)) m.targets.set({ status }, n);
-        m.incidentsOpen.reset();
-        for (const [type, n] of Object.entries(open)) m.incidentsOpen.set({ type }, n);
-        m.evidenceEntries.set(entries);
+        m.setTargets(targets);
+        m.setOpenIncidents(open);
+        m.setEvidenceEntries(entries);
       },
     };
   }

@@ -65,6 +65,20 @@ describe('evidence bundles', () => {
     assert.equal((await verifyEvidenceBundle(serializeBundle(bundle), pub)).ok, true);
   });
 
+  it('uses the observation index when given (leaf indexes from the database), and --following', async () => {
+    // Appended in order: for window i, vp1 target, vp1 other, vp2 target, vp2 other.
+    const rows = Array.from({ length: 10 }, (_, i) => [
+      { time: times(i), vantagePoint: 'vp1', status: i < 6 ? protectedStatus : 'no-emblem', leafIndex: i * 4 },
+      { time: times(i), vantagePoint: 'vp2', status: i < 6 ? protectedStatus : 'no-emblem', leafIndex: i * 4 + 2 },
+    ]).flat();
+    let asked = 0;
+    const database = { observations: async (target: string) => (asked++, target === TARGET ? rows : []) };
+    const bundle = await exportEvidenceBundle({ evidenceDir: dir, target: TARGET, at: new Date(times(5)), following: 2, database });
+    assert.equal(asked, 1);
+    assert.deepEqual(bundle.entries.map((e) => e.leafIndex), [20, 22, 24, 26, 28, 30]);
+    assert.equal((await verifyEvidenceBundle(serializeBundle(bundle), pub)).ok, true);
+  });
+
   it('an unknown target is EVIDENCE_NOT_FOUND', async () => {
     await assert.rejects(exportEvidenceBundle({ evidenceDir: dir, target: 'nope.example', at: new Date(times(5)) }), { code: 'EVIDENCE_NOT_FOUND' });
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openObservatoryStore, parseStoreUrl, StoreErrorCodes } from '../../src/store/database/index.js';
+import { SqliteObservatoryStore } from '../../src/store/database/sqlite.js';
 import { runStoreSuite } from './store-suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emblem-store-sqlite-'));
@@ -57,4 +58,25 @@ test('database URLs: sqlite and postgres forms are recognised, anything else is 
     });
   }
   await assert.rejects(openObservatoryStore('redis://localhost'), (err: unknown) => (err as { code?: string }).code === StoreErrorCodes.STORE_URL_INVALID);
+});
+
+test('sqlite: a file locked by another writer past the busy timeout is STORE_UNAVAILABLE; the retry after it is released succeeds', async () => {
+  const path = join(dir, 'locked.sqlite');
+  const store = SqliteObservatoryStore.open(path, { busyTimeoutMs: 50 });
+  await store.migrate();
+  const other = new Database(path);
+  const observation = { target: 'a.example', time: '2026-03-01T00:00:00.000Z', vantagePoint: 'vp', status: 'ok', leafIndex: 0 };
+  try {
+    other.exec('BEGIN IMMEDIATE'); // holds the write lock
+    await assert.rejects(store.addObservations([observation]), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, StoreErrorCodes.STORE_UNAVAILABLE);
+      return true;
+    });
+    other.exec('COMMIT');
+    await store.addObservations([observation]);
+    assert.equal((await store.observations('a.example', observation.time, observation.time)).length, 1);
+  } finally {
+    other.close();
+    await store.close();
+  }
 });

@@ -31,4 +31,6 @@ export const AlertLimits = {
   metricsMaxConnections: 32,
   metricsMaxHeaderBytes: 8 * 1024,
   metricsRequestTimeoutMs: 10_000,
+  /** An idle scrape connection is closed after this (Prometheus reconnects each scrape interval anyway). */
+  metricsKeepAliveTimeoutMs: 5_000,
 } as const;

@@ -8,8 +8,8 @@ export const StoreLimits = {
    *  count): one round trip per 1,000 rows keeps 100,000 observations per window at ~100 round trips while a
    *  statement's arrays stay around 100 KB. SQLite runs one prepared statement per row inside one transaction. */
   insertBatchRows: 1_000,
-  /** Targets looked up per query in getTargetStates (an `IN (...)` of SQLite parameters must stay below
-   *  SQLITE_MAX_VARIABLE_NUMBER, 32,766 since 3.32; PostgreSQL gets one array). */
+  /** Targets looked up per query in getTargetStates (one JSON array in SQLite, one text[] in PostgreSQL): a
+   *  window's batch of targets costs a few queries, and no single statement carries megabytes of names. */
   lookupBatchTargets: 500,
   /** Most observations one observations() call returns (and the default): an export or an API page around one
    *  time, not a dump; callers page on `time`. At ~200 bytes per row this is ~2 MB. */

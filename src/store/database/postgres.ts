@@ -21,12 +21,12 @@ import {
   chunks,
   incidentFromRow,
   lastPerTarget,
+  mergeObservations,
   observationFromRow,
   observationLimit,
   type IncidentRow,
   type ObservationRow,
 } from './records.js';
-import { mergeObservations } from './sqlite.js';
 
 /** Any constant: serialises concurrent migrate() calls (two services starting at once) on one database. */
 const MIGRATION_LOCK_KEY = 0x656d626c; // "embl"
@@ -89,8 +89,11 @@ export class PostgresObservatoryStore implements ObservatoryStore {
     if (names.length === 0) return out;
     await this.withClient('getTargetStates', async (client) => {
       for (const batch of chunks(names, StoreLimits.lookupBatchTargets)) {
+        // A join on unnest() walks the primary key once per name; `target = ANY($1)` measured 10x slower (an index
+        // scan that re-checks the whole array per row).
         const { rows } = await client.query<TargetStateRecord>(
-          'SELECT target, state, updated FROM observatory_target_states WHERE target = ANY($1::text[])',
+          `SELECT s.target, s.state, s.updated FROM unnest($1::text[]) AS n(target)
+           JOIN observatory_target_states s ON s.target = n.target`,
           [batch],
         );
         for (const row of rows) out.set(row.target, row);

@@ -193,6 +193,19 @@ export function toSafeInteger(value: number | string | bigint): number {
   return n;
 }
 
+/** Leaf indexes of an incident: those it had, then the new ones it did not have yet, in order. */
+export function mergeObservations(existing: readonly number[], added: readonly number[]): number[] {
+  const seen = new Set(existing);
+  const out = [...existing];
+  for (const leaf of added) {
+    if (!seen.has(leaf)) {
+      seen.add(leaf);
+      out.push(leaf);
+    }
+  }
+  return out.slice(0, StoreLimits.maxIncidentObservations);
+}
+
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

@@ -21,6 +21,7 @@ import {
   chunks,
   incidentFromRow,
   lastPerTarget,
+  mergeObservations,
   observationFromRow,
   observationLimit,
   type IncidentRow,
@@ -44,11 +45,12 @@ export class SqliteObservatoryStore implements ObservatoryStore {
     this.db = db;
   }
 
-  /** Opens (creating if missing) the file at `path`, or a private in-memory database for ':memory:'. */
-  static open(path: string): SqliteObservatoryStore {
+  /** Opens (creating if missing) the file at `path`, or a private in-memory database for ':memory:'.
+   *  `busyTimeoutMs` (tests) replaces StoreLimits.sqliteBusyTimeoutMs. */
+  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteObservatoryStore {
     let db: Database.Database;
     try {
-      db = new Database(path, { timeout: StoreLimits.sqliteBusyTimeoutMs });
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? StoreLimits.sqliteBusyTimeoutMs });
     } catch (err) {
       throw translateSqliteError(err, `cannot open the SQLite database ${path}`);
     }
@@ -90,9 +92,12 @@ export class SqliteObservatoryStore implements ObservatoryStore {
     const names = [...new Set(targets.map(checkTargetName))];
     return this.run('getTargetStates', () => {
       const out = new Map<string, TargetStateRecord>();
+      // The names go in as one JSON array parameter: one prepared statement whatever the batch size.
+      const lookup = this.statement(
+        `SELECT target, state, updated FROM observatory_target_states WHERE target IN (SELECT value FROM json_each(?))`,
+      );
       for (const batch of chunks(names, StoreLimits.lookupBatchTargets)) {
-        const sql = `SELECT target, state, updated FROM observatory_target_states WHERE target IN (${batch.map(() => '?').join(',')})`;
-        for (const row of this.statement(sql).all(...batch) as TargetStateRecord[]) out.set(row.target, row);
+        for (const row of lookup.all(JSON.stringify(batch)) as TargetStateRecord[]) out.set(row.target, row);
       }
       return out;
     });
@@ -231,19 +236,6 @@ export class SqliteObservatoryStore implements ObservatoryStore {
       throw translateSqliteError(err, `SQLite ${what} failed`);
     }
   }
-}
-
-/** Leaf indexes of an incident: those it had, then the new ones it did not have yet, in order. */
-export function mergeObservations(existing: readonly number[], added: readonly number[]): number[] {
-  const seen = new Set(existing);
-  const out = [...existing];
-  for (const leaf of added) {
-    if (!seen.has(leaf)) {
-      seen.add(leaf);
-      out.push(leaf);
-    }
-  }
-  return out.slice(0, StoreLimits.maxIncidentObservations);
 }
 
 /**
