@@ -12,4 +12,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./org.bench.js')).default,
   async () => (await import('./authority.bench.js')).default,
   async () => (await import('./web.bench.js')).default,
+  async () => (await import('./observe.bench.js')).default,
 ];

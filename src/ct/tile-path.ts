@@ -30,16 +30,27 @@ export interface TileAddress {
 
 /** Parses a tile path (the local log's router); null for anything that is not a canonical tile path. */
 export function parseTilePath(path: string): TileAddress | null {
-  const m = /^tile\/(data|[0-9]|[1-5][0-9]|6[0-3])\/((?:x[0-9]{3}\/)*[0-9]{3})(?:\.p\/([0-9]{1,3}))?$/.exec(path);
+  const m = /^tile\/(data|[0-9]|[1-5][0-9]|6[0-3])\/(.*)$/.exec(path);
   if (!m) return null;
-  const groups = m[2]!.split('/').map((g) => g.replace(/^x/, ''));
+  const at = parseTileIndexPath(m[2]!);
+  return at && { level: m[1] === 'data' ? 'data' : Number(m[1]), ...at };
+}
+
+/**
+ * The `<N>[.p/<W>]` part of a tile path, canonical form only (shared with the evidence log's tile/entries paths);
+ * null for anything else. Indexes above 2^53 are refused rather than rounded.
+ */
+export function parseTileIndexPath(text: string): { index: number; width: number } | null {
+  const m = /^((?:x[0-9]{3}\/){0,5}[0-9]{3})(?:\.p\/([0-9]{1,3}))?$/.exec(text);
+  if (!m) return null;
+  const groups = m[1]!.split('/').map((g) => g.replace(/^x/, ''));
   // Canonical form only: no leading zero groups ("x000/005" is not a path for 5).
   if (groups.length > 1 && groups[0] === '000') return null;
-  if (groups.length > 6) return null;
   const index = groups.reduce((acc, g) => acc * 1000 + Number(g), 0);
-  const width = m[3] === undefined ? TILE_WIDTH : Number(m[3]);
-  if (m[3] !== undefined && (!/^[1-9][0-9]*$/.test(m[3]) || width < 1 || width >= TILE_WIDTH)) return null;
-  return { level: m[1] === 'data' ? 'data' : Number(m[1]), index, width };
+  if (!Number.isSafeInteger(index)) return null;
+  const width = m[2] === undefined ? TILE_WIDTH : Number(m[2]);
+  if (m[2] !== undefined && (!/^[1-9][0-9]*$/.test(m[2]) || width < 1 || width >= TILE_WIDTH)) return null;
+  return { index, width };
 }
 
 /** Width of tile `index` at a level that has `count` nodes: full (256) or the partial remainder. */

@@ -3,7 +3,12 @@
  * One small interface with two implementations behind it (SQLite by default, PostgreSQL for larger deployments),
  * and one shared test suite run against both (test/observatory/store-suite.ts).
  *
- * Times are ISO-8601 strings in UTC (what `--at` takes); they sort as text.
+ * Times are ISO-8601 strings in UTC (what `--at` takes); they sort as text. The store keeps them in the one form
+ * Date#toISOString writes (other spellings of a UTC time are normalised to it).
+ *
+ * Implementations: src/store/database (openObservatoryStore(url)). Failures are EmblemErrors with the codes in
+ * src/store/database/errors.ts; STORE_UNAVAILABLE means nothing of that call was stored (keep the data and retry,
+ * or stop loudly), and the write methods are safe to retry (see each).
  */
 
 export type IncidentType =
@@ -60,11 +65,15 @@ export interface ObservatoryStore {
   getTargetStates(targets: readonly string[]): Promise<Map<string, TargetStateRecord>>;
   putTargetStates(records: readonly TargetStateRecord[]): Promise<void>;
 
+  /** All or nothing. Re-adding a record identical in every field is a no-op, so a batch may be retried. */
   addObservations(records: readonly ObservationIndexRecord[]): Promise<void>;
   /** Observations of one target with from <= time <= to, oldest first, at most `limit`. */
   observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]>;
 
+  /** At most one incident with the same (type, target, detail) is open: opening it again returns the open one. */
   openIncident(incident: NewIncident): Promise<IncidentRecord>;
+  /** Sets `closed` and appends `observations` (without repeats); closing a closed incident changes nothing;
+   *  an unknown id is STORE_INCIDENT_UNKNOWN. */
   closeIncident(id: number, closed: string, observations?: readonly number[]): Promise<void>;
   /** All incidents (or only the open ones), oldest first. */
   incidents(filter?: { open?: boolean; target?: string }): Promise<IncidentRecord[]>;
