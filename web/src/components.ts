@@ -87,7 +87,8 @@ export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toISOString().replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z').replace(/\.\d{3}Z$/, 'Z');
+  // Minutes when the seconds are zero (most token times), else seconds (observations every few seconds).
+  return d.toISOString().replace('T', ' ').replace(/:00\.\d{3}Z$/, 'Z').replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function fmtSeconds(seconds: number | null | undefined): string {

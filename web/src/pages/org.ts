@@ -50,7 +50,7 @@ function Timeline({ rows, now }: { rows: AssetRow[]; now: number }) {
   const H = rows.length * rowH + 30;
   return html`<figure class="timeline">
     <svg viewBox=${`0 0 ${W} ${H}`} width="100%" role="img" aria-labelledby="timeline-title">
-      <title id="timeline-title">Validity (bar, from now) and next renewal (tick) per asset, now to ${fmtTime(new Date(end).toISOString())}</title>
+      <title id="timeline-title">Validity (bar) and next renewal (tick) per asset, ${fmtTime(new Date(now).toISOString())} to ${fmtTime(new Date(end).toISOString())}</title>
       ${rows.map((r, i) => {
         const y = i * rowH + 6;
         const vu = r.validUntil ? Date.parse(r.validUntil) : null;
@@ -62,7 +62,7 @@ function Timeline({ rows, now }: { rows: AssetRow[]; now: number }) {
           ${r.status === 'withdrawn' ? html`<text x=${left} y=${y + 14} class="svg-note">withdrawn</text>` : null}
         </g>`;
       })}
-      <text x=${left} y=${H - 4} class="svg-axis">now</text>
+      <text x=${left} y=${H - 4} class="svg-axis">${fmtTime(new Date(now).toISOString())}</text>
       <text x=${W - 10} y=${H - 4} text-anchor="end" class="svg-axis">${fmtTime(new Date(end).toISOString())}</text>
     </svg>
     <figcaption class="muted">Bar: valid until; tick: next renewal.</figcaption>
