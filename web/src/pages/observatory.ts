@@ -48,17 +48,20 @@ export function HistoryPlot({ observations, target }: { observations: Observatio
   const t0 = Math.min(...times);
   const t1 = Math.max(...times, t0 + 1);
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - 20);
-  const y = (rank: number) => top + (LEVELS.length - 1 - rank) * ((H - top - bottom) / (LEVELS.length - 1));
+  const yOf = (rank: number) => top + (LEVELS.length - 1 - rank) * ((H - top - bottom) / (LEVELS.length - 1));
   const byVp = new Map<string, Observation[]>();
   for (const o of [...observations].sort((a, b) => a.time.localeCompare(b.time))) byVp.set(o.vantagePoint, [...(byVp.get(o.vantagePoint) ?? []), o]);
   const vps = [...byVp.keys()];
   return html`<figure class="plot">
     <svg viewBox=${`0 0 ${W} ${H}`} width="100%" role="img" aria-labelledby="plot-title">
       <title id="plot-title">Level of ${target} over time per vantage point, ${observations.length} observations</title>
-      ${LEVELS.map((l, i) => html`<g><line x1=${left} x2=${W - 20} y1=${y(i)} y2=${y(i)} class="grid-line" /><text x=${left - 6} y=${y(i) + 4} text-anchor="end" class="svg-axis">${l}</text></g>`)}
+      ${LEVELS.map((l, i) => html`<g><line x1=${left} x2=${W - 20} y1=${yOf(i)} y2=${yOf(i)} class="grid-line" /><text x=${left - 6} y=${yOf(i) + 4} text-anchor="end" class="svg-axis">${l}</text></g>`)}
       ${observations.length ? html`<text x=${left} y=${H - 8} class="svg-axis">${fmtTime(new Date(t0).toISOString())}</text><text x=${W - 20} y=${H - 8} text-anchor="end" class="svg-axis">${fmtTime(new Date(t1).toISOString())}</text>` : null}
       ${vps.map((vp, i) => {
         const obs = byVp.get(vp)!;
+        // Vantage points that agree would draw on top of each other: each line is nudged a few pixels apart.
+        const dy = (i - (vps.length - 1) / 2) * 4;
+        const y = (rank: number) => yOf(rank) + dy;
         // A step line: the level holds until the next observation.
         const pts: string[] = [];
         obs.forEach((o, k) => {
