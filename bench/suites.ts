@@ -13,4 +13,5 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./authority.bench.js')).default,
   async () => (await import('./web.bench.js')).default,
   async () => (await import('./observe.bench.js')).default,
+  async () => (await import('./serve.bench.js')).default,
 ];
