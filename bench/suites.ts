@@ -11,4 +11,7 @@ export const suites: Array<() => Promise<BenchSuite>> = [
   async () => (await import('./dns.bench.js')).default,
   async () => (await import('./org.bench.js')).default,
   async () => (await import('./authority.bench.js')).default,
+  async () => (await import('./web.bench.js')).default,
+  async () => (await import('./observe.bench.js')).default,
+  async () => (await import('./serve.bench.js')).default,
 ];

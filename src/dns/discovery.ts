@@ -19,6 +19,8 @@ export interface DiscoveryOptions extends QueryOptions {
   ihleType: number;
   /** QTYPE used to find IHLE records (DNS-02: any type works against a DNS-02 server; default: IHLE itself). */
   ihleQueryType?: number;
+  /** Called with each response exactly as received (the observatory keeps the raw answers as evidence). */
+  onAnswer?: (answer: { qname: string; qtype: string; wire: Buffer }) => void;
 }
 
 /** dns-packet's decoded record, as far as discovery reads it (its published types omit class and rcode). */
@@ -89,6 +91,7 @@ export async function discoverEmblemRecords(name: NameKey, options: DiscoveryOpt
     const x = await exchange(options.resolver, name, qtype, options);
     if (options.resolver.kind === 'system') report.resolver = `system (${x.server})`;
     const q = logQuery(x, qtype, options.ihleType);
+    if (options.onAnswer && x.wire) options.onAnswer({ qname: toFqdn(name), qtype: q.qtype, wire: x.wire });
     report.queries.push(q);
     report.ad &&= q.ad;
     if (x.truncated) report.truncated = true;

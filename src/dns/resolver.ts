@@ -30,6 +30,8 @@ export interface DnsExchange {
   /** The UDP answer had TC set and the question was asked again over TCP. */
   truncated: boolean;
   server: string;
+  /** The response message exactly as received (the observatory keeps it as evidence). */
+  wire?: Buffer;
 }
 
 export function parseResolverSpec(text: string | undefined, doh: string | undefined): ResolverSpec {
@@ -249,7 +251,7 @@ export async function exchange(spec: ResolverSpec, name: NameKey, qtype: number,
     for (let i = 0; i < attempts; i++) {
       try {
         const bytes = await dohExchange(spec.url, query, timeoutMs);
-        return { message: decodeResponse(bytes, query, spec.url, false), transport: 'doh', truncated: false, server: spec.url };
+        return { message: decodeResponse(bytes, query, spec.url, false), transport: 'doh', truncated: false, server: spec.url, wire: bytes };
       } catch (err) {
         lastError = err;
         if (!(err instanceof EmblemError) || err.code !== 'DNS_TIMEOUT') break;
@@ -263,10 +265,12 @@ export async function exchange(spec: ResolverSpec, name: NameKey, qtype: number,
     const server = describeResolver({ kind: 'udp', host, port });
     for (let i = 0; i < attempts; i++) {
       try {
-        const udp = decodeResponse(await udpExchange(host, port, query, timeoutMs), query, server);
-        if (((udp.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) === 0) return { message: udp, transport: 'udp', truncated: false, server };
-        const tcp = decodeResponse(await tcpExchange(host, port, query, timeoutMs), query, server);
-        return { message: tcp, transport: 'tcp', truncated: true, server };
+        const udpWire = await udpExchange(host, port, query, timeoutMs);
+        const udp = decodeResponse(udpWire, query, server);
+        if (((udp.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) === 0) return { message: udp, transport: 'udp', truncated: false, server, wire: udpWire };
+        const tcpWire = await tcpExchange(host, port, query, timeoutMs);
+        const tcp = decodeResponse(tcpWire, query, server);
+        return { message: tcp, transport: 'tcp', truncated: true, server, wire: tcpWire };
       } catch (err) {
         lastError = err;
         if (!(err instanceof EmblemError) || err.code !== 'DNS_TIMEOUT') break;

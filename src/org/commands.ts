@@ -26,26 +26,36 @@ export function scheduleSettings(rt: OrgRuntime): ScheduleSettings {
   return { lifetime: s.lifetime, renewBefore: s.renewBefore, ...(rt.emblemKid ? { emblemKid: rt.emblemKid } : {}), ...(rt.rootKid ? { rootKid: rt.rootKid } : {}), ...(rt.endorsements ? { endorsements: rt.endorsements } : {}) };
 }
 
-/** `org apply`: lint (errors refuse), then the executor; exit 0 only when every asset verified. */
-export async function applyCommand(rt: OrgRuntime, json: boolean): Promise<number> {
+/** The result of `org apply` (its --json output and the API's answer). */
+export type ApplyResult =
+  | { ok: false; refused: true; findings: Awaited<ReturnType<typeof lint>> }
+  | { ok: boolean; assets: Awaited<ReturnType<typeof applyAll>>; findings: Awaited<ReturnType<typeof lint>> };
+
+/** The workflow of `org apply` (CLI and API): lint (errors refuse, nothing changes), then the executor. */
+export async function applyWorkflow(rt: OrgRuntime): Promise<ApplyResult> {
   const state = await loadState(rt.dir);
   const findings = await lint(rt.dir, rt.config, state, rt.now);
-  const errors = findings.filter((f) => f.severity === 'error');
-  for (const f of findings) process.stderr.write(`emblem: lint ${f.severity} ${f.code}: ${f.message}\n`);
-  if (errors.length) {
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, refused: true, findings })}\n`);
+  if (findings.some((f) => f.severity === 'error')) return { ok: false, refused: true, findings };
+  const outcomes = await applyAll(rt, state);
+  return { ok: outcomes.every((o) => o.ok), assets: outcomes, findings };
+}
+
+/** `org apply`: lint (errors refuse), then the executor; exit 0 only when every asset verified. */
+export async function applyCommand(rt: OrgRuntime, json: boolean): Promise<number> {
+  const result = await applyWorkflow(rt);
+  for (const f of result.findings) process.stderr.write(`emblem: lint ${f.severity} ${f.code}: ${f.message}\n`);
+  if ('refused' in result) {
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stderr.write('emblem: apply refused: fix the lint errors above (nothing was changed)\n');
     return ExitCode.NOT_VALID;
   }
-  const outcomes = await applyAll(rt, state);
-  const ok = outcomes.every((o) => o.ok);
-  if (json) process.stdout.write(`${JSON.stringify({ ok, assets: outcomes, findings })}\n`);
-  else for (const o of outcomes) process.stdout.write(`${o.asset}: ${o.ok ? `published and verified (${o.level ?? 'no server to verify on'})` : `FAILED: ${o.error}`}\n`);
-  return ok ? ExitCode.OK : ExitCode.NOT_VALID;
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else for (const o of result.assets) process.stdout.write(`${o.asset}: ${o.ok ? `published and verified (${o.level ?? 'no server to verify on'})` : `FAILED: ${o.error}`}\n`);
+  return result.ok ? ExitCode.OK : ExitCode.NOT_VALID;
 }
 
-/** `org status`: per asset, from the state and (unless offline) the authoritative servers now. */
-export async function statusCommand(rt: OrgRuntime, json: boolean, offline: boolean): Promise<number> {
+/** The workflow of `org status` (CLI and API): per asset, from the state and (unless offline) the servers now. */
+export async function statusWorkflow(rt: OrgRuntime, offline: boolean) {
   const state = await loadState(rt.dir);
   const s = settings(rt.config);
   const ss = scheduleSettings(rt);
@@ -89,7 +99,15 @@ export async function statusCommand(rt: OrgRuntime, json: boolean, offline: bool
       ...(warn ? { warning: warn.message } : {}),
     });
   }
-  if (json) process.stdout.write(`${JSON.stringify({ assets: rows, warnings: sched.warnings })}\n`);
+  return { assets: rows, warnings: sched.warnings };
+}
+
+/** `org status`: per asset, from the state and (unless offline) the authoritative servers now. */
+export async function statusCommand(rt: OrgRuntime, json: boolean, offline: boolean): Promise<number> {
+  const result = await statusWorkflow(rt, offline);
+  const { assets: rows } = result;
+  const sched = { warnings: result.warnings };
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     for (const r of rows) {
       if (r.status === 'withdrawn') {
@@ -104,7 +122,7 @@ export async function statusCommand(rt: OrgRuntime, json: boolean, offline: bool
   return sched.warnings.length ? ExitCode.NOT_VALID : ExitCode.OK;
 }
 
-export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, json: boolean): Promise<number> {
+export async function withdrawWorkflow(rt: OrgRuntime, assets: string[] | null) {
   const state = await loadState(rt.dir);
   const list = assets ?? rt.config.assets;
   const known = new Set([...rt.config.assets, ...Object.keys(state.assets)]);
@@ -113,7 +131,15 @@ export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, j
   const started = Date.now();
   const r = await withdraw(rt, state, list);
   const gone = r.remaining.every((x) => x.records === 0);
-  const out = { ...r, ok: gone, elapsedMs: Date.now() - started, note: 'CT entries of the binding certificate are permanent; anyone who already fetched the tokens keeps them until they expire' };
+  return { ...r, ok: gone, elapsedMs: Date.now() - started, note: 'CT entries of the binding certificate are permanent; anyone who already fetched the tokens keeps them until they expire' };
+}
+
+/** `org withdraw`: remove the records everywhere now, verify they are gone, stop renewing. */
+export async function withdrawCommand(rt: OrgRuntime, assets: string[] | null, json: boolean): Promise<number> {
+  const out = await withdrawWorkflow(rt, assets);
+  const r = out;
+  const list = assets ?? rt.config.assets;
+  const gone = out.ok;
   if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
   else {
     process.stdout.write(`Withdrew ${list.length} asset(s): removed ${r.removed} record(s) from ${rt.channels.length} channel(s).\n`);
@@ -260,4 +286,26 @@ export async function runCommand(o: { dir: string; once: boolean; at: number | n
   }
   if (stopping) log({ event: 'stopped', reason: 'signal' });
   return exit;
+}
+
+/** The workflow of `org plan` (CLI and API): lint findings and what apply would do. */
+export async function planWorkflow(rt: OrgRuntime) {
+  const { currentPlan } = await import('./apply.js');
+  const state = await loadState(rt.dir);
+  const findings = await lint(rt.dir, rt.config, state, rt.now);
+  const actions = await currentPlan(rt, state);
+  return { actions, findings };
+}
+
+/** `org plan --json`: records with hex RDATA. */
+export function planJson(plan: Awaited<ReturnType<typeof planWorkflow>>) {
+  const hex = (rs: Array<{ name: string; type: number; ttl: number; rdata: Uint8Array }>) => rs.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, rdata: Buffer.from(r.rdata).toString('hex') }));
+  return { actions: plan.actions.map((a) => (a.kind === 'publish' ? { ...a, add: hex(a.add), remove: hex(a.remove) } : a.kind === 'remove' ? { ...a, remove: hex(a.remove) } : a)), findings: plan.findings };
+}
+
+/** The workflow of `org lint` (CLI and API): needs no keys. */
+export async function lintWorkflow(dir: string, now: number) {
+  const { loadConfig } = await import('./config.js');
+  const config = await loadConfig(dir);
+  return { findings: await lint(dir, config, await loadState(dir), now) };
 }

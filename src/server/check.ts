@@ -4,6 +4,7 @@ import { runCheck } from '../validator/check-workflow.js';
 import type { RouteKit } from './app.js';
 import type { CheckSettings, VerifySettings } from './context.js';
 import { ApiError } from './errors.js';
+import { ServerLimits } from './limits.js';
 import { timeParam } from './verify.js';
 
 export interface CheckQuery {
@@ -23,6 +24,8 @@ export function requestResolver(settings: CheckSettings, resolver: string | unde
 /** GET /api/check: `emblem check NAME --json` with the server's trust settings. */
 export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, verify: VerifySettings, settings: CheckSettings): Promise<void> {
   const trusted = verify.trustedKeys.map((k) => publicKeyMaterial(k, 'trust store'));
+  // Answers for the same question within checkCacheMs (monotonic clock); bounded, oldest dropped first.
+  const cache = new Map<string, { until: number; value: Promise<unknown> }>();
   app.get<{ Querystring: CheckQuery }>(
     '/api/check',
     {
@@ -42,24 +45,41 @@ export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, v
         response: { ...kit.errorResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const now = timeParam(q.at, kit.now);
       const skip = q.skipCommitmentCheck === true;
-      const report = await runCheck({
-        name: q.name,
-        ...requestResolver(settings, q.resolver),
-        era: settings.era,
-        ihleType: settings.ihleType,
-        timeoutMs: settings.timeoutMs,
-        attempts: settings.attempts,
-        now,
-        trustedKeys: trusted,
-        commitments: await verify.commitments(skip),
-        policy: verify.policy,
-      });
-      const bundle = await verify.ctBundle(now, skip);
-      return bundle ? { ...report, ctBundle: bundle } : report;
+      const where = requestResolver(settings, q.resolver);
+      // Without ?at= the time moves on, so only explicit times and whole seconds of "now" share an answer.
+      const key = JSON.stringify([q.name, where.resolver ?? null, where.doh ?? null, q.at ? now.toISOString() : Math.floor(now.getTime() / 1000), skip]);
+      const hit = cache.get(key);
+      const t = performance.now();
+      if (hit && hit.until > t) {
+        reply.header('x-emblem-cache', 'hit');
+        return hit.value;
+      }
+      const value = answer(q.name, where, now, skip);
+      if (cache.size >= ServerLimits.maxCachedChecks) cache.delete(cache.keys().next().value!);
+      cache.set(key, { until: t + ServerLimits.checkCacheMs, value });
+      value.catch(() => cache.delete(key));
+      return value;
     },
   );
+
+  async function answer(name: string, where: { resolver?: string; doh?: string }, now: Date, skip: boolean): Promise<unknown> {
+    const report = await runCheck({
+      name,
+      ...where,
+      era: settings.era,
+      ihleType: settings.ihleType,
+      timeoutMs: settings.timeoutMs,
+      attempts: settings.attempts,
+      now,
+      trustedKeys: trusted,
+      commitments: await verify.commitments(skip),
+      policy: verify.policy,
+    });
+    const bundle = await verify.ctBundle(now, skip);
+    return bundle ? { ...report, ctBundle: bundle } : report;
+  }
 }

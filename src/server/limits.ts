@@ -38,6 +38,11 @@ export const ServerLimits = {
   maxTokensFileBytes: 256 * 1024,
   /** Observations returned by one history request (a year at one per 10 minutes per vantage point is ~52k). */
   maxObservationsPerRequest: 100_000,
+  /** How long a /api/check answer is reused for the same question (name, resolver, at, skip): a dashboard and
+   *  an extension ask for the same few names repeatedly; short enough that a changed zone shows within it. */
+  checkCacheMs: 30_000,
+  /** Answers kept in that cache (each a few KB). */
+  maxCachedChecks: 1_000,
   /** Longest "days" for /api/authority/expiring. */
   maxExpiringDays: 3650,
 } as const;

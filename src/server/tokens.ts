@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { EmblemError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { ServerLimits } from './limits.js';
@@ -57,6 +58,7 @@ export async function createApiToken(path: string, name: string, now: Date, opti
   const existing = tokens.findIndex((t) => t.name === name);
   if (existing >= 0 && !options.replace) throw new EmblemError('FILE_EXISTS', `a token named ${JSON.stringify(name)} exists (--replace to issue a new one)`);
   if (existing < 0 && tokens.length >= ServerLimits.maxApiTokens) throw new EmblemError('LIMIT_EXCEEDED', `at most ${ServerLimits.maxApiTokens} tokens`);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   const entry: ApiTokenEntry = { name, sha256: sha256Hex(token), created: now.toISOString() };
   const next = existing >= 0 ? tokens.map((t, i) => (i === existing ? entry : t)) : [...tokens, entry];

@@ -191,30 +191,17 @@ warning COMMITMENT_UNAVAILABLE (could not check: indeterminate, not refused), CO
 ASSET_OUTSIDE_DOMAIN, ADDRESS_ASSET, UNCONSTRAINED_ASSETS; info PROOF_OK, COMMITMENT_VERIFIED, UNCONSTRAINED_*.
 Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED).`)
     .action(async (path: string, opts: Common & { logList?: string[]; skipCommitmentCheck?: boolean; resolver?: string; timeout: string }) => {
-      const { checkFreshness, reviewRequest, formatReview } = await import('../../authority/review.js');
+      const { formatReview } = await import('../../authority/review.js');
+      const { reviewWorkflow } = await import('../../authority/workflows.js');
       const timeoutMs = Number(opts.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) throw new UsageError('--timeout must be 1..60000 ms');
       const { parseResolverSpec } = await import('../../dns/resolver.js');
-      const resolver = opts.resolver !== undefined ? parseResolverSpec(opts.resolver, undefined) : undefined;
+      if (opts.resolver !== undefined) parseResolverSpec(opts.resolver, undefined);
       const rt = await open(opts);
-      const { request } = await readRequest(path);
-      const reg = await registry(opts.dir, rt.now);
-      try {
-        checkFreshness(request, { now: rt.now, maxAge: rt.maxRequestAge, nonceSeen: (n) => reg.nonceSeen(n) });
-        const commitments = await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true });
-        let dns: Parameters<typeof reviewRequest>[1]['dns'];
-        if (resolver) {
-          const { verifyMaterial } = await import('../../core/verify/index.js');
-          const now = new Date(rt.now * 1000);
-          dns = { resolver, timeoutMs, verify: (material) => verifyMaterial(material, { now, trustedKeys: [], commitments }) };
-        }
-        const review = await reviewRequest(request, { authority: rt.config.authority, commitments, now: rt.now, ...(dns ? { dns } : {}) });
-        reg.event(rt.now, 'review', { organization: review.organization, kid: review.kid, verdict: review.verdict, codes: review.findings.map((f) => f.code) });
-        process.stdout.write(opts.json ? `${JSON.stringify(review)}\n` : formatReview(review));
-        process.exitCode = review.verdict === 'refuse' ? ExitCode.NOT_VALID : ExitCode.OK;
-      } finally {
-        reg.close();
-      }
+      const { text } = await readRequest(path);
+      const review = await reviewWorkflow(rt, opts.dir, { requestText: text, logList: opts.logList, skipCommitmentCheck: opts.skipCommitmentCheck, resolver: opts.resolver, timeoutMs });
+      process.stdout.write(opts.json ? `${JSON.stringify(review)}\n` : formatReview(review));
+      process.exitCode = review.verdict === 'refuse' ? ExitCode.NOT_VALID : ExitCode.OK;
     });
 
   constraintFlags(common(authority.command('grant').description('review the request again, sign the endorsement of its root key (never wider than requested), write the response, record it')))
@@ -228,46 +215,29 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--cwt-without-asset-constraints', 'the request asks for the CWT era too: sign its CWT endorsement although CORE-02 cannot carry the asset constraints or the lifetime limit (CWT-era validators will not enforce them; purposes still apply)')
     .addHelpText('after', '\nA request from an organisation publishing the CWT era (eras: jws+cwt or cwt) gets a CWT endorsement too (CORE-02: sub, key, end, prp).\nCodes: GRANT_REFUSED (review refused, or warnings without --accept-warnings), CWT_CONSTRAINT_UNSUPPORTED (a CWT endorsement with asset or lifetime constraints, without --cwt-without-asset-constraints), CONSTRAINT_WIDENED (a --constrain-… flag wider than the request), FILE_EXISTS, BINDING_MISSING, and review\'s input errors. Exit 2 on each.')
     .action(async (path: string, opts: Common & { out: string; lifetime?: string; acceptWarnings?: boolean; logList?: string[]; skipCommitmentCheck?: boolean; pkcs11PinFile?: string; constrainAsset?: string[]; constrainPurpose?: string[]; maxLifetime?: string; cwtWithoutAssetConstraints?: boolean }) => {
-      const { checkFreshness, cwtUnsupported, reviewRequest, formatReview } = await import('../../authority/review.js');
-      const { narrowConstraints } = await import('../../authority/narrow.js');
-      const { parseConstraints } = await import('../../authority/request.js');
-      const { issue, refuseExisting, signEndorsement } = await import('../../authority/grant.js');
+      const { formatReview } = await import('../../authority/review.js');
+      const { grantWorkflow } = await import('../../authority/workflows.js');
       const { parseDuration } = await import('../duration.js');
-      const { EmblemError } = await import('../../core/errors.js');
       const rt = await open(opts);
-      const { text, request } = await readRequest(path);
-      refuseExisting(opts.out);
-      const reg = await registry(opts.dir, rt.now);
+      const { text } = await readRequest(path);
       try {
-        checkFreshness(request, { now: rt.now, maxAge: rt.maxRequestAge, nonceSeen: (n) => reg.nonceSeen(n) });
-        const review = await reviewRequest(request, { authority: rt.config.authority, commitments: await rt.commitments({ ...(opts.logList ? { logList: opts.logList } : {}), skip: opts.skipCommitmentCheck === true }), now: rt.now });
-        if (!opts.json) process.stderr.write(formatReview(review));
-        const codes = review.findings.filter((f) => f.severity !== 'info').map((f) => f.code).join(', ');
-        if (review.verdict === 'refuse') throw new EmblemError('GRANT_REFUSED', `review refuses this request (${codes}): nothing signed`);
-        // CWT_CONSTRAINT_UNSUPPORTED has its own flag (checked on the granted constraints, after narrowing).
-        const warnings = review.findings.filter((f) => f.severity === 'warning' && f.code !== 'CWT_CONSTRAINT_UNSUPPORTED');
-        if (warnings.length > 0 && !opts.acceptWarnings) throw new EmblemError('GRANT_REFUSED', `review has warnings (${codes}): read them, then grant again with --accept-warnings (or narrow with --constrain-…)`);
-        let narrowing;
-        try {
-          narrowing = parseConstraints({
-            ...(opts.constrainAsset ? { assets: opts.constrainAsset } : {}),
-            ...(opts.constrainPurpose ? { purposes: opts.constrainPurpose } : {}),
-            ...(opts.maxLifetime ? { maxLifetime: parseDuration(opts.maxLifetime, '--max-lifetime') } : {}),
-          }, 'narrowing');
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        const constraints = narrowConstraints(request.body.constraints, narrowing);
-        const lifetime = opts.lifetime ? parseDuration(opts.lifetime, '--lifetime') : rt.lifetime;
-        const cwtWarning = cwtUnsupported(request.eras, constraints);
-        const response = await signEndorsement(rt, { organization: request.body.organization, rootKey: request.rootKey, constraints, lifetime, now: rt.now, eras: request.eras, cwtWithoutAssetConstraints: opts.cwtWithoutAssetConstraints === true });
-        const rec = await issue(rt, reg, response, { out: opts.out, requestText: text, requestFile: null, nonce: request.body.nonce });
-        const eras = response.endorsements.cwt ? ['jws', 'cwt'] : ['jws'];
-        const warning = cwtWarning ? { code: 'CWT_CONSTRAINT_UNSUPPORTED', severity: 'warning', message: cwtWarning.replace(/; grant signs it only with .*$/, ' (accepted with --cwt-without-asset-constraints)') } : null;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...recordJson(rec, rt.now), out: opts.out, eras, ...(warning ? { warnings: [warning] } : {}), review: { verdict: review.verdict, findings: review.findings } })}\n`);
+        const maxLifetime = opts.maxLifetime ? parseDuration(opts.maxLifetime, '--max-lifetime') : undefined;
+        const { rec, json, warning, eras } = await grantWorkflow(rt, opts.dir, {
+          requestText: text,
+          out: opts.out,
+          lifetime: opts.lifetime ? parseDuration(opts.lifetime, '--lifetime') : undefined,
+          acceptWarnings: opts.acceptWarnings,
+          logList: opts.logList,
+          skipCommitmentCheck: opts.skipCommitmentCheck,
+          narrowing: { ...(opts.constrainAsset ? { assets: opts.constrainAsset } : {}), ...(opts.constrainPurpose ? { purposes: opts.constrainPurpose } : {}), ...(maxLifetime !== undefined ? { maxLifetime } : {}) },
+          cwtWithoutAssetConstraints: opts.cwtWithoutAssetConstraints,
+          onReview: (review) => {
+            if (!opts.json) process.stderr.write(formatReview(review));
+          },
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(json)}\n`);
         else process.stdout.write(`Granted ${rec.id}: ${rec.organization}, root key ${rec.kid}, constraints ${JSON.stringify(rec.constraints)}, eras ${eras.join('+')}, expires ${iso(rec.expires)}\n${warning ? `WARNING ${warning.code}: ${warning.message}\n` : ''}Wrote ${opts.out} (send it; the organisation runs emblem org import-endorsement --dir D ${opts.out})\n`);
       } finally {
-        reg.close();
         rt.close();
       }
     });

@@ -13,8 +13,9 @@ import { registerOrg } from './org.js';
 import { registerInspect } from './inspect.js';
 import { registerAuthority } from './authority.js';
 import { registerTrust } from './trust.js';
-import { registerEvidence } from './evidence.js';
 import { registerServe } from './serve.js';
+import { registerObserve } from './observe.js';
+import { registerEvidence } from './evidence.js';
 
 /** Each command lives in its own file and registers itself here. */
 export type RegisterCommand = (program: Command) => void;
@@ -34,8 +35,9 @@ registrations.push(registerOrg);
 registrations.push(registerInspect);
 registrations.push(registerAuthority);
 registrations.push(registerTrust);
-registrations.push(registerEvidence);
 registrations.push(registerServe);
+registrations.push(registerObserve);
+registrations.push(registerEvidence);
 
 export function allCommands(): RegisterCommand[] {
   return registrations;

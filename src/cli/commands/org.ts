@@ -181,11 +181,8 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
     });
 
   common(org.command('lint').description('check the configuration for mistakes (each finding: code, severity, message, fix)')).action(async (opts: Common) => {
-    const { loadConfig } = await import('../../org/config.js');
-    const { loadState } = await import('../../org/state.js');
-    const { lint } = await import('../../org/lint/index.js');
-    const config = await loadConfig(opts.dir);
-    const findings = await lint(opts.dir, config, await loadState(opts.dir), await nowOf(opts));
+    const { lintWorkflow } = await import('../../org/commands.js');
+    const { findings } = await lintWorkflow(opts.dir, await nowOf(opts));
     if (opts.json) process.stdout.write(`${JSON.stringify({ findings })}\n`);
     else for (const f of findings) process.stdout.write(`${f.severity.toUpperCase()} ${f.code}: ${f.message}\n  fix: ${f.fix}\n`);
     if (!opts.json && findings.length === 0) process.stdout.write('no findings\n');
@@ -194,15 +191,11 @@ config.ctLogLists is left empty (validators then use their default log lists).`,
 
   common(org.command('plan').description('what apply would do: tokens to sign, records to add/remove per channel, lint findings')).action(async (opts: Common) => {
     const rt = await runtime(opts);
-    const { loadState } = await import('../../org/state.js');
-    const { currentPlan } = await import('../../org/apply.js');
-    const { lint } = await import('../../org/lint/index.js');
-    const state = await loadState(opts.dir);
-    const findings = await lint(opts.dir, rt.config, state, rt.now);
-    const actions = await currentPlan(rt, state);
+    const { planWorkflow, planJson } = await import('../../org/commands.js');
+    const plan = await planWorkflow(rt);
+    const { actions, findings } = plan;
     if (opts.json) {
-      const hex = (rs: Array<{ name: string; type: number; ttl: number; rdata: Uint8Array }>) => rs.map((r) => ({ name: r.name, type: r.type, ttl: r.ttl, rdata: Buffer.from(r.rdata).toString('hex') }));
-      process.stdout.write(`${JSON.stringify({ actions: actions.map((a) => (a.kind === 'publish' ? { ...a, add: hex(a.add), remove: hex(a.remove) } : a.kind === 'remove' ? { ...a, remove: hex(a.remove) } : a)), findings })}\n`);
+      process.stdout.write(`${JSON.stringify(planJson(plan))}\n`);
     } else {
       for (const f of findings) process.stdout.write(`${f.severity.toUpperCase()} ${f.code}: ${f.message}\n`);
       if (actions.length === 0) process.stdout.write('nothing to do\n');

@@ -82,7 +82,7 @@ Examples:
   ).action(async (opts: TokenFlags) => {
     const { createApiToken } = await import('../../server/tokens.js');
     const { defaultTokensFile } = await import('../../server/serve.js');
-    const path = opts.tokens ?? defaultTokensFile();
+    const path = opts.tokens ?? cmd.opts<{ tokens?: string }>().tokens ?? defaultTokensFile();
     const { token: text, entry } = await createApiToken(path, opts.name!, new Date(), { replace: opts.replace });
     process.stdout.write(opts.json ? `${JSON.stringify({ name: entry.name, token: text, created: entry.created, file: path })}\n` : `${text}\n`);
     if (!opts.json) process.stderr.write(`emblem: token ${JSON.stringify(entry.name)} stored (hashed) in ${path}; it is shown only now\n`);
@@ -90,14 +90,14 @@ Examples:
   tokensOption(token.command('list').description('list token names and creation times (never the tokens)')).action(async (opts: TokenFlags) => {
     const { readTokensFile } = await import('../../server/tokens.js');
     const { defaultTokensFile } = await import('../../server/serve.js');
-    const entries = await readTokensFile(opts.tokens ?? defaultTokensFile(), { allowMissing: true });
+    const entries = await readTokensFile(opts.tokens ?? cmd.opts<{ tokens?: string }>().tokens ?? defaultTokensFile(), { allowMissing: true });
     const out = entries.map((e) => ({ name: e.name, created: e.created }));
     process.stdout.write(opts.json ? `${JSON.stringify(out)}\n` : out.map((e) => `${e.name}\t${e.created}\n`).join(''));
   });
   tokensOption(token.command('revoke').description('delete a token').requiredOption('--name <name>', 'the token to delete')).action(async (opts: TokenFlags) => {
     const { revokeApiToken } = await import('../../server/tokens.js');
     const { defaultTokensFile } = await import('../../server/serve.js');
-    const entry = await revokeApiToken(opts.tokens ?? defaultTokensFile(), opts.name!);
+    const entry = await revokeApiToken(opts.tokens ?? cmd.opts<{ tokens?: string }>().tokens ?? defaultTokensFile(), opts.name!);
     process.stdout.write(opts.json ? `${JSON.stringify({ revoked: entry.name })}\n` : `revoked ${entry.name}\n`);
   });
 }

@@ -1,0 +1,136 @@
+/**
+ * Observe service throughput and memory (issue 12, acceptance 7): one window over N targets against `emblem dns
+ * serve` on loopback, with the SQLite store and the evidence log on (every observation appended, a checkpoint at
+ * the end of the window). Each size runs in its own process so its peak RSS is its own.
+ *
+ * The world: most names publish no emblem (as on the real Internet), BENCH_OBSERVE_PROTECTED of them (default 2%)
+ * a full endorsed token set that is verified every time. Targets stream from a list file.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchSuite } from './suites.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const SIZES = (process.env.BENCH_OBSERVE_TARGETS ?? '10000,100000').split(',').map(Number);
+const PROTECTED_SHARE = Number(process.env.BENCH_OBSERVE_PROTECTED ?? 0.02);
+
+interface ChildResult {
+  targets: number;
+  seconds: number;
+  observationsPerSecond: number;
+  errors: number;
+  peakRssMb: number;
+  evidenceEntries: number;
+}
+
+async function child(total: number): Promise<ChildResult> {
+  const { skipCommitmentCheck } = await import('../src/core/verify/commitment.js');
+  const { verifyMaterial } = await import('../src/core/verify/index.js');
+  const { validateObserveConfig } = await import('../src/observatory/config.js');
+  const { ObserveService, simulatedClock } = await import('../src/observatory/service.js');
+  const { openObservatoryStore } = await import('../src/store/database/index.js');
+  const { openEvidenceLog } = await import('../src/evidence/index.js');
+  const { startEmblemServer, tempDir } = await import('../test/dns/servers.js');
+  const { buildObserveWorld, T0 } = await import('../test/observatory/world.js');
+  const { buildEmblemZone } = await import('../src/dns/emblem-zone.js');
+  const { renderZoneFile } = await import('../src/dns/zone-file.js');
+
+  const dir = tempDir('emblem-observe-bench-');
+  const world = await buildObserveWorld(1);
+  // Reuse the world's endorsed records for the protected share; the rest get an A record and an SPF TXT.
+  const sample = join(dir.path, 'sample.zone');
+  world.write(sample, 'steady', 1);
+  const { readFileSync } = await import('node:fs');
+  const protectedRdata = readFileSync(sample, 'utf8').split('\n').filter((l) => l.startsWith('ok0.obs.test.') && !/ IN A /.test(l)).map((l) => l.slice(l.indexOf(' IN ') + 4));
+  const { zone } = buildEmblemZone({ origin: 'bench.test', owners: [], serial: 1 });
+  const lines: string[] = [renderZoneFile(zone)];
+  const names: string[] = [];
+  const every = Math.max(1, Math.round(1 / PROTECTED_SHARE));
+  for (let i = 0; i < total; i++) {
+    const name = `n${i}.bench.test`;
+    names.push(name);
+    lines.push(`${name}. 600 IN A 127.0.0.2`);
+    if (i % every === 0) for (const r of protectedRdata) lines.push(`${name}. 600 IN ${r.replace(/\*\.obs\.test/g, '*.bench.test')}`);
+    else lines.push(`${name}. 600 IN TXT "v=spf1 -all"`);
+  }
+  const zoneFile = join(dir.path, 'bench.zone');
+  writeFileSync(zoneFile, `${lines.join('\n')}\n`);
+  lines.length = 0;
+  const targetsFile = join(dir.path, 'targets.txt');
+  writeFileSync(targetsFile, `${names.join('\n')}\n`);
+  names.length = 0;
+  const server = await startEmblemServer([zoneFile], ['--rrl-responses-per-second', '0']);
+  try {
+    const config = validateObserveConfig(
+      { targetsFile, vantagePoints: [{ name: 'local', resolver: `127.0.0.1:${server.port}` }], windowSeconds: 600, database: `sqlite:${join(dir.path, 'state.sqlite')}`, evidenceDir: join(dir.path, 'evidence'), skipCommitmentCheck: true, era: 'jws', concurrency: 256 },
+      join(dir.path, 'observe.yaml'),
+    );
+    const clock = simulatedClock(T0);
+    const store = await openObservatoryStore(config.database);
+    await store.migrate();
+    const evidence = process.env.BENCH_OBSERVE_EVIDENCE === '0' ? null : await openEvidenceLog(config.evidenceDir!, { now: () => clock.now() });
+    const service = new ObserveService({
+      config, store, evidence, clock,
+      verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: world.trusted, commitments: skipCommitmentCheck }),
+    });
+    const started = performance.now();
+    const [summary] = await service.run(T0, { windows: 1 });
+    const seconds = (performance.now() - started) / 1000;
+    const result: ChildResult = {
+      targets: summary!.targets,
+      seconds,
+      observationsPerSecond: summary!.observations / seconds,
+      errors: summary!.errors,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      evidenceEntries: evidence?.size ?? 0,
+    };
+    await evidence?.close();
+    await store.close();
+    return result;
+  } finally {
+    await server.stop();
+    dir.remove();
+  }
+}
+
+function runChild(total: number): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', SELF], { env: { ...process.env, OBSERVE_BENCH_CHILD: String(total) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`observe bench child (${total}) exited ${code}: ${out}`));
+      resolve(JSON.parse(line) as ChildResult);
+    });
+  });
+}
+
+const suite: BenchSuite = {
+  name: 'observe: observations/s and peak RSS (emblem dns serve on loopback, SQLite store, evidence log on)',
+  async run() {
+    const rows: ChildResult[] = [];
+    for (const n of SIZES) {
+      const r = await runChild(n);
+      rows.push(r);
+      console.log(
+        `  ${String(r.targets).padStart(7)} targets: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
+          `${r.seconds.toFixed(1)} s, ${r.errors} errors, evidence ${r.evidenceEntries} entries, peak RSS ${r.peakRssMb.toFixed(0)} MB (target < 500)`,
+      );
+    }
+    if (rows.length >= 2) {
+      const first = rows[0]!;
+      const last = rows[rows.length - 1]!;
+      console.log(`  RSS growth ${first.targets} -> ${last.targets} targets: ${(last.peakRssMb - first.peakRssMb).toFixed(0)} MB (flat = bounded memory)`);
+    }
+  },
+};
+export default suite;
+
+if (process.env.OBSERVE_BENCH_CHILD) {
+  const r = await child(Number(process.env.OBSERVE_BENCH_CHILD));
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.exit(0);
+}
