@@ -3,10 +3,9 @@ import type { Material } from '../../core/material/material.js';
 import { verifyMaterial } from '../../core/verify/index.js';
 import { isFailure } from '../../core/verify/report.js';
 import { normalizeUserName } from '../../dns/domain-name.js';
-import { checkName, type CheckedTokenSet, type CheckReport } from '../../dns/name-check.js';
-import { parseResolverSpec } from '../../dns/resolver.js';
+import type { CheckedTokenSet, CheckReport } from '../../dns/name-check.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
@@ -119,6 +118,8 @@ Examples:
     );
   addCommitmentOptions(cmd);
   cmd.action(async (nameText: string, opts: CheckFlags) => {
+    const { checkName } = await import('../../dns/name-check.js');
+    const { parseResolverSpec } = await import('../../dns/resolver.js');
     if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
     let name;
     try {
@@ -142,11 +143,11 @@ Examples:
     const trusted: Material[] = [];
     for (const f of opts.trustedKey ?? []) trusted.push(publicKeyMaterial(await readPublicKeyFile(f), f));
     for (const k of await trustStoreKeys(opts.trustStore ?? [])) trusted.push(publicKeyMaterial(k, 'trust store'));
-    const commitments = await commitmentCheckerFromOptions(opts);
+    const commitments = await commitmentCheckerFor(opts);
     const report = await checkName(name, { resolver, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts }, (material) =>
       verifyMaterial(material, { now, trustedKeys: trusted, commitments, policy: { unauthenticatedChain: opts.policy } }),
     );
-    const bundle = await ctBundleInfo(opts, now);
+    const bundle = await ctBundleInfoFor(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatCheck(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode =

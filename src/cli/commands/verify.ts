@@ -4,7 +4,7 @@ import type { Material } from '../../core/material/material.js';
 import { parseMaterialText } from '../../core/material/parse-text.js';
 import { verifyMaterial } from '../../core/verify/index.js';
 import { isFailure, isIndeterminate } from '../../core/verify/report.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
@@ -65,7 +65,7 @@ Examples:
     const now = opts.at ? parseTime(opts.at, '--at') : new Date();
     const trustedKeys = await Promise.all((opts.trustedKey ?? []).map((f) => readPublicKeyFile(f)));
     trustedKeys.push(...(await trustStoreKeys(opts.trustStore ?? [])));
-    const commitments = await commitmentCheckerFromOptions(opts);
+    const commitments = await commitmentCheckerFor(opts);
     const material: Material[] = [];
     const inputErrors: ReportedError[] = [];
     const sources = files.length ? files : ['-'];
@@ -81,7 +81,7 @@ Examples:
       throw new UsageError(`nothing was read: ${where} ${sources.length > 1 ? 'hold' : 'holds'} no token, key or TXT record`);
     }
     const report = await verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: opts.policy } });
-    const bundle = await ctBundleInfo(opts, now);
+    const bundle = await ctBundleInfoFor(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReport(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode = isFailure(report) ? ExitCode.NOT_VALID : isIndeterminate(report) ? ExitCode.INDETERMINATE : ExitCode.OK;
