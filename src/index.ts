@@ -25,6 +25,7 @@ import { skipCommitmentCheck, type CommitmentChecker, type CommitmentOutcome as 
 import { verifyMaterial } from './core/verify/index.js';
 import { isFailure as coreIsFailure, type CommitmentReport as CoreCommitmentReport, type EmblemSummary as CoreEmblemSummary, type ResultLevel as CoreResultLevel, type VerificationReport } from './core/verify/report.js';
 import { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
+import { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
 import type { CommitmentPolicy, CtCommitmentChecker, DetailedCommitmentOutcome as CoreDetailedCommitmentOutcome } from './ct/commitment-checker.js';
 import type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 import type { DiscoveryEra as CoreDiscoveryEra, DiscoveryOptions } from './dns/discovery.js';
@@ -45,6 +46,7 @@ export { skipCommitmentCheck } from './core/verify/commitment.js';
 export { RESULT_ORDER, type Level, type VerificationReport } from './core/verify/report.js';
 export { parseMaterialText } from './core/material/parse-text.js';
 export { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
+export { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
 export type { CommitmentPolicy, CtCommitmentChecker, LogEntryReport } from './ct/commitment-checker.js';
 export type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 export type { DiscoveryReport, DiscoveryQuery } from './dns/discovery.js';
@@ -190,6 +192,13 @@ function useNodeCrypto(): void {
 export interface VerifyTokenSetOptions extends VerificationOptions {
   /** Name of the input, prefixed to parse errors (default `input`). */
   source?: string;
+  /**
+   * Verify the signatures on libuv's thread pool (node's WebCrypto) instead of synchronously on the calling thread:
+   * the report is the same, and several calls in flight use several cores (8 sets in flight verify ~2x faster than
+   * one at a time on two cores), at a few percent more CPU per token. Default false. EMBLEM_NO_ASYNC_VERIFY=1
+   * turns it off process-wide.
+   */
+  threadPool?: boolean;
 }
 
 /**
@@ -218,7 +227,8 @@ export async function verifyTokenSet(input: string | Material[], options: Verify
     throw usage('verifyTokenSet takes text or an array of Material');
   }
   useNodeCrypto();
-  return verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: policy } });
+  const verifier = options.threadPool === true ? threadPoolSignatureVerifier : undefined;
+  return verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: policy }, verifier });
 }
 
 // ---- DNS: one name ---------------------------------------------------------------------------------------------

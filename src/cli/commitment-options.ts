@@ -1,53 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
 import { skipCommitmentCheck, type CommitmentChecker } from '../core/verify/commitment.js';
-import { CtCommitmentChecker, type CommitmentPolicy } from '../ct/commitment-checker.js';
+import { CtCommitmentChecker } from '../ct/commitment-checker.js';
 import { DEFAULT_LOG_LIST_URLS, defaultCacheDir, loadLogLists } from '../ct/log-list-source.js';
+import { DEFAULT_CA_BUNDLE, type CommitmentFlags } from './commitment-flags.js';
 import { bundleDirectory, readCtBundle, replayHttp, type CtBundle } from '../ct/offline-bundle.js';
 import { TreeHeadStore } from '../ct/tree-head-store.js';
 import { parsePemCertificates } from '../ct/certificate.js';
 import { CtLimits } from '../ct/limits.js';
 import { UsageError } from './exit.js';
 
-/** Debian's (and Ubuntu's) system CA bundle from the ca-certificates package: the default trust store when present. */
-export const DEFAULT_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** Flags shared by every command that verifies (verify, check, scan): how root-key commitments are checked. */
-export function addCommitmentOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--skip-commitment-check',
-      'do not check root-key commitments in Certificate Transparency (reported as "commitment": "skipped")',
-    )
-    .option(
-      '--log-list <file|url>',
-      `CT log list (v3 log_list.json) to trust; repeatable, merged in order (default: ${DEFAULT_LOG_LIST_URLS.join(' and ')}, cached)`,
-      collect,
-    )
-    .addOption(
-      new Option('--commitment-policy <policy>', 'all: every log entry must verify (prototypes); any: one verified entry suffices')
-        .choices(['all', 'any'])
-        .default('all'),
-    )
-    .option('--fail-on-expired-binding', 'an expired binding certificate fails the commitment (default: reported, not failed; deployed 90-day certificates expire before the tokens)')
-    .option('--ct-bundle <file>', 'verify commitments offline from this bundle (written by `emblem ct prefetch`): no network; the report gives the bundle\'s age')
-    .option(
-      '--ca-bundle <file>',
-      `PEM trust store: the chain a log stores with a binding certificate must also lead to one of these CAs (default: ${DEFAULT_CA_BUNDLE} when present, else only the log's roots)`,
-    );
-}
-
-export interface CommitmentFlags {
-  skipCommitmentCheck?: boolean;
-  logList?: string[];
-  commitmentPolicy?: CommitmentPolicy;
-  failOnExpiredBinding?: boolean;
-  caBundle?: string;
-  ctBundle?: string;
-}
+export { addCommitmentOptions, ctBundleLine, DEFAULT_CA_BUNDLE, type CommitmentFlags } from './commitment-flags.js';
 
 /**
  * The trust store for chain validation: `--ca-bundle FILE` (unreadable or empty is a usage error), else Debian's
@@ -102,13 +65,6 @@ export async function ctBundleInfo(flags: CommitmentFlags, now: Date): Promise<{
   const bundle = await ctBundleFromOptions(flags);
   if (!bundle || flags.ctBundle === undefined) return null;
   return { path: flags.ctBundle, createdAt: bundle.createdAt, ageSeconds: Math.round((now.getTime() - Date.parse(bundle.createdAt)) / 1000) };
-}
-
-/** One line for text reports. */
-export function ctBundleLine(info: { path: string; createdAt: string; ageSeconds: number }): string {
-  const days = Math.abs(info.ageSeconds) / 86_400;
-  const age = days >= 1 ? `${days.toFixed(1)} days` : `${Math.round(Math.abs(info.ageSeconds) / 60)} minutes`;
-  return `CT evidence: offline bundle ${info.path}, collected ${info.createdAt} (${age} ${info.ageSeconds >= 0 ? 'before' : 'after'} the verification time)`;
 }
 
 /**

@@ -3,15 +3,13 @@ import type { Material } from '../../core/material/material.js';
 import { isFailure } from '../../core/verify/report.js';
 import { normalizeUserName } from '../../dns/domain-name.js';
 import type { CheckedTokenSet, CheckReport } from '../../dns/name-check.js';
-import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode, parseTypeName } from '../../dns/rr-type.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
 import { formatReport } from '../report-text.js';
 import { trustStoreKeys } from '../../trust/store.js';
-import { runCheck } from '../../validator/check-workflow.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -119,6 +117,8 @@ Examples:
     );
   addCommitmentOptions(cmd);
   cmd.action(async (nameText: string, opts: CheckFlags) => {
+    const { parseResolverSpec } = await import('../../dns/resolver.js');
+    const { runCheck } = await import('../../validator/check-workflow.js');
     if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
     try {
       normalizeUserName(nameText);
@@ -141,12 +141,12 @@ Examples:
     const trusted: Material[] = [];
     for (const f of opts.trustedKey ?? []) trusted.push(publicKeyMaterial(await readPublicKeyFile(f), f));
     for (const k of await trustStoreKeys(opts.trustStore ?? [])) trusted.push(publicKeyMaterial(k, 'trust store'));
-    const commitments = await commitmentCheckerFromOptions(opts);
+    const commitments = await commitmentCheckerFor(opts);
     const report = await runCheck({
       name: nameText, resolver: opts.resolver, doh: opts.doh, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts,
       now, trustedKeys: trusted, commitments, policy: opts.policy,
     });
-    const bundle = await ctBundleInfo(opts, now);
+    const bundle = await ctBundleInfoFor(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatCheck(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode =

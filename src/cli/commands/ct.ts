@@ -2,7 +2,6 @@ import { access, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { verifyMaterial } from '../../core/verify/index.js';
-import { CtCommitmentChecker } from '../../ct/commitment-checker.js';
 import { fetchHttp } from '../../ct/http.js';
 import { BUNDLE_FORMAT, bundleDirectory, fetchLogListsForBundle, recordingHttp, type CtBundle, type RecordedResponse } from '../../ct/offline-bundle.js';
 import { TreeHeadStore } from '../../ct/tree-head-store.js';
@@ -10,16 +9,13 @@ import { writeFileAtomic } from '../../store/atomic-write.js';
 import { materialFromText } from './verify.js';
 import { fromBase64, toBase64 } from '../../ct/bytes.js';
 import { checkBinding } from '../../ct/binding.js';
-import { isSignedBy, parsePemCertificates, summarizeCertificate } from '../../ct/certificate.js';
-import { leafHashOf, logEntriesFromChain, x509EntryFor } from '../../ct/leaf-hash.js';
 import { DEFAULT_LOG_LIST_URLS, defaultCacheDir, loadLogLists } from '../../ct/log-list-source.js';
 import type { LogDirectory } from '../../ct/log-list.js';
-import { startLocalCtLog } from '../../ct/local-log/start-local-ct-log.js';
 import { submitChain } from '../../ct/submission.js';
 import { leafIndexFromExtensions } from '../../ct/sct.js';
 import { kidOf } from '../../core/tokens/keys.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
-import { addCommitmentOptions, ctBundleFromOptions, ctCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, type CommitmentFlags } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readTextFile } from '../inputs.js';
@@ -28,7 +24,12 @@ import { acceptJsonFlag } from '../json-option.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+// The X.509/ASN.1 stack (pkijs) costs more to load than most commands take to run: each action loads what it uses.
+const certificates = () => import('../../ct/certificate.js');
+const leafHashes = () => import('../../ct/leaf-hash.js');
+
 async function readChain(path: string): Promise<Uint8Array[]> {
+  const { parsePemCertificates } = await certificates();
   const chain = parsePemCertificates(await readTextFile(path));
   if (chain.length === 0) throw new UsageError(`${path} holds no PEM certificate`);
   return chain;
@@ -56,6 +57,8 @@ function registerLeafhash(ct: Command): void {
     .option('--index <n>', 'with --timestamp: a static-ct leaf index instead of the hash')
     .addHelpText('after', '\nExample:\n  emblem ct leafhash ../shared/interop/certs/auth.felixlinker.de.fullchain.pem > log.json')
     .action(async (path: string, opts: { logList?: string[]; details?: boolean; timestamp?: string; logId?: string; index?: string }) => {
+      const { isSignedBy } = await certificates();
+      const { leafHashOf, logEntriesFromChain, x509EntryFor } = await leafHashes();
       const chain = await readChain(path);
       if (opts.timestamp !== undefined) {
         const ts = Number(opts.timestamp);
@@ -110,6 +113,7 @@ function registerBinding(ct: Command): void {
     .option('--fail-on-expired', 'an expired certificate fails the check (default: reported only)')
     .addHelpText('after', '\nExample:\n  emblem ct binding ../shared/interop/certs/auth.felixlinker.de.fullchain.pem \\\n    --key ../shared/interop/certs/auth.felixlinker.de.pub.json --issuer https://auth.felixlinker.de')
     .action(async (path: string, opts: { key: string; issuer: string; era: 'jws' | 'cwt'; at?: string; failOnExpired?: boolean }) => {
+      const { isSignedBy, summarizeCertificate } = await certificates();
       const chain = await readChain(path);
       const { kid, host } = await keyAndHost(opts);
       const now = opts.at ? parseTime(opts.at, '--at') : new Date();
@@ -145,6 +149,7 @@ function registerCheck(ct: Command): void {
   addCommitmentOptions(cmd);
   cmd.addHelpText('after', '\nExample:\n  emblem ct check --key root.pub.json --issuer https://example.org --log log.json \\\n    --log-list http://127.0.0.1:8088/log_list.json');
   cmd.action(async (opts: CommitmentFlags & { key: string; issuer: string; log: string; era: 'jws' | 'cwt'; at?: string }) => {
+    const { ctBundleFromOptions, ctCheckerFromOptions } = await import('../commitment-options.js');
     if (opts.skipCommitmentCheck) throw new UsageError('ct check with --skip-commitment-check would check nothing');
     const { kid, host, publicKey } = await keyAndHost(opts);
     const checker = ctCheckerFromOptions(opts, await ctBundleFromOptions(opts));
@@ -171,6 +176,7 @@ function registerServe(ct: Command): void {
     .option('--batch-ms <ms>', 'sequencing delay: submissions are in a signed tree head this long after arriving', '100')
     .addHelpText('after', '\nPrints one JSON line {"url","logListUrl","logId"} when ready; stops on SIGINT/SIGTERM.\n\nExample:\n  emblem ct serve --listen 127.0.0.1:8088 --roots ca.pem --state ./ct-state')
     .action(async (opts: { listen: string; roots: string; state?: string; batchMs: string }) => {
+      const { startLocalCtLog } = await import('../../ct/local-log/start-local-ct-log.js');
       const { host, port } = parseListen(opts.listen);
       const roots = await readChain(opts.roots);
       const batchMs = Number(opts.batchMs);
@@ -193,6 +199,7 @@ function registerSubmit(ct: Command): void {
     .requiredOption('--log-url <url>', 'the log\'s base URL (ending in /)')
     .addHelpText('after', '\nExample:\n  emblem ct submit binding.pem --log-url http://127.0.0.1:8088/ > log.json')
     .action(async (path: string, opts: { logUrl: string }) => {
+      const { leafHashOf, x509EntryFor } = await leafHashes();
       const chain = await readChain(path);
       const sct = await submitChain(opts.logUrl, chain);
       const id = toBase64(sct.logId);
@@ -224,6 +231,7 @@ Example:
   emblem verify --ct-bundle bundle.json set.txt          # later, with no network`,
     )
     .action(async (files: string[], opts: { out: string; logList?: string[]; commitmentPolicy: 'all' | 'any'; at?: string; force?: boolean }) => {
+      const { CtCommitmentChecker } = await import('../../ct/commitment-checker.js');
       const now = opts.at ? parseTime(opts.at, '--at') : new Date();
       const exists = await access(opts.out).then(() => true, () => false);
       if (exists && !opts.force) throw new UsageError(`${opts.out} exists: pass --force to replace it (the old file is kept as ${opts.out}.bak)`);

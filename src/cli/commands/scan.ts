@@ -4,14 +4,13 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import type { Material } from '../../core/material/material.js';
 import type { DiscoveryOptions } from '../../dns/discovery.js';
-import { parseResolverSpec } from '../../dns/resolver.js';
 import { DEFAULT_IHLE_TYPE, parseIhleTypeCode } from '../../dns/rr-type.js';
 import { ScanLimits } from '../../validator/limits.js';
-import { runScan, type ScanOutcome } from '../../validator/scan-pipeline.js';
+import type { ScanOutcome } from '../../validator/scan-pipeline.js';
 import type { InputFormat } from '../../validator/target-reader.js';
 import type { OutputFormat } from '../../validator/result-format.js';
-import { fingerprintInput, type InputFingerprint } from '../../validator/resume-state.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
+import type { InputFingerprint } from '../../validator/resume-state.js';
+import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags, type CtBundleInfo } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
@@ -65,7 +64,7 @@ async function verificationInputs(opts: ScanFlags): Promise<{ now: Date; trusted
 }
 
 /** DNS options from the flags; null for ZDNS input, which must not cause a single query. */
-function discoveryFromFlags(opts: ScanFlags): DiscoveryOptions | null {
+async function discoveryFromFlags(opts: ScanFlags): Promise<DiscoveryOptions | null> {
   if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
   const ihleType = parseIhleTypeCode(opts.ihleType);
   if (opts.format === 'zdns') {
@@ -74,6 +73,7 @@ function discoveryFromFlags(opts: ScanFlags): DiscoveryOptions | null {
   }
   const timeoutMs = intFlag(opts.timeout, '--timeout', 1, 60_000)!;
   const attempts = intFlag(opts.attempts, '--attempts', 1, 5)!;
+  const { parseResolverSpec } = await import('../../dns/resolver.js');
   return { resolver: parseResolverSpec(opts.resolver, opts.doh), era: opts.era, ihleType, timeoutMs, attempts };
 }
 
@@ -94,7 +94,7 @@ function addScanVerificationOptions(cmd: Command): Command {
   return addCommitmentOptions(cmd);
 }
 
-function printSummary(outcome: ScanOutcome, opts: ScanFlags, toStdout: boolean, bundle: Awaited<ReturnType<typeof ctBundleInfo>>): void {
+function printSummary(outcome: ScanOutcome, opts: ScanFlags, toStdout: boolean, bundle: CtBundleInfo | null): void {
   const out = toStdout ? process.stdout : process.stderr;
   const json = { event: 'summary', ...outcome.summary, ...(bundle ? { ctBundle: bundle } : {}), startIndex: outcome.startIndex, writtenThisRun: outcome.written, interrupted: outcome.interrupted, dnsQueries: outcome.dnsQueries, commitmentLookups: outcome.commitmentLookups, seconds: Number(outcome.seconds.toFixed(3)), peakRssBytes: outcome.peakRssBytes };
   if (opts.json || !out.isTTY) {
@@ -149,10 +149,12 @@ Examples:
   emblem scan --input names.txt --queue redis://127.0.0.1:6379/0 --out results.jsonl --skip-commitment-check`,
   );
   cmd.action(async (opts: ScanFlags) => {
+    const { runScan } = await import('../../validator/scan-pipeline.js');
+    const { fingerprintInput } = await import('../../validator/resume-state.js');
     const concurrency = intFlag(opts.concurrency, '--concurrency', 1, ScanLimits.maxConcurrency)!;
     const qps = intFlag(opts.qps, '--qps', 1, ScanLimits.maxQps) ?? null;
     const workers = intFlag(opts.workers, '--workers', 0, ScanLimits.maxWorkers) ?? availableParallelism();
-    const discovery = discoveryFromFlags(opts);
+    const discovery = await discoveryFromFlags(opts);
     if (opts.queue && (opts.resolver !== undefined || opts.doh !== undefined)) throw new UsageError('with --queue each `emblem worker` uses its own --resolver/--doh');
     if (opts.resume && !opts.out) throw new UsageError('--resume needs --out FILE');
     if (opts.resume && opts.input === '-') throw new UsageError('--resume needs --input FILE (standard input cannot be read again)');
@@ -178,7 +180,7 @@ Examples:
       }
     }
     const { now, trustedKeys } = await verificationInputs(opts);
-    const commitments = await commitmentCheckerFromOptions(opts);
+    const commitments = await commitmentCheckerFor(opts);
     const ihleType = parseIhleTypeCode(opts.ihleType);
     const input = opts.input === '-' ? process.stdin : createReadStream(opts.input, { highWaterMark: 256 * 1024 });
 
@@ -238,7 +240,7 @@ Examples:
       });
     }
     if (opts.input !== '-') (input as ReturnType<typeof createReadStream>).destroy();
-    printSummary(outcome, opts, opts.out !== undefined, await ctBundleInfo(opts, now));
+    printSummary(outcome, opts, opts.out !== undefined, await ctBundleInfoFor(opts, now));
     process.exitCode = outcome.interrupted ? (signalled === 'SIGTERM' ? ScanExit.INTERRUPTED_TERM : ScanExit.INTERRUPTED_INT) : ScanExit.OK;
     // Everything is written and closed; a client library's reconnect timer must not keep the process around.
     setTimeout(() => process.exit(), 200).unref();

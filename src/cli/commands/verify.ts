@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { materialFromText, verifyTexts } from '../../validator/verify-text.js';
 import { isFailure, isIndeterminate } from '../../core/verify/report.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, ctBundleInfo, ctBundleLine, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { readPublicKeyFile, readStdin, readTextFile } from '../inputs.js';
@@ -52,7 +52,7 @@ Examples:
     const now = opts.at ? parseTime(opts.at, '--at') : new Date();
     const trustedKeys = await Promise.all((opts.trustedKey ?? []).map((f) => readPublicKeyFile(f)));
     trustedKeys.push(...(await trustStoreKeys(opts.trustStore ?? [])));
-    const commitments = await commitmentCheckerFromOptions(opts);
+    const commitments = await commitmentCheckerFor(opts);
     const sources = files.length ? files : ['-'];
     const inputs = [];
     for (const file of sources) {
@@ -60,7 +60,7 @@ Examples:
       inputs.push({ text, source: file === '-' ? 'stdin' : file, where: file === '-' ? 'standard input' : file });
     }
     const report = await verifyTexts(inputs, { now, trustedKeys, commitments, policy: { unauthenticatedChain: opts.policy } });
-    const bundle = await ctBundleInfo(opts, now);
+    const bundle = await ctBundleInfoFor(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;
     process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${formatReport(report)}${bundle ? `${ctBundleLine(bundle)}\n` : ''}`);
     process.exitCode = isFailure(report) ? ExitCode.NOT_VALID : isIndeterminate(report) ? ExitCode.INDETERMINATE : ExitCode.OK;

@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { parseResolverSpec } from '../../dns/resolver.js';
 import { ScanLimits } from '../../validator/limits.js';
-import { runQueueWorker } from '../../validator/distributed/queue-worker.js';
-import { addCommitmentOptions, commitmentCheckerFromOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, commitmentCheckerFor, type CommitmentFlags } from '../commitment-flags.js';
 import { ExitCode, UsageError } from '../exit.js';
 import { intFlag } from './scan.js';
 
@@ -42,6 +40,8 @@ Example:
   emblem worker --queue redis://10.0.0.5:6379/0 --resolver 127.0.0.1 --qps 2000`,
   );
   cmd.action(async (opts: WorkerFlags) => {
+    const { parseResolverSpec } = await import('../../dns/resolver.js');
+    const { runQueueWorker } = await import('../../validator/distributed/queue-worker.js');
     if (opts.resolver !== undefined && opts.doh !== undefined) throw new UsageError('give either --resolver or --doh, not both');
     const concurrency = intFlag(opts.concurrency, '--concurrency', 1, ScanLimits.maxConcurrency)!;
     const qps = intFlag(opts.qps, '--qps', 1, ScanLimits.maxQps) ?? null;
@@ -57,7 +57,7 @@ Example:
       concurrency,
       qps,
       workers,
-      commitments: () => commitmentCheckerFromOptions(opts),
+      commitments: () => commitmentCheckerFor(opts),
       log: process.stderr,
       signal: controller.signal,
     });

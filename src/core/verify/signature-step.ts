@@ -1,5 +1,5 @@
 import { EmblemError } from '../errors.js';
-import { kidOf, verifySignature, type PublicKey } from '../tokens/keys.js';
+import { kidOf, verifySignature, type PublicKey, type SignatureVerifier } from '../tokens/keys.js';
 import type { Era, Token } from '../tokens/token.js';
 import type { SignatureCache } from './signature-cache.js';
 
@@ -29,9 +29,10 @@ export class KeyRing {
 
 /**
  * Step 2 of CORE-02 §8 (and the signature/time part of CORE-01's signed procedure) for one token: find the key
- * the header names, check the algorithm is the key's, verify the signature, check nbf <= now < exp.
+ * the header names, check the algorithm is the key's, verify the signature, check nbf <= now < exp. `verifier`
+ * overrides the process-wide default (e.g. one that verifies on a thread pool); the answer must not depend on it.
  */
-export async function verifyTokenSignature(token: Token, keys: KeyRing, nowSeconds: number, cache?: SignatureCache): Promise<SignatureStepResult> {
+export async function verifyTokenSignature(token: Token, keys: KeyRing, nowSeconds: number, cache?: SignatureCache, verifier?: SignatureVerifier): Promise<SignatureStepResult> {
   const fail = (code: string, message: string): SignatureStepResult => ({ ok: false, token, error: new EmblemError(code, message) });
   const signer = token.embeddedKey ?? (token.headerKid !== null ? keys.get(token.headerKid) : undefined);
   if (!signer) return fail('KEY_UNKNOWN', `no key with kid ${token.headerKid} was provided for ${describe(token)}`);
@@ -41,7 +42,7 @@ export async function verifyTokenSignature(token: Token, keys: KeyRing, nowSecon
   const cacheKey = cache ? `${token.hash}:${signerKid}` : '';
   let valid = cache?.get(cacheKey);
   if (valid === undefined) {
-    valid = await verifySignature(signer, token.signingInput, token.signature);
+    valid = verifier ? await verifier.verify(signer, token.signingInput, token.signature) : await verifySignature(signer, token.signingInput, token.signature);
     cache?.set(cacheKey, valid);
   }
   if (!valid) return fail('SIGNATURE_INVALID', `signature of ${describe(token)} does not verify with key ${signerKid}`);

@@ -1,7 +1,7 @@
 import { EmblemError, type ReportedError } from '../errors.js';
 import { parseOrganizationIdentifier } from '../identifiers/organization.js';
 import { Limits } from '../limits.js';
-import { kidOf, type PublicKey } from '../tokens/keys.js';
+import { kidOf, type PublicKey, type SignatureVerifier } from '../tokens/keys.js';
 import { distributionNames, purposeNames, type Era, type Token } from '../tokens/token.js';
 import { buildInternalChain } from './chain.js';
 import type { CommitmentChecker, CommitmentOutcome } from './commitment.js';
@@ -26,6 +26,11 @@ export interface TokenSetOptions {
   trustedKeys?: PublicKey[];
   policy?: VerificationPolicy;
   cache?: SignatureCache;
+  /**
+   * Verifies this set's signatures instead of the process-wide default (useSignatureVerifier). A Node caller passes
+   * an asynchronous one (src/crypto/thread-pool-signature-verifier.ts) so several sets in flight use several cores.
+   */
+  verifier?: SignatureVerifier;
 }
 
 /** Collects errors without letting hostile input grow the report without bound. */
@@ -69,7 +74,7 @@ export async function verifyTokenSet(era: Era, tokens: Token[], keys: PublicKey[
     trustedKids.add(kidOf(k, era));
   }
 
-  const checked = await Promise.all(tokens.map((t) => verifyTokenSignature(t, ring, nowSeconds, options.cache)));
+  const checked = await Promise.all(tokens.map((t) => verifyTokenSignature(t, ring, nowSeconds, options.cache, options.verifier)));
   const valid: VerifiedToken[] = [];
   const failed: Array<{ token: Token; error: EmblemError }> = [];
   for (const r of checked) {

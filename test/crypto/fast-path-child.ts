@@ -1,0 +1,21 @@
+// Spawned by fast-paths.test.ts with the fast-path environment switches set: prints which paths are on and the
+// reports of a few valid and invalid sets, verified both with the process default and the thread-pool verifier.
+import { installNodeSignatureVerifier, nodeHashEnabled, nodeSignatureVerifier, spkiImportEnabled } from '../../src/crypto/node-signature-verifier.js';
+import { asyncVerifyEnabled, threadPoolSignatureVerifier } from '../../src/crypto/thread-pool-signature-verifier.js';
+import { cwtOrgChain, jwsOrgChain, makeKeys, verify } from '../helpers/tokens.js';
+
+installNodeSignatureVerifier();
+const reports: unknown[] = [];
+// Fixed keys would be better for comparing across processes, but reports name kids; compare shapes instead.
+const strip = (r: { emblem: unknown; verifiedAt: string; errors: Array<{ code: string }>; result: string[] }) => ({ result: r.result, codes: r.errors.map((e) => e.code) });
+for (const alg of ['ES512', 'ES256', 'EdDSA'] as const) {
+  const [emblem, root, authority] = await makeKeys(3, alg);
+  const k = { emblem: emblem!, root: root!, authority: authority! };
+  for (const chain of [jwsOrgChain, cwtOrgChain]) {
+    const material = await chain(k, {});
+    reports.push(strip(await verify(material)), strip(await verify(material, { verifier: threadPoolSignatureVerifier })));
+    const broken = material.filter((m) => m.kind !== 'jwk' || m !== material[material.length - 1]);
+    reports.push(strip(await verify(broken)), strip(await verify(broken, { verifier: threadPoolSignatureVerifier })));
+  }
+}
+process.stdout.write(JSON.stringify({ nodeHash: nodeHashEnabled, spki: spkiImportEnabled, async: asyncVerifyEnabled, threadPoolIsNode: threadPoolSignatureVerifier === nodeSignatureVerifier, reports }));
