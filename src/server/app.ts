@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { AuditEvent, CheckSettings, VerifySettings } from './context.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   /** Requests per second per client on /api (0 = off). */
   ratePerSecond?: number;
   bodyLimit?: number;
+  /** Slow-client bounds (tests shorten them); defaults in ServerLimits. */
+  timeouts?: { headersMs?: number; connectionMs?: number };
   /** Fastify's logger (false in tests). */
   logger?: boolean;
 }
@@ -79,18 +82,22 @@ export interface RouteKit {
 /** Builds the API server (not yet listening): one fastify instance, routes per area in their own files. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? (() => new Date());
+  const headersMs = options.timeouts?.headersMs ?? ServerLimits.headersTimeoutMs;
+  const connectionMs = options.timeouts?.connectionMs ?? ServerLimits.connectionTimeoutMs;
   const app = Fastify({
+    // Node enforces headersTimeout/requestTimeout only every connectionsCheckingInterval (default 30 s).
+    serverFactory: (handler) =>
+      createServer({ headersTimeout: headersMs, requestTimeout: ServerLimits.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersMs) }, handler),
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? ServerLimits.bodyLimitBytes,
     routerOptions: { maxParamLength: 300 },
-    connectionTimeout: ServerLimits.connectionTimeoutMs,
+    connectionTimeout: connectionMs,
     keepAliveTimeout: ServerLimits.keepAliveTimeoutMs,
     requestTimeout: ServerLimits.requestTimeoutMs,
     return503OnClosing: true,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: true, allErrors: false } },
   });
-  app.server.headersTimeout = ServerLimits.headersTimeoutMs;
   app.server.maxConnections = ServerLimits.maxConnections;
 
   const buckets = new TokenBuckets(options.ratePerSecond ?? ServerLimits.defaultRatePerSecond, ServerLimits.rateBurst);
