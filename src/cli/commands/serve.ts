@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { addCommitmentOptions, type CommitmentFlags } from '../commitment-options.js';
+import { addCommitmentOptions, type CommitmentFlags } from '../commitment-flags.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
