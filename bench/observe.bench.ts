@@ -32,7 +32,8 @@ async function child(total: number): Promise<ChildResult> {
   const { ObserveService, simulatedClock } = await import('../src/observatory/service.js');
   const { openObservatoryStore } = await import('../src/store/database/index.js');
   const { openEvidenceLog } = await import('../src/evidence/index.js');
-  const { startEmblemServer, tempDir } = await import('../test/dns/servers.js');
+  const { tempDir } = await import('../test/dns/servers.js');
+  const { startDnsServer } = await import('../test/scan/scan-helpers.js');
   const { buildObserveWorld, T0 } = await import('../test/observatory/world.js');
   const { buildEmblemZone } = await import('../src/dns/emblem-zone.js');
   const { renderZoneFile } = await import('../src/dns/zone-file.js');
@@ -61,10 +62,11 @@ async function child(total: number): Promise<ChildResult> {
   const targetsFile = join(dir.path, 'targets.txt');
   writeFileSync(targetsFile, `${names.join('\n')}\n`);
   names.length = 0;
-  const server = await startEmblemServer([zoneFile], ['--rrl-responses-per-second', '0']);
+  // The scan tests' server start: rate limits lifted, and a minute to load a 100,000-name zone.
+  const server = await startDnsServer([zoneFile], join(dir.path, 'stats.json'));
   try {
     const config = validateObserveConfig(
-      { targetsFile, vantagePoints: [{ name: 'local', resolver: `127.0.0.1:${server.port}` }], windowSeconds: 600, database: `sqlite:${join(dir.path, 'state.sqlite')}`, evidenceDir: join(dir.path, 'evidence'), skipCommitmentCheck: true, era: 'jws', concurrency: 256 },
+      { targetsFile, vantagePoints: [{ name: 'local', resolver: server.address }], windowSeconds: 600, database: `sqlite:${join(dir.path, 'state.sqlite')}`, evidenceDir: join(dir.path, 'evidence'), skipCommitmentCheck: true, era: 'jws', concurrency: 256 },
       join(dir.path, 'observe.yaml'),
     );
     const clock = simulatedClock(T0);
