@@ -32,39 +32,47 @@ async function child(total: number): Promise<ChildResult> {
   const { ObserveService, simulatedClock } = await import('../src/observatory/service.js');
   const { openObservatoryStore } = await import('../src/store/database/index.js');
   const { openEvidenceLog } = await import('../src/evidence/index.js');
-  const { startEmblemServer, tempDir } = await import('../test/dns/servers.js');
+  const { tempDir } = await import('../test/dns/servers.js');
+  const { startDnsServer } = await import('../test/scan/scan-helpers.js');
   const { buildObserveWorld, T0 } = await import('../test/observatory/world.js');
   const { buildEmblemZone } = await import('../src/dns/emblem-zone.js');
   const { renderZoneFile } = await import('../src/dns/zone-file.js');
 
   const dir = tempDir('emblem-observe-bench-');
   const world = await buildObserveWorld(1);
-  // Reuse the world's endorsed records for the protected share; the rest get an A record and an SPF TXT.
+  // Reuse the world's endorsed records for the protected share (signed for *.obs.test, so here they verify but do
+  // not name the target: the full verification cost, status not-covered); the rest get an A record and an SPF TXT.
   const sample = join(dir.path, 'sample.zone');
   world.write(sample, 'steady', 1);
   const { readFileSync } = await import('node:fs');
   const protectedRdata = readFileSync(sample, 'utf8').split('\n').filter((l) => l.startsWith('ok0.obs.test.') && !/ IN A /.test(l)).map((l) => l.slice(l.indexOf(' IN ') + 4));
-  const { zone } = buildEmblemZone({ origin: 'bench.test', owners: [], serial: 1 });
-  const lines: string[] = [renderZoneFile(zone)];
+  // One zone per 10,000 names (a zone file is bounded at 200,000 records: DnsLimits.maxZoneRecords).
   const names: string[] = [];
   const every = Math.max(1, Math.round(1 / PROTECTED_SHARE));
-  for (let i = 0; i < total; i++) {
-    const name = `n${i}.bench.test`;
-    names.push(name);
-    lines.push(`${name}. 600 IN A 127.0.0.2`);
-    if (i % every === 0) for (const r of protectedRdata) lines.push(`${name}. 600 IN ${r.replace(/\*\.obs\.test/g, '*.bench.test')}`);
-    else lines.push(`${name}. 600 IN TXT "v=spf1 -all"`);
+  const zoneFiles: string[] = [];
+  for (let z = 0; z * 10_000 < total; z++) {
+    const origin = `z${z}.bench.test`;
+    const { zone } = buildEmblemZone({ origin, owners: [], serial: 1 });
+    const lines: string[] = [renderZoneFile(zone)];
+    for (let i = z * 10_000; i < Math.min(total, (z + 1) * 10_000); i++) {
+      const name = `n${i}.${origin}`;
+      names.push(name);
+      lines.push(`${name}. 600 IN A 127.0.0.2`);
+      if (i % every === 0) for (const r of protectedRdata) lines.push(`${name}. 600 IN ${r}`);
+      else lines.push(`${name}. 600 IN TXT "v=spf1 -all"`);
+    }
+    const file = join(dir.path, `${origin}.zone`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    zoneFiles.push(file);
   }
-  const zoneFile = join(dir.path, 'bench.zone');
-  writeFileSync(zoneFile, `${lines.join('\n')}\n`);
-  lines.length = 0;
   const targetsFile = join(dir.path, 'targets.txt');
   writeFileSync(targetsFile, `${names.join('\n')}\n`);
   names.length = 0;
-  const server = await startEmblemServer([zoneFile], ['--rrl-responses-per-second', '0']);
+  // The scan tests' server start: rate limits lifted, and a minute to load a 100,000-name zone.
+  const server = await startDnsServer(zoneFiles, join(dir.path, 'stats.json'));
   try {
     const config = validateObserveConfig(
-      { targetsFile, vantagePoints: [{ name: 'local', resolver: `127.0.0.1:${server.port}` }], windowSeconds: 600, database: `sqlite:${join(dir.path, 'state.sqlite')}`, evidenceDir: join(dir.path, 'evidence'), skipCommitmentCheck: true, era: 'jws', concurrency: 256 },
+      { targetsFile, vantagePoints: [{ name: 'local', resolver: server.address }], windowSeconds: 600, database: `sqlite:${join(dir.path, 'state.sqlite')}`, evidenceDir: join(dir.path, 'evidence'), skipCommitmentCheck: true, era: 'jws', concurrency: 256 },
       join(dir.path, 'observe.yaml'),
     );
     const clock = simulatedClock(T0);

@@ -262,7 +262,18 @@ export class ObserveService {
       const obs = await observeTarget(target, vp, entry.time, this.ctx);
       this.o.metrics?.observation((performance.now() - began) / 1000, obs.record.status);
       if (obs.summary.status === 'error') errors++;
-      const leafIndex = evidence ? await evidence.append(new TextEncoder().encode(JSON.stringify(obs.record))) : null;
+      let leafIndex: number | null = null;
+      if (evidence) {
+        try {
+          leafIndex = await evidence.append(new TextEncoder().encode(JSON.stringify(obs.record)));
+        } catch (err) {
+          // One oversized record (a zone publishing huge answers) must not stop monitoring every other target; any
+          // other evidence failure stops the service loudly.
+          const e = reportError(err);
+          if (e.code !== 'EVIDENCE_ENTRY_TOO_LARGE') throw err;
+          this.log({ event: 'evidence-entry-skipped', target, vantagePoint: vp.name, error: e });
+        }
+      }
       entry.observations.push({ ...obs.summary, leafIndex });
       index.push({ target, time: obs.record.time, vantagePoint: vp.name, status: obs.record.status, leafIndex });
     });

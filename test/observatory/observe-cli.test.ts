@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhookSignature } from '../../src/observatory/alerts/webhook.js';
 import { CLI, runCli } from '../helpers/cli.js';
-import { requireTool, startEmblemServer, startKnot, tempDir, type EmblemServer, type RunningServer } from '../dns/servers.js';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
+import { freePort, requireTool, startEmblemServer, startKnot, tempDir, type EmblemServer, type RunningServer } from '../dns/servers.js';
 import { ORIGIN, T0, buildObserveWorld, type ObserveWorld } from './world.js';
 
 const SECRET = 'a-shared-webhook-secret';
@@ -54,7 +55,7 @@ describe('emblem observe (CLI, SQLite, evidence log, webhooks)', () => {
     dir?.remove();
   });
 
-  function writeConfig(knotPort: number): string {
+  function writeConfig(knotPort: number, metricsPort?: number): string {
     const file = join(dir.path, 'observe.yaml');
     writeFileSync(
       file,
@@ -73,7 +74,7 @@ trustedKeys: [authority.jwk]
 skipCommitmentCheck: true
 era: jws
 queryTimeoutMs: 500
-`,
+${metricsPort ? `metrics: "127.0.0.1:${metricsPort}"\n` : ''}`,
     );
     return file;
   }
@@ -121,13 +122,24 @@ queryTimeoutMs: 500
 
     // SIGTERM: with simulated time and no --windows the service runs until told to stop; it finishes the batch in
     // flight, publishes a final checkpoint and exits 0.
+    // It also serves /metrics: scraped after the first window and parsed as Prometheus text, the counts match.
+    const metricsPort = await freePort();
+    config = writeConfig(knot.port, metricsPort);
     const child = spawn(process.execPath, [CLI, 'observe', '--config', config, '--start-at', at(70)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let scraped: Promise<string> | null = null;
     child.stdout!.on('data', (d) => {
       out += d;
-      if (out.includes('"event":"window"') && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+      if (!scraped && out.includes('"event":"window"')) {
+        scraped = fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()).finally(() => child.kill('SIGTERM'));
+      }
     });
     const [code] = (await once(child, 'exit')) as [number];
+    const families = parsePrometheusText(await scraped!);
+    assert.equal(sampleValue(families, 'emblem_observatory_incidents_open', { type: 'EMBLEM_MISSING' }), 1);
+    assert.equal(sampleValue(families, 'emblem_observatory_incidents_open', { type: 'LEVEL_DROPPED' }), 2);
+    assert.equal(sampleValue(families, 'emblem_observatory_incidents_open', { type: 'INCONSISTENT' }), 1);
+    assert.ok((sampleValue(families, 'emblem_observatory_evidence_entries') ?? 0) > 0);
     assert.equal(code, 0);
     const final = lines(out).find((l) => l.event === 'final-checkpoint');
     assert.ok(final, out);

@@ -76,7 +76,7 @@ describe('emblem observe over real DNS (emblem dns serve + Knot)', () => {
 
   function config(extra: Record<string, unknown>, vantage: Array<{ name: string; resolver: string }>): ObserveConfig {
     return validateObserveConfig(
-      { targets: world.steady, vantagePoints: vantage, windowSeconds: 10, database: 'sqlite::memory:', skipCommitmentCheck: true, era: 'jws', queryTimeoutMs: 300, queryAttempts: 1, ...extra },
+      { targets: world.steady, vantagePoints: vantage, windowSeconds: 10, database: 'sqlite::memory:', skipCommitmentCheck: true, era: 'jws', queryTimeoutMs: 500, queryAttempts: 2, ...extra },
       join(dir.path, 'observe.yaml'),
     );
   }

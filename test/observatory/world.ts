@@ -11,7 +11,7 @@ import { buildEmblemZone } from '../../src/dns/emblem-zone.js';
 import { formatGenericRdata } from '../../src/dns/generic-rdata.js';
 import { DEFAULT_IHLE_TYPE, RRType } from '../../src/dns/rr-type.js';
 import { renderZoneFile } from '../../src/dns/zone-file.js';
-import { DAY, NOW, NOW_S, jwsOrgChain, keyItem, makeKeys, validity, type OrgChainKeys } from '../helpers/tokens.js';
+import { DAY, NOW, jwsOrgChain, keyItem, makeKeys, validity, type OrgChainKeys } from '../helpers/tokens.js';
 
 export const ORIGIN = 'obs.test';
 export const T0 = NOW;
@@ -33,17 +33,23 @@ export interface ObserveWorld {
   write(file: string, version: 'steady' | 'injected' | 'injected-b', serial: number): void;
 }
 
-export async function buildObserveWorld(okCount = 5): Promise<ObserveWorld> {
+/**
+ * `base` (default the tests' fixed NOW) is the time the tokens are valid around; `expiresAfterSeconds` is when the
+ * expiring name's emblem lapses after `base` (default 45 s: window 4 of 10 s windows sees it expired).
+ */
+export async function buildObserveWorld(okCount = 5, base: Date = NOW, expiresAfterSeconds = 45): Promise<ObserveWorld> {
   const [emblem, root, authority, emblem2, root2] = await makeKeys(5);
   const keys: OrgChainKeys = { emblem: emblem!, root: root!, authority: authority! };
   const assets = [`*.${ORIGIN}`];
-  const endorsed = rdataLines(await jwsOrgChain(keys, { emblem: { assets }, external: {} }));
+  const b = Math.floor(base.getTime() / 1000);
+  const v = validity(30 * DAY, b - DAY);
+  const chain = { root: v, external: v };
+  const endorsed = rdataLines(await jwsOrgChain(keys, { emblem: { assets, ...v }, ...chain }));
   // The same chain, re-signed a minute later: same level, different records (what a lagging secondary might serve).
-  const endorsedLater = rdataLines(await jwsOrgChain(keys, { emblem: { assets, ...validity(30 * DAY, NOW_S - DAY + 60) }, external: {} }));
-  // Lapses 45 s after T0 (window 4 of 10 s windows sees it expired).
-  const expiring = rdataLines(await jwsOrgChain(keys, { emblem: { assets, ...validity(DAY + 45, NOW_S - DAY) }, external: {} }));
+  const endorsedLater = rdataLines(await jwsOrgChain(keys, { emblem: { assets, ...validity(30 * DAY, b - DAY + 60) }, ...chain }));
+  const expiring = rdataLines(await jwsOrgChain(keys, { emblem: { assets, ...validity(DAY + expiresAfterSeconds, b - DAY) }, ...chain }));
   // Re-signed with a new organisation key pair that no authority endorsed: ORGANIZATIONAL, a level drop.
-  const unendorsed = rdataLines(await jwsOrgChain({ emblem: emblem2!, root: root2!, authority: authority! }, { emblem: { assets } }));
+  const unendorsed = rdataLines(await jwsOrgChain({ emblem: emblem2!, root: root2!, authority: authority! }, { emblem: { assets, ...v }, root: v }));
   const ok = Array.from({ length: okCount }, (_, i) => `ok${i}.${ORIGIN}`);
   const names = { ok, removed: `rm.${ORIGIN}`, expiring: `exp.${ORIGIN}`, resigned: `lvl.${ORIGIN}`, inconsistent: `inc.${ORIGIN}` };
   const steady = [...ok, names.removed, names.expiring, names.resigned, names.inconsistent];
