@@ -26,6 +26,20 @@ interface ClientSocket {
   closed: boolean;
 }
 
+/** What a query's answer promise rejects with when its deadline passes (the resolver turns it into DNS_TIMEOUT). */
+export class UdpQueryTimeout extends Error {
+  constructor() {
+    super('UDP query timed out');
+  }
+}
+
+interface Deadline {
+  at: number;
+  entry: ClientSocket;
+  id: number;
+  pending: Pending;
+}
+
 /** Largest batch the native module sends with one sendmmsg (its BATCH). */
 const NATIVE_BATCH = 64;
 
@@ -45,13 +59,24 @@ export class BatchedUdpClientPool implements UdpExchanger {
   private next = 0;
   private flushScheduled = false;
   private readonly dirty = new Set<ClientSocket>();
+  /**
+   * Deadlines per timeout length, each queue in deadline order (same length, later asked = later deadline), with
+   * one timer for the earliest of them: no timer and no extra promise per query.
+   */
+  private readonly deadlines = new Map<number, { queue: Deadline[]; head: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  /** Queries with a deadline whose caller has not called cancel() yet: while there are none, the timer is unref'd
+   *  (a finished command exits at once instead of waiting for the last deadline). */
+  private timed = 0;
 
   constructor(
     private readonly native: NonNullable<ReturnType<typeof batchedUdp>>,
     private readonly options: UdpPoolOptions = { socketsPerFamily: DnsLimits.resolverSocketsPerFamily, maxQueriesPerSocket: DnsLimits.resolverQueriesPerSocket },
   ) {}
 
-  send(host: string, port: number, query: Buffer): { answer: Promise<Buffer>; cancel(): void } {
+  /** As UdpSocketPool.send; with `timeoutMs`, the answer rejects with UdpQueryTimeout when no answer came in time. */
+  send(host: string, port: number, query: Buffer, timeoutMs?: number): { answer: Promise<Buffer>; cancel(): void } {
     const id = query.readUInt16BE(0);
     const entry = this.socketFor(isIPv6(host) ? 'udp6' : 'udp4', id);
     let pending!: Pending;
@@ -60,6 +85,12 @@ export class BatchedUdpClientPool implements UdpExchanger {
     });
     entry.pending.set(id, pending);
     entry.outbox.push({ host, port, query, id });
+    if (timeoutMs !== undefined) {
+      this.timed++;
+      this.timer?.ref();
+      this.addDeadline(timeoutMs, { at: performance.now() + timeoutMs, entry, id, pending });
+    }
+    let cancelled = false;
     this.dirty.add(entry);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -68,6 +99,9 @@ export class BatchedUdpClientPool implements UdpExchanger {
     return {
       answer,
       cancel: () => {
+        if (cancelled) return;
+        cancelled = true;
+        if (timeoutMs !== undefined && --this.timed === 0) this.timer?.unref();
         if (entry.pending.get(id) === pending) entry.pending.delete(id);
         this.closeIfIdle(entry);
       },
@@ -114,6 +148,48 @@ export class BatchedUdpClientPool implements UdpExchanger {
         i = j;
       }
     }
+  }
+
+  private addDeadline(timeoutMs: number, d: Deadline): void {
+    let q = this.deadlines.get(timeoutMs);
+    if (!q) this.deadlines.set(timeoutMs, (q = { queue: [], head: 0 }));
+    q.queue.push(d);
+    if (d.at < this.timerAt) this.arm(d.at);
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - performance.now()));
+    if (this.timed === 0) this.timer.unref();
+  }
+
+  /** Rejects every query whose deadline passed and that is still waiting; re-arms for the next deadline. */
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [length, q] of this.deadlines) {
+      while (q.head < q.queue.length && q.queue[q.head]!.at <= now) {
+        const d = q.queue[q.head++]!;
+        if (d.entry.pending.get(d.id) === d.pending) {
+          d.entry.pending.delete(d.id);
+          d.pending.reject(new UdpQueryTimeout());
+          this.closeIfIdle(d.entry);
+        }
+      }
+      if (q.head === q.queue.length) this.deadlines.delete(length);
+      else {
+        // Drop the expired prefix now and then, so a long scan's queue does not grow without bound.
+        if (q.head > 4096) {
+          q.queue = q.queue.slice(q.head);
+          q.head = 0;
+        }
+        next = Math.min(next, q.queue[q.head]!.at);
+      }
+    }
+    if (next !== Infinity) this.arm(next);
   }
 
   private failAll(entry: ClientSocket, err: Error): void {

@@ -8,7 +8,7 @@ import { DnsLimits } from './limits.js';
 import { assertMessageFraming } from './message-framing.js';
 import { OPT_RECORD_BYTES } from './response-message.js';
 import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
-import { BatchedUdpClientPool } from './batched-udp-client.js';
+import { BatchedUdpClientPool, UdpQueryTimeout } from './batched-udp-client.js';
 import { batchedUdp } from './batched-udp-socket.js';
 import { UdpSocketPool, type UdpExchanger } from './udp-socket-pool.js';
 
@@ -171,8 +171,22 @@ export function udpTransportKind(): 'batched' | 'dgram' {
 }
 
 async function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  const transport = udpTransport();
+  if (transport instanceof BatchedUdpClientPool) {
+    // The pool keeps the deadline itself (one timer for all queries).
+    const sent = transport.send(host, port, query, timeoutMs);
+    try {
+      return await sent.answer;
+    } catch (err) {
+      const server = describeResolver({ kind: 'udp', host, port });
+      if (err instanceof UdpQueryTimeout) throw timeoutError(server, 'UDP', timeoutMs);
+      throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${(err as Error).message}`);
+    } finally {
+      sent.cancel();
+    }
+  }
   const server = describeResolver({ kind: 'udp', host, port });
-  const sent = udpTransport().send(host, port, query);
+  const sent = transport.send(host, port, query);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -5,7 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BatchedUdpClientPool } from '../../src/dns/batched-udp-client.js';
+import { BatchedUdpClientPool, UdpQueryTimeout } from '../../src/dns/batched-udp-client.js';
 import { batchedUdp } from '../../src/dns/batched-udp-socket.js';
 import { UdpSocketPool, type UdpExchanger } from '../../src/dns/udp-socket-pool.js';
 import { buildScanWorld, type ScanWorld } from '../scan/scan-fixture.js';
@@ -79,6 +79,27 @@ function query(id: number): Buffer {
 }
 
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<null>((res) => setTimeout(() => res(null), ms))]);
+
+describe('batched UDP transport deadlines', { skip: skipNative }, () => {
+  test('an unanswered query rejects with UdpQueryTimeout after its timeout; an answered one does not', async () => {
+    const pool = new BatchedUdpClientPool(native!);
+    const r = await responder((answer, clientPort, server) => {
+      if (answer.readUInt16BE(0) === 1) server.send(answer, clientPort, '127.0.0.1');
+    });
+    try {
+      const answered = pool.send('127.0.0.1', r.port, query(1), 300);
+      const silent = pool.send('127.0.0.1', r.port, query(2), 300);
+      const started = performance.now();
+      assert.equal((await answered.answer).readUInt16BE(0), 1);
+      answered.cancel();
+      await assert.rejects(silent.answer, UdpQueryTimeout);
+      silent.cancel();
+      assert.ok(performance.now() - started >= 250, 'timed out too early');
+    } finally {
+      r.close();
+    }
+  });
+});
 
 for (const [kind, make] of [
   ['batched', () => new BatchedUdpClientPool(native!)],
