@@ -259,7 +259,7 @@ const suite: BenchSuite = {
     try {
       console.log(`machine: ${availableParallelism()} cores; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores)`);
       console.log(USE_BUILD ? 'CLI: dist/cli/main.js (the build)' : 'CLI: src via tsx (dist/ is missing or older than src/: run `npm run build` for representative RSS)');
-      const only = process.env.BENCH_SCAN_ONLY; // e2e | rss | dns | distinct | verify: run one part (all by default)
+      const only = process.env.BENCH_SCAN_ONLY; // e2e | rss | dns | es512 | distinct | verify: run one part (all by default)
       const wants = (part: string) => !only || only === part;
       const world = wants('e2e') || wants('rss') ? await buildScanWorld(dir, NAMES, MOSTLY_EMPTY, 5) : null;
       if (world && wants('e2e')) {
@@ -302,6 +302,40 @@ const suite: BenchSuite = {
           } finally {
             server.stop();
           }
+        }
+      }
+      if (wants('es512')) {
+        // Issue 14 target 6: the optional native ES512 verifier (system libcrypto) against node:crypto, alternating
+        // short samples on this thread so both see the same machine load.
+        const { nativeEs512 } = await import('../src/native/es512.js');
+        const native = nativeEs512();
+        if (!native) console.log('native ES512 verifier: not built (or EMBLEM_NATIVE_ES512=0): skipped');
+        else {
+          const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+          const data = Buffer.alloc(700, 1);
+          const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
+          const jwk = publicKey.export({ format: 'jwk' });
+          const handle = native.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
+          const rate = (fn: () => boolean, ms: number) => {
+            const start = performance.now();
+            let n = 0;
+            while (performance.now() - start < ms) {
+              if (!fn()) throw new Error('bad signature');
+              n++;
+            }
+            return (n * 1000) / (performance.now() - start);
+          };
+          const ratios: number[] = [];
+          const rates: Array<[number, number]> = [];
+          for (let r = 0; r < 5; r++) {
+            const a = rawEs512Rate(0.3);
+            const b = rate(() => native.verify(handle, data, signature), 300);
+            rates.push([a, b]);
+            ratios.push(b / a);
+          }
+          const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+          console.log(`ES512 verify, node:crypto ${median(rates.map((r) => r[0])).toFixed(0)}/s vs native (system libcrypto) ${median(rates.map((r) => r[1])).toFixed(0)}/s: ` +
+            `${median(ratios).toFixed(2)}x (median of 5 alternating samples; target >= 1.5x: ${verdict(median(ratios) >= 1.5)})`);
         }
       }
       const distinct = wants('distinct') || wants('verify')
