@@ -172,7 +172,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
 static void on_closed(uv_handle_t *handle) {
   batch_socket *s = handle->data;
   close(s->fd);
-  if (s->client) napi_async_destroy(s->env, s->async_context);
+  /* After finalization (environment teardown at exit, or the object collected) N-API may no longer be usable: the
+   * async context is then left to the process's end. */
+  if (s->client && !s->finalized) napi_async_destroy(s->env, s->async_context);
   napi_delete_reference(s->env, s->handler);
   free(s->buffers);
   s->buffers = NULL;
