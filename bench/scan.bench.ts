@@ -5,7 +5,7 @@
  *
  * Sizes can be lowered for a quick look: BENCH_SCAN_NAMES (default 100000), BENCH_SCAN_BIG (default 1000000).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { createSign, createVerify, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,11 +15,11 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { BenchSuite } from './suites.js';
 import type { Material } from '../src/core/material/material.js';
-import { generateSigningKey, signJws } from '../src/core/tokens/sign.js';
 import { skipCommitmentCheck } from '../src/core/verify/commitment.js';
 import { VerificationPool } from '../src/validator/verify-pool.js';
 import { buildScanWorld, SCAN_AT, type Category } from '../test/scan/scan-fixture.js';
-import { AUTHORITY, JWS_LOG, NOW, ORG, validity } from '../test/helpers/tokens.js';
+import { distinctEmblemWorld, noEmblemWorld, readSets } from './scan-zone.js';
+import { NOW } from '../test/helpers/tokens.js';
 
 const SOURCE_MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const BUILT_MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -54,9 +54,9 @@ interface Summary {
 }
 
 /** Runs the CLI (from source, like the rest of the bench) and returns its JSON summary. */
-function cli(args: string[], stdin?: Readable): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], stdin?: Readable, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_ARGS, ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI_ARGS, ...args], { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
@@ -79,8 +79,24 @@ function startServer(zones: string[]): Promise<{ address: string; stop: () => vo
   });
 }
 
-async function scan(args: string[], stdin?: Readable): Promise<Summary> {
-  const r = await cli(['scan', '--skip-commitment-check', '--at', SCAN_AT, '--no-progress', '--json', '--force', ...args], stdin);
+/**
+ * dnsperf (Debian) asking every question of `queryFile` once, 4 sockets, 500 in flight: what the server answers
+ * when the client costs (almost) nothing. Bounded by a kill timer.
+ */
+function dnsperfRate(address: string, queryFile: string): number {
+  const [host, port] = address.split(':') as [string, string];
+  const r = spawnSync('dnsperf', ['-s', host, '-p', port, '-d', queryFile, '-n', '1', '-c', '4', '-q', '500', '-t', '2'], { encoding: 'utf8', timeout: 300_000 });
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout ?? '')?.[1]);
+  if (!qps) throw new Error(`dnsperf failed: ${r.stderr || r.stdout || String(r.error)}`);
+  return qps;
+}
+
+function hasDnsperf(): boolean {
+  return spawnSync('dnsperf', ['-h'], { stdio: 'ignore' }).error === undefined;
+}
+
+async function scan(args: string[], stdin?: Readable, env: NodeJS.ProcessEnv = {}): Promise<Summary> {
+  const r = await cli(['scan', '--skip-commitment-check', '--at', SCAN_AT, '--no-progress', '--json', '--force', ...args], stdin, env);
   if (r.code !== 0) throw new Error(`scan failed (${r.code}): ${r.stderr.slice(-1000)}`);
   return JSON.parse(r.stdout) as Summary;
 }
@@ -135,21 +151,6 @@ parentPort.postMessage('ready');`;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-/** Distinct ES512 emblems under one organisation and one authority: the endorsements are shared (cached), each emblem is new. */
-async function es512Sets(count: number): Promise<Material[][]> {
-  const [emblemKey, rootKey, authorityKey] = await Promise.all([generateSigningKey('ES512'), generateSigningKey('ES512'), generateSigningKey('ES512')]);
-  const t = validity();
-  const root = await signJws('endorsement', { iss: ORG, sub: ORG, ...t, endorse: emblemKey.key.publicKey, end: false, log: JWS_LOG }, rootKey.key);
-  const external = await signJws('endorsement', { iss: AUTHORITY, sub: ORG, ...t, endorse: rootKey.key.publicKey, end: true, log: JWS_LOG }, authorityKey.key);
-  const keys: Material[] = [emblemKey, rootKey, authorityKey].map((k) => ({ kind: 'jwk', jwk: k.key.publicKey.jwk }));
-  const sets: Material[][] = [];
-  for (let i = 0; i < count; i++) {
-    const emblem = await signJws('emblem', { iss: ORG, ...t, assets: [`n${i}.example.org`] }, emblemKey.key);
-    sets.push([{ kind: 'jws', text: emblem }, { kind: 'jws', text: root }, { kind: 'jws', text: external }, ...keys]);
-  }
-  return sets;
 }
 
 /**
@@ -258,9 +259,10 @@ const suite: BenchSuite = {
     try {
       console.log(`machine: ${availableParallelism()} cores; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share these cores)`);
       console.log(USE_BUILD ? 'CLI: dist/cli/main.js (the build)' : 'CLI: src via tsx (dist/ is missing or older than src/: run `npm run build` for representative RSS)');
-      const only = process.env.BENCH_SCAN_ONLY; // e2e | rss | verify: run one part (all by default)
-      const world = only === 'verify' ? null : await buildScanWorld(dir, NAMES, MOSTLY_EMPTY, 5);
-      if (world && only !== 'rss') {
+      const only = process.env.BENCH_SCAN_ONLY; // e2e | rss | dns | es512 | distinct | verify: run one part (all by default)
+      const wants = (part: string) => !only || only === part;
+      const world = wants('e2e') || wants('rss') ? await buildScanWorld(dir, NAMES, MOSTLY_EMPTY, 5) : null;
+      if (world && wants('e2e')) {
         // 1. End to end against the local server.
         const server = await startServer(world.zoneFiles);
         let e2e: Summary;
@@ -274,7 +276,88 @@ const suite: BenchSuite = {
           `(${e2e.dnsQueries} queries, ${e2e.seconds.toFixed(1)} s; target >= 5000/s: ${verdict(rate >= 5000)}); peak RSS ${mb(e2e.peakRssBytes)}`);
 
       }
-      if (world && only !== 'e2e') {
+      if (wants('dns')) {
+        // Issue 14 target 5: the resolver client against what the server can answer. dnsperf asks exactly the questions
+        // the scan asks (TXT, then IHLE for names that exist) of the same server, before and after the scans.
+        const nw = await noEmblemWorld(NAMES);
+        if (!hasDnsperf()) console.log('DNS client vs dnsperf: skipped (dnsperf is not installed)');
+        else {
+          const server = await startServer(nw.zoneFiles);
+          try {
+            const concurrency = process.env.BENCH_SCAN_DNS_CONCURRENCY ?? '100';
+            const args = ['--input', nw.inputFile, '--resolver', server.address, '--out', join(dir, 'dns.csv'), '--output', 'csv', '--concurrency', concurrency];
+            const before = dnsperfRate(server.address, nw.queryFile!);
+            const batched = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '' });
+            const dgram = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '1' });
+            const after = dnsperfRate(server.address, nw.queryFile!);
+            const perf = (before + after) / 2;
+            const qps = batched.dnsQueries / batched.seconds;
+            const dgramQps = dgram.dnsQueries / dgram.seconds;
+            if (batched.dnsQueries !== nw.queries || dgram.dnsQueries !== nw.queries) throw new Error(`scan asked ${batched.dnsQueries}/${dgram.dnsQueries} questions, dnsperf ${nw.queries}`);
+            console.log(`DNS client, ${nw.total} names without emblem (60 % exist, 40 % NXDOMAIN; ${nw.queries} questions), --concurrency ${concurrency}:`);
+            console.log(`  dnsperf against the same server and questions: ${perf.toFixed(0)} q/s (before ${before.toFixed(0)}, after ${after.toFixed(0)})`);
+            console.log(`  emblem scan, batched UDP (sendmmsg/recvmmsg): ${(batched.targets / batched.seconds).toFixed(0)} targets/s, ${qps.toFixed(0)} q/s = ` +
+              `${(qps / perf).toFixed(2)}x dnsperf (target >= 0.5x: ${verdict(qps >= 0.5 * perf)})`);
+            console.log(`  emblem scan, node:dgram (EMBLEM_NO_BATCHED_RESOLVER=1): ${(dgram.targets / dgram.seconds).toFixed(0)} targets/s, ${dgramQps.toFixed(0)} q/s = ${(dgramQps / perf).toFixed(2)}x dnsperf`);
+          } finally {
+            server.stop();
+          }
+        }
+      }
+      if (wants('es512')) {
+        // Issue 14 target 6: the optional native ES512 verifier (system libcrypto) against node:crypto, alternating
+        // short samples on this thread so both see the same machine load.
+        const { nativeEs512 } = await import('../src/native/es512.js');
+        const native = nativeEs512();
+        if (!native) console.log('native ES512 verifier: not built (or EMBLEM_NATIVE_ES512=0): skipped');
+        else {
+          const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+          const data = Buffer.alloc(700, 1);
+          const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
+          const jwk = publicKey.export({ format: 'jwk' });
+          const handle = native.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
+          const rate = (fn: () => boolean, ms: number) => {
+            const start = performance.now();
+            let n = 0;
+            while (performance.now() - start < ms) {
+              if (!fn()) throw new Error('bad signature');
+              n++;
+            }
+            return (n * 1000) / (performance.now() - start);
+          };
+          const ratios: number[] = [];
+          const rates: Array<[number, number]> = [];
+          for (let r = 0; r < 5; r++) {
+            const a = rawEs512Rate(0.3);
+            const b = rate(() => native.verify(handle, data, signature), 300);
+            rates.push([a, b]);
+            ratios.push(b / a);
+          }
+          const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
+          console.log(`ES512 verify, node:crypto ${median(rates.map((r) => r[0])).toFixed(0)}/s vs native (system libcrypto) ${median(rates.map((r) => r[1])).toFixed(0)}/s: ` +
+            `${median(ratios).toFixed(2)}x (median of 5 alternating samples; target >= 1.5x: ${verdict(median(ratios) >= 1.5)})`);
+        }
+      }
+      const distinct = wants('distinct') || wants('verify')
+        ? await distinctEmblemWorld(NAMES, 0.1, 100, (done, of) => {
+            if (done % 1000 < 32 || done === of) process.stderr.write(`generating distinct ES512 emblems (cached in .bench-out/ for later runs): ${done}/${of}\n`);
+          })
+        : null;
+      if (distinct && wants('distinct')) {
+        // Issue 14 target 4, end to end: every protected target has its own emblem key and signatures.
+        const server = await startServer(distinct.zoneFiles);
+        let e2e: Summary;
+        try {
+          e2e = await scan(['--input', distinct.inputFile, '--resolver', server.address, '--out', join(dir, 'distinct.csv'), '--output', 'csv', '--attempts', '4', '--timeout', '2000']);
+        } finally {
+          server.stop();
+        }
+        if ((e2e.byStatus.protected ?? 0) !== distinct.protectedCount) throw new Error(`distinct-emblem scan: ${JSON.stringify(e2e.byStatus)}`);
+        console.log(`end to end, ${e2e.targets} names, ${distinct.protectedCount} protected each with its own ES512 emblem key (100 organisations)` +
+          `${distinct.reused ? '' : ' [zone generated this run]'}: ${(e2e.targets / e2e.seconds).toFixed(0)} targets/s, ` +
+          `${(distinct.protectedCount / e2e.seconds).toFixed(0)} protected/s (${e2e.dnsQueries} queries, ${e2e.seconds.toFixed(1)} s); peak RSS ${mb(e2e.peakRssBytes)}`);
+      }
+      if (world && wants('rss')) {
         // 2. Peak RSS for 100k and 1M targets: ZDNS input streamed through stdin (no disk, no DNS), CSV output.
         const templates = new Map<string, string>();
         const zdnsLines = readFileSync(world.zdnsFile, 'utf8').split('\n');
@@ -299,16 +382,20 @@ const suite: BenchSuite = {
         console.log(`RSS growth from ${NAMES} to ${BIG} targets: ${((big / small - 1) * 100).toFixed(0)} % (target: flat, <= 15 %: ${verdict(big <= small * 1.15)})`);
 
       }
-      if (!only || only === 'verify') {
-        // 3. Verification only, warm caches, vs raw ES512 (both on one pinned core); 4. one core vs two.
+      if (distinct && wants('verify')) {
+        // 3. Verification only (issue 14 target 4): every set has its own emblem key, emblem signature and root
+        // endorsement (two signatures nobody has checked before, one key never imported); the organisation's external
+        // endorsement repeats and is cached. Against raw ES512 (both on one pinned core); 4. one core vs two.
         const setsFile = join(dir, 'es512-sets.json');
         // Each child first verifies WARM sets per thread (every thread past JIT warm-up with warm caches, as in a long
         // scan), then walks its own range of fresh emblems in bursts.
-        const WARM = 1200;
+        const WARM = 600;
         const ROUNDS = 5;
-        const BURST_ONE = 600; // ~0.9 s on one core: long enough that the end of a burst (threads finishing unevenly) costs little
+        const BURST_ONE = 300; // ~1 s on one core: long enough that the end of a burst (threads finishing unevenly) costs little
         const BURST_TWO = 2 * BURST_ONE;
-        writeFileSync(setsFile, JSON.stringify(await es512Sets(2 * WARM + ROUNDS * BURST_TWO)));
+        const sets = readSets(distinct);
+        if (sets.length < 2 * WARM + ROUNDS * BURST_TWO) throw new Error(`verification needs ${2 * WARM + ROUNDS * BURST_TWO} protected targets; BENCH_SCAN_NAMES gives ${sets.length}`);
+        writeFileSync(setsFile, JSON.stringify(sets));
         // Both children stay alive and take turns in short bursts, so a slow minute on this shared VM (a raw verify's
         // speed swings by a third between minutes) hits one-core and two-core measurements alike. The one-core child
         // also measures the raw ES512 rate between its bursts, on the same pinned core.
@@ -339,8 +426,10 @@ const suite: BenchSuite = {
           console.log(`raw ES512 verify (node:crypto, 1 pinned core): ${rawRate.toFixed(0)}/s (median of ${ROUNDS} samples between bursts)`);
           // Each burst against the raw sample taken just before it on the same core; the median of those ratios.
           const costRatio = median(perRaw);
-          console.log(`verification only, warm caches, 1 core (1 thread): ${oneRate.toFixed(0)} protected targets/s = ${costRatio.toFixed(2)}x raw ` +
-            `(median per burst against the raw sample just before it; target >= 0.8x: ${verdict(costRatio >= 0.8)})`);
+          // Two signatures per target are new (emblem, root endorsement of its key): signatures/s = 2 x targets/s.
+          console.log(`verification only, distinct emblem keys, 1 core (1 thread): ${oneRate.toFixed(0)} protected targets/s = ${costRatio.toFixed(2)}x raw per target; ` +
+            `${(2 * oneRate).toFixed(0)} new signatures/s = ${(2 * costRatio).toFixed(2)}x raw verify/s ` +
+            `(median per burst against the raw sample just before it; target >= 0.8x: ${verdict(2 * costRatio >= 0.8)})`);
           console.log(`verification only, 2 cores (2 threads): ${twoRate.toFixed(0)}/s = ${(twoRate / oneRate).toFixed(2)}x one core ` +
             `(${ROUNDS} interleaved bursts each; per-burst ratios ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}) ` +
             `(target >= 1.8x: ${verdict(twoRate >= 1.8 * oneRate)})`);

@@ -41,6 +41,10 @@ typedef struct {
   struct mmsghdr out[BATCH];
   struct iovec out_iov[BATCH];
   double dropped_sends;
+  /* A client socket (the resolver's): received batches are handed over with napi_make_callback, so promises
+   * resolved by the handler settle before control returns to libuv; nothing is sent back. */
+  int client;
+  napi_async_context async_context;
 } batch_socket;
 
 static napi_value throw_errno(napi_env env, const char *what) {
@@ -87,6 +91,18 @@ static void serve_batch(batch_socket *s, int count) {
   napi_get_reference_value(env, s->handler, &handler);
   napi_get_global(env, &global);
   napi_value argv[2] = {messages, peers};
+  if (s->client) {
+    if (napi_make_callback(env, s->async_context, global, handler, 2, argv, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value ignored;
+        napi_get_and_clear_last_exception(env, &ignored);
+      }
+    }
+    napi_close_handle_scope(env, scope);
+    return;
+  }
   if (napi_call_function(env, global, handler, 2, argv, &result) != napi_ok) {
     /* The handler catches its own errors; anything escaping it is cleared so the server keeps serving. */
     bool pending = false;
@@ -156,6 +172,9 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
 static void on_closed(uv_handle_t *handle) {
   batch_socket *s = handle->data;
   close(s->fd);
+  /* After finalization (environment teardown at exit, or the object collected) N-API may no longer be usable: the
+   * async context is then left to the process's end. */
+  if (s->client && !s->finalized) napi_async_destroy(s->env, s->async_context);
   napi_delete_reference(s->env, s->handler);
   free(s->buffers);
   s->buffers = NULL;
@@ -176,13 +195,15 @@ static void on_finalized(napi_env env, void *data, void *hint) {
   if (s->closed) free(s);
 }
 
-/* open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler) -> { port, close(), dropped() } */
+/* open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler, client?: boolean)
+ *   -> { port, close(), dropped(), send(messages, host, port) } */
 static napi_value close_socket(napi_env env, napi_callback_info info);
 static napi_value dropped_sends(napi_env env, napi_callback_info info);
+static napi_value send_batch(napi_env env, napi_callback_info info);
 
 static napi_value open_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 5) {
     napi_throw_type_error(env, NULL, "open(host, port, ipv6, bufferBytes, handler)");
@@ -245,12 +266,23 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   }
   s->env = env;
   s->fd = fd;
+  bool client = false;
+  if (argc >= 6) napi_get_value_bool(env, argv[5], &client);
+  s->client = client;
+  if (client) {
+    napi_value resource, name;
+    napi_create_object(env, &resource);
+    napi_create_string_utf8(env, "emblem:udp-batch-client", NAPI_AUTO_LENGTH, &name);
+    napi_async_init(env, resource, name, &s->async_context);
+  }
   napi_create_reference(env, argv[4], 1, &s->handler);
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   uv_poll_init_socket(loop, &s->poll, fd);
   s->poll.data = s;
   uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  /* A client socket must not keep a finished process alive (its callers' timers do while queries are pending). */
+  if (client) uv_unref((uv_handle_t *)&s->poll);
 
   napi_value result, value, fn;
   napi_create_object(env, &result);
@@ -260,6 +292,8 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "close", fn);
   napi_create_function(env, "dropped", NAPI_AUTO_LENGTH, dropped_sends, s, &fn);
   napi_set_named_property(env, result, "dropped", fn);
+  napi_create_function(env, "send", NAPI_AUTO_LENGTH, send_batch, s, &fn);
+  napi_set_named_property(env, result, "send", fn);
   napi_add_finalizer(env, result, s, on_finalized, NULL, NULL);
   return result;
 }
@@ -280,6 +314,82 @@ static napi_value dropped_sends(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&s);
   napi_create_double(env, s ? s->dropped_sends : 0, &result);
+  return result;
+}
+
+/*
+ * send(messages: Buffer[], host: string, port: number) -> number: sends up to BATCH messages to one address with
+ * one sendmmsg call and returns how many the kernel took (fewer when its send buffer is full: the caller keeps the
+ * rest for later). Throws on a closed socket or a bad address.
+ */
+static napi_value send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  batch_socket *s;
+  napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s);
+  if (!s || s->closing || argc < 3) {
+    napi_throw_error(env, "DNS_RESOLVER_UNAVAILABLE", "send on a closed socket");
+    return NULL;
+  }
+  char host[INET6_ADDRSTRLEN];
+  size_t host_len;
+  int32_t port;
+  uint32_t count;
+  napi_get_value_string_utf8(env, argv[1], host, sizeof host, &host_len);
+  napi_get_value_int32(env, argv[2], &port);
+  napi_get_array_length(env, argv[0], &count);
+  if (count > BATCH) count = BATCH;
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  memset(&addr, 0, sizeof addr);
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
+  struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    addr_len = sizeof *a4;
+  } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    addr_len = sizeof *a6;
+  } else {
+    napi_throw_error(env, "USAGE", "not an IP address");
+    return NULL;
+  }
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    bool is_buffer = false;
+    if (napi_get_element(env, argv[0], i, &item) != napi_ok) break;
+    napi_is_buffer(env, item, &is_buffer);
+    if (!is_buffer) break;
+    void *data;
+    size_t len;
+    napi_get_buffer_info(env, item, &data, &len);
+    s->out_iov[n].iov_base = data;
+    s->out_iov[n].iov_len = len;
+    memset(&s->out[n].msg_hdr, 0, sizeof s->out[n].msg_hdr);
+    s->out[n].msg_hdr.msg_name = &addr;
+    s->out[n].msg_hdr.msg_namelen = addr_len;
+    s->out[n].msg_hdr.msg_iov = &s->out_iov[n];
+    s->out[n].msg_hdr.msg_iovlen = 1;
+    n++;
+  }
+  uint32_t sent = 0;
+  while (sent < n) {
+    int r = sendmmsg(s->fd, s->out + sent, n - sent, MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+      /* Any other error (unreachable network...) is this datagram's: count it as taken, its query times out. */
+      s->dropped_sends++;
+      sent++;
+      continue;
+    }
+    sent += (uint32_t)r;
+  }
+  napi_value result;
+  napi_create_uint32(env, sent, &result);
   return result;
 }
 

@@ -7,13 +7,22 @@ export interface BatchedUdpSocket {
   close(): void;
   /** Responses the kernel refused to send (full send buffer, unreachable peer). */
   dropped(): number;
+  /**
+   * Sends up to 64 messages to one address with one sendmmsg; returns how many the kernel took (fewer when its send
+   * buffer is full). Used by client sockets (the resolver's).
+   */
+  send(messages: Buffer[], host: string, port: number): number;
 }
 
 /** Answers one received batch: a response or null (no answer) per message, in order. Must not throw. */
 export type BatchHandler = (messages: Buffer[], peers: string[]) => Array<Buffer | null>;
 
 interface BatchedUdpModule {
-  open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler: BatchHandler): BatchedUdpSocket;
+  /**
+   * `client`: the socket is a resolver client's. Its handler's promises settle before control returns to libuv
+   * (napi_make_callback), its return value is ignored, and the socket does not keep the process alive.
+   */
+  open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler: BatchHandler, client?: boolean): BatchedUdpSocket;
 }
 
 let loaded: BatchedUdpModule | null | undefined;

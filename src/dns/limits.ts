@@ -23,6 +23,15 @@ export const DnsLimits = {
   maxResponseRecords: 512,
   /** Socket buffers asked for the server's UDP sockets (the kernel caps them at net.core.[rw]mem_max). */
   udpSocketBufferBytes: 4 * 1024 * 1024,
+  /** UDP sockets the resolver client keeps per address family: enough that a scan's thousands of queries in flight
+   *  rarely need a private socket for a repeated 16-bit ID, few enough that opening them costs nothing. */
+  resolverSocketsPerFamily: 8,
+  /** Queries a resolver client socket carries before it is retired for a fresh one (a new source port), so an
+   *  off-path spoofer never gets a long-lived port to aim at. */
+  resolverQueriesPerSocket: 256,
+  /** Socket buffers asked for the batched resolver client's sockets: a burst of 64-query batches from a few
+   *  thousand targets in flight must not overflow them (the kernel caps them at net.core.[rw]mem_max). */
+  resolverSocketBufferBytes: 1024 * 1024,
   /** Concurrent TCP connections a server accepts (`--tcp-max-connections`). At the cap the connection idle the
    *  longest is evicted for a newcomer; when none is idle the newcomer is closed (slowloris bound). */
   maxTcpConnections: 256,

@@ -8,7 +8,9 @@ import { DnsLimits } from './limits.js';
 import { assertMessageFraming } from './message-framing.js';
 import { OPT_RECORD_BYTES } from './response-message.js';
 import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
-import { UdpSocketPool } from './udp-socket-pool.js';
+import { BatchedUdpClientPool, UdpQueryTimeout } from './batched-udp-client.js';
+import { batchedUdp } from './batched-udp-socket.js';
+import { UdpSocketPool, type UdpExchanger } from './udp-socket-pool.js';
 
 /** Where queries go. The asset itself is never contacted: only this resolver (or DoH server) sees a query. */
 export type ResolverSpec =
@@ -150,11 +152,43 @@ export function typeCode(type: string | number): number {
   return parseTypeName(type) ?? -1;
 }
 
-const udpPool = new UdpSocketPool();
+let pool: UdpExchanger | null = null;
+
+/**
+ * The UDP transport of every resolver query in this process: batched through the native module (sendmmsg and
+ * recvmmsg, a few system calls per batch of queries) when it is built, else node:dgram (two per query). Both give
+ * the same answers; EMBLEM_NO_BATCHED_RESOLVER=1 (or EMBLEM_NATIVE_UDP=0, which turns the whole module off) forces
+ * node:dgram.
+ */
+export function udpTransport(): UdpExchanger {
+  if (pool) return pool;
+  const native = process.env.EMBLEM_NO_BATCHED_RESOLVER === '1' ? null : batchedUdp();
+  pool = native ? new BatchedUdpClientPool(native) : new UdpSocketPool();
+  return pool;
+}
+
+/** Which transport udpTransport() picked: 'batched' or 'dgram' (reported by the bench and tests). */
+export function udpTransportKind(): 'batched' | 'dgram' {
+  return udpTransport() instanceof BatchedUdpClientPool ? 'batched' : 'dgram';
+}
 
 async function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  const transport = udpTransport();
+  if (transport instanceof BatchedUdpClientPool) {
+    // The pool keeps the deadline itself (one timer for all queries).
+    const sent = transport.send(host, port, query, timeoutMs);
+    try {
+      return await sent.answer;
+    } catch (err) {
+      const server = describeResolver({ kind: 'udp', host, port });
+      if (err instanceof UdpQueryTimeout) throw timeoutError(server, 'UDP', timeoutMs);
+      throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${(err as Error).message}`);
+    } finally {
+      sent.cancel();
+    }
+  }
   const server = describeResolver({ kind: 'udp', host, port });
-  const sent = udpPool.send(host, port, query);
+  const sent = transport.send(host, port, query);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

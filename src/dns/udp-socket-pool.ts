@@ -10,6 +10,11 @@ import { isIPv6 } from 'node:net';
  * query. ADEM answers are signed, so a spoofed answer can at worst hide an emblem (no-emblem, nxdomain), never
  * forge one; and each socket is retired after `maxQueriesPerSocket` queries, so its port keeps changing.
  */
+/** What the resolver needs from a UDP transport: one query out, its answer (or an error) back. */
+export interface UdpExchanger {
+  send(host: string, port: number, query: Buffer): { answer: Promise<Buffer>; cancel(): void };
+}
+
 export interface UdpPoolOptions {
   socketsPerFamily: number;
   maxQueriesPerSocket: number;
@@ -28,7 +33,7 @@ interface PooledSocket {
   retired: boolean;
 }
 
-export class UdpSocketPool {
+export class UdpSocketPool implements UdpExchanger {
   private readonly sockets: { udp4: PooledSocket[]; udp6: PooledSocket[] } = { udp4: [], udp6: [] };
   private next = 0;
 
