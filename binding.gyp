@@ -11,7 +11,7 @@
       "type": "<!(node -p \"require('fs').existsSync('/usr/include/openssl/evp.h') ? 'loadable_module' : 'none'\")",
       "sources": ["native/es512_verify.c"],
       "conditions": [["OS!='linux'", {"type": "none"}]],
-      "libraries": ["-lcrypto"],
+      "libraries": ["-ldl"],
       "cflags": ["-O2", "-Wall"]
     }
   ]

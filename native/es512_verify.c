@@ -15,13 +15,40 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <string.h>
+#include <dlfcn.h>
+
+/*
+ * Why dlopen and not -lcrypto: node exports its own bundled OpenSSL's symbols to addons, and the dynamic linker binds
+ * an addon's (and even a normally loaded libcrypto.so.3's) OpenSSL calls to the first definition in the global scope,
+ * which is node's. Linked the usual way, this module would silently run node's OpenSSL (measured: LD_DEBUG=bindings
+ * shows EVP_* bound to "node"). RTLD_DEEPBIND makes the system library resolve its own internal calls to itself, and
+ * RTLD_LOCAL keeps its symbols out of node's scope; every function this module needs is fetched with dlsym.
+ */
+#define CRYPTO_SYMBOLS(X) \
+  X(EVP_PKEY_CTX_new_from_name) X(EVP_PKEY_CTX_new_from_pkey) X(EVP_PKEY_CTX_free) X(EVP_PKEY_fromdata_init) \
+  X(EVP_PKEY_fromdata) X(EVP_PKEY_public_check) X(EVP_PKEY_free) X(OSSL_PARAM_construct_utf8_string) \
+  X(OSSL_PARAM_construct_octet_string) X(OSSL_PARAM_construct_end) X(ECDSA_SIG_new) X(ECDSA_SIG_set0) \
+  X(ECDSA_SIG_free) X(i2d_ECDSA_SIG) X(BN_bin2bn) X(BN_free) X(EVP_MD_CTX_new) X(EVP_MD_CTX_free) \
+  X(EVP_DigestVerifyInit) X(EVP_DigestVerify) X(EVP_sha512) X(CRYPTO_free) X(OpenSSL_version)
+#define DECLARE_SYMBOL(name) static __typeof__(name) *p_##name;
+CRYPTO_SYMBOLS(DECLARE_SYMBOL)
+
+/* NULL when the system library is there and complete; else why not (the module then refuses to load). */
+static const char *load_system_libcrypto(void) {
+  void *lib = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+  if (!lib) return "libcrypto.so.3 not found";
+#define LOAD_SYMBOL(name) \
+  if (!(p_##name = (__typeof__(name) *)dlsym(lib, #name))) return "libcrypto.so.3 lacks " #name;
+  CRYPTO_SYMBOLS(LOAD_SYMBOL)
+  return NULL;
+}
 
 #define COORD 66
 
 static void free_key(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  EVP_PKEY_free((EVP_PKEY *)data);
+  p_EVP_PKEY_free((EVP_PKEY *)data);
 }
 
 static napi_value import_key(napi_env env, napi_callback_info info) {
@@ -40,21 +67,21 @@ static napi_value import_key(napi_env env, napi_callback_info info) {
   memcpy(point + 1, x, COORD);
   memcpy(point + 1 + COORD, y, COORD);
   EVP_PKEY *pkey = NULL;
-  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  EVP_PKEY_CTX *ctx = p_EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
   OSSL_PARAM params[3];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-521", 0);
-  params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point);
-  params[2] = OSSL_PARAM_construct_end();
-  int ok = ctx && EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
-  EVP_PKEY_CTX_free(ctx);
+  params[0] = p_OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-521", 0);
+  params[1] = p_OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point);
+  params[2] = p_OSSL_PARAM_construct_end();
+  int ok = ctx && p_EVP_PKEY_fromdata_init(ctx) == 1 && p_EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  p_EVP_PKEY_CTX_free(ctx);
   if (ok) {
     /* fromdata does not check that the point is on the curve: do it, as node:crypto's import does. */
-    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    ok = check && EVP_PKEY_public_check(check) == 1;
-    EVP_PKEY_CTX_free(check);
+    EVP_PKEY_CTX *check = p_EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    ok = check && p_EVP_PKEY_public_check(check) == 1;
+    p_EVP_PKEY_CTX_free(check);
   }
   if (!ok) {
-    EVP_PKEY_free(pkey);
+    p_EVP_PKEY_free(pkey);
     napi_throw_error(env, "KEY_INVALID", "not a P-521 public key");
     return NULL;
   }
@@ -77,23 +104,23 @@ static napi_value verify(napi_env env, napi_callback_info info) {
   }
   int ok = 0;
   if (sl == 2 * COORD) {
-    ECDSA_SIG *s = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, COORD, NULL);
-    BIGNUM *ss = BN_bin2bn((unsigned char *)sig + COORD, COORD, NULL);
-    if (s && r && ss && ECDSA_SIG_set0(s, r, ss) == 1) {
+    ECDSA_SIG *s = p_ECDSA_SIG_new();
+    BIGNUM *r = p_BN_bin2bn(sig, COORD, NULL);
+    BIGNUM *ss = p_BN_bin2bn((unsigned char *)sig + COORD, COORD, NULL);
+    if (s && r && ss && p_ECDSA_SIG_set0(s, r, ss) == 1) {
       r = ss = NULL; /* owned by s now */
       unsigned char *der = NULL;
-      int der_len = i2d_ECDSA_SIG(s, &der);
-      EVP_MD_CTX *md = EVP_MD_CTX_new();
-      if (der_len > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha512(), NULL, (EVP_PKEY *)key) == 1) {
-        ok = EVP_DigestVerify(md, der, (size_t)der_len, data, dl) == 1;
+      int der_len = p_i2d_ECDSA_SIG(s, &der);
+      EVP_MD_CTX *md = p_EVP_MD_CTX_new();
+      if (der_len > 0 && md && p_EVP_DigestVerifyInit(md, NULL, p_EVP_sha512(), NULL, (EVP_PKEY *)key) == 1) {
+        ok = p_EVP_DigestVerify(md, der, (size_t)der_len, data, dl) == 1;
       }
-      EVP_MD_CTX_free(md);
-      OPENSSL_free(der);
+      p_EVP_MD_CTX_free(md);
+      p_CRYPTO_free(der, __FILE__, __LINE__);
     }
-    BN_free(r);
-    BN_free(ss);
-    ECDSA_SIG_free(s);
+    p_BN_free(r);
+    p_BN_free(ss);
+    p_ECDSA_SIG_free(s);
   }
   napi_value result;
   napi_get_boolean(env, ok, &result);
@@ -101,10 +128,18 @@ static napi_value verify(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  const char *why = load_system_libcrypto();
+  if (why) {
+    napi_throw_error(env, "NATIVE_UNAVAILABLE", why);
+    return NULL;
+  }
   napi_value fn;
   napi_create_function(env, "importKey", NAPI_AUTO_LENGTH, import_key, NULL, &fn);
   napi_set_named_property(env, exports, "importKey", fn);
   napi_create_function(env, "verify", NAPI_AUTO_LENGTH, verify, NULL, &fn);
   napi_set_named_property(env, exports, "verify", fn);
+  napi_value version;
+  napi_create_string_utf8(env, p_OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &version);
+  napi_set_named_property(env, exports, "libraryVersion", version);
   return exports;
 }

@@ -3,6 +3,7 @@ import { useSha256 } from '../core/hash.js';
 import { ALGORITHMS } from '../core/tokens/algorithms.js';
 import { useSignatureVerifier, type PublicKey, type SignatureVerifier } from '../core/tokens/keys.js';
 import { spkiDer } from './spki.js';
+import { nativeEs512, type NativeEs512Key } from '../native/es512.js';
 
 const HASHES = { ES256: 'sha256', ES384: 'sha384', ES512: 'sha512', EdDSA: null } as const;
 
@@ -40,10 +41,25 @@ export function createNodeSignatureVerifier(spki = spkiImportEnabled): Signature
     }
     return k;
   };
+  // ES512 through the system's libcrypto when the optional module is built (native/es512_verify.c: ~3x node's
+  // bundled OpenSSL for P-521 here); EMBLEM_NATIVE_ES512=0 switches it off. Same answers (differential test).
+  const native = nativeEs512();
+  const nativeKeys = new Map<string, NativeEs512Key>();
+  const nativeKey = (key: PublicKey): NativeEs512Key => {
+    let k = nativeKeys.get(key.jwsKid);
+    if (!k) {
+      const jwk = key.jwk as { x: string; y: string };
+      k = native!.importKey(Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url'));
+      if (nativeKeys.size >= KEY_CACHE_SIZE) nativeKeys.delete(nativeKeys.keys().next().value!);
+      nativeKeys.set(key.jwsKid, k);
+    }
+    return k;
+  };
   return {
     async verify(key, data, signature) {
       if (signature.length !== ALGORITHMS[key.alg].signatureBytes) return false;
       try {
+        if (native && key.alg === 'ES512') return native.verify(nativeKey(key), Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
         return verify(HASHES[key.alg], data, { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, signature);
       } catch {
         return false;

@@ -2,6 +2,7 @@
 // reports of a few valid and invalid sets, verified both with the process default and the thread-pool verifier.
 import { installNodeSignatureVerifier, nodeHashEnabled, nodeSignatureVerifier, spkiImportEnabled } from '../../src/crypto/node-signature-verifier.js';
 import { asyncVerifyEnabled, threadPoolSignatureVerifier } from '../../src/crypto/thread-pool-signature-verifier.js';
+import { nativeEs512 } from '../../src/native/es512.js';
 import { cwtOrgChain, jwsOrgChain, makeKeys, verify } from '../helpers/tokens.js';
 
 installNodeSignatureVerifier();
@@ -18,4 +19,4 @@ for (const alg of ['ES512', 'ES256', 'EdDSA'] as const) {
     reports.push(strip(await verify(broken)), strip(await verify(broken, { verifier: threadPoolSignatureVerifier })));
   }
 }
-process.stdout.write(JSON.stringify({ nodeHash: nodeHashEnabled, spki: spkiImportEnabled, async: asyncVerifyEnabled, threadPoolIsNode: threadPoolSignatureVerifier === nodeSignatureVerifier, reports }));
+process.stdout.write(JSON.stringify({ nodeHash: nodeHashEnabled, spki: spkiImportEnabled, async: asyncVerifyEnabled, threadPoolIsNode: threadPoolSignatureVerifier === nodeSignatureVerifier, native: nativeEs512() !== null, reports }));

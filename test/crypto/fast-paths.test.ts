@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * The signature fast paths (issue 14) change speed, never answers: SPKI DER key import vs JWK import, the
  * thread-pool (WebCrypto) verifier vs the synchronous node:crypto one vs the core's browser default, over many
@@ -124,9 +125,9 @@ describe('node:crypto SHA-256 in the core', () => {
 describe('each fast path can be forced off', () => {
   const child = fileURLToPath(new URL('./fast-path-child.ts', import.meta.url));
   const run = (env: Record<string, string>) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, EMBLEM_NO_SPKI_IMPORT: '', EMBLEM_NO_ASYNC_VERIFY: '', EMBLEM_NO_NODE_HASH: '', ...env }, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, EMBLEM_NO_SPKI_IMPORT: '', EMBLEM_NO_ASYNC_VERIFY: '', EMBLEM_NO_NODE_HASH: '', EMBLEM_NATIVE_ES512: '', ...env }, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as { nodeHash: boolean; spki: boolean; async: boolean; threadPoolIsNode: boolean; reports: unknown[] };
+    return JSON.parse(r.stdout) as { nodeHash: boolean; spki: boolean; async: boolean; threadPoolIsNode: boolean; native: boolean; reports: unknown[] };
   };
   it('EMBLEM_NO_SPKI_IMPORT=1, EMBLEM_NO_ASYNC_VERIFY=1 and EMBLEM_NO_NODE_HASH=1 switch their path off and change no report', () => {
     const on = run({});
@@ -141,5 +142,13 @@ describe('each fast path can be forced off', () => {
     assert.ok(on.reports.length >= 4);
     assert.deepEqual(noSpki.reports, on.reports);
     assert.deepEqual(noAsync.reports, on.reports);
+  });
+  it('EMBLEM_NATIVE_ES512=0 switches the system-libcrypto ES512 verifier off and changes no report', () => {
+    const on = run({});
+    const off = run({ EMBLEM_NATIVE_ES512: '0' });
+    assert.equal(off.native, false);
+    // Built wherever the OpenSSL headers were present at install (CI installs libssl-dev).
+    assert.equal(on.native, existsSync(fileURLToPath(new URL('../../build/Release/es512_verify.node', import.meta.url))));
+    assert.deepEqual(off.reports, on.reports);
   });
 });
