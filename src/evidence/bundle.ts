@@ -54,6 +54,10 @@ export interface ExportOptions {
   database?: ObservationIndexLookup;
 }
 
+/** The index's whole window: stores take four-digit-year ISO times only (new Date(8.64e15) would be +275760-…). */
+const INDEX_FROM = '1970-01-01T00:00:00.000Z';
+const INDEX_TO = '9999-12-31T23:59:59.999Z';
+
 interface Candidate {
   leafIndex: number;
   time: number;
@@ -115,7 +119,7 @@ export async function exportEvidenceBundle(options: ExportOptions): Promise<Evid
   };
   if (options.database) {
     // The index narrows the search to a window; the entries themselves are still read from the log.
-    const rows = await options.database.observations(options.target, new Date(0).toISOString(), new Date(8.64e15).toISOString(), 100_000);
+    const rows = await options.database.observations(options.target, INDEX_FROM, INDEX_TO, 100_000);
     for (const r of rows) if (r.leafIndex !== null && r.leafIndex < cp.size) consider(r.vantagePoint, { leafIndex: r.leafIndex, time: Date.parse(r.time), status: r.status });
   } else {
     const needle = Buffer.from(`"target":${JSON.stringify(options.target)}`);

@@ -1,33 +1,9 @@
 import type { ServeFlags } from '../cli/commands/serve.js';
 import { readPassphrase } from '../cli/inputs.js';
-import { EmblemError } from '../core/errors.js';
 import type { ObservatoryStore } from '../observatory/store.js';
 import type { AuthorityArea } from './authority.js';
 import type { EvidenceExporter, ObservatoryArea } from './observatory.js';
 import type { OrgArea } from './org.js';
-
-/**
- * Modules of other parts of issue 12 (the observe config, the database, the evidence log), loaded by name at run
- * time so that this file compiles before they are merged. Their interfaces are the ones agreed in the brief.
- */
-const OBSERVE_CONFIG = '../observatory/config.js';
-const DATABASE = '../store/database/index.js';
-const EVIDENCE = '../evidence/index.js';
-
-interface ObserveConfigLike {
-  targets?: string[];
-  targetsFile?: string;
-  evidenceDir?: string;
-  database?: string;
-}
-
-async function importOptional<T>(specifier: string, what: string): Promise<T> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    throw new EmblemError('USAGE', `--observe-config needs ${what}, which this build does not have (${(err as Error).message})`);
-  }
-}
 
 /** Opens the optional areas the flags name (org folder, authority folder, observe config). */
 export async function openAreas(opts: ServeFlags): Promise<{ org?: OrgArea; authority?: AuthorityArea; observatory?: ObservatoryArea; close?: () => Promise<void> }> {
@@ -35,13 +11,20 @@ export async function openAreas(opts: ServeFlags): Promise<{ org?: OrgArea; auth
   let observatory: ObservatoryArea | undefined;
   let store: ObservatoryStore | undefined;
   if (opts.observeConfig) {
-    const { loadObserveConfig } = await importOptional<{ loadObserveConfig(path: string): Promise<ObserveConfigLike> }>(OBSERVE_CONFIG, 'the observe service (src/observatory/config.ts)');
-    const { openObservatoryStore } = await importOptional<{ openObservatoryStore(url: string): Promise<ObservatoryStore> }>(DATABASE, 'the observatory database (src/store/database)');
+    // Loaded lazily: only `--observe-config` needs the observe config, the database drivers and the evidence log.
+    const { loadObserveConfig } = await import('../observatory/config.js');
+    const { openObservatoryStore } = await import('../store/database/index.js');
     const config = await loadObserveConfig(opts.observeConfig);
-    store = await openObservatoryStore(config.database ?? 'sqlite::memory:');
-    await store.migrate();
+    const opened = await openObservatoryStore(config.database);
+    store = opened;
+    await opened.migrate();
     let exportEvidence: EvidenceExporter | undefined;
-    if (config.evidenceDir) exportEvidence = (await importOptional<{ exportEvidenceBundle: EvidenceExporter }>(EVIDENCE, 'the evidence log (src/evidence)')).exportEvidenceBundle;
+    if (config.evidenceDir) {
+      const { exportEvidenceBundle, serializeBundle } = await import('../evidence/index.js');
+      // The store is the observation index (leaf indexes by target); the bundle is still read and proven from the log.
+      // Sent in the bundle's canonical text (its digest covers that form), as `emblem evidence export` writes it.
+      exportEvidence = async ({ evidenceDir, target, at }) => serializeBundle(await exportEvidenceBundle({ evidenceDir, target, at, database: opened }));
+    }
     const targets = async () => {
       if (config.targets?.length) return config.targets;
       if (config.targetsFile) {
@@ -50,7 +33,7 @@ export async function openAreas(opts: ServeFlags): Promise<{ org?: OrgArea; auth
       }
       return [];
     };
-    observatory = { store, targets, ...(config.evidenceDir ? { evidenceDir: config.evidenceDir } : {}), ...(config.database ? { database: config.database } : {}), ...(exportEvidence ? { exportEvidence } : {}) };
+    observatory = { store: opened, targets, ...(config.evidenceDir ? { evidenceDir: config.evidenceDir } : {}), ...(exportEvidence ? { exportEvidence } : {}) };
   }
   return {
     ...(opts.org ? { org: { dir: opts.org, ...(passphrase ? { passphrase } : {}) } } : {}),

@@ -5,8 +5,11 @@ import { ApiError, ApiErrorCodes } from './errors.js';
 import { ServerLimits } from './limits.js';
 import { timeParam } from './verify.js';
 
-/** `exportEvidenceBundle` of src/evidence (the evidence helper's interface). */
-export type EvidenceExporter = (options: { evidenceDir: string; target: string; at: string; database?: string }) => Promise<unknown>;
+/**
+ * Exports the evidence bundle of a target at a time (openAreas binds src/evidence's exportEvidenceBundle to the store).
+ * A string is sent as it is (the bundle's canonical JSON text), anything else serialised as JSON.
+ */
+export type EvidenceExporter = (options: { evidenceDir: string; target: string; at: string }) => Promise<unknown>;
 
 /** `--observe-config FILE`: the observatory's store, its targets and evidence. */
 export interface ObservatoryArea {
@@ -14,7 +17,6 @@ export interface ObservatoryArea {
   /** The configured targets (names). */
   targets: () => Promise<string[]>;
   evidenceDir?: string;
-  database?: string;
   exportEvidence?: EvidenceExporter;
 }
 
@@ -89,7 +91,8 @@ export async function registerObservatoryRoutes(app: FastifyInstance, kit: Route
     async (request, reply) => {
       if (!area.exportEvidence || !area.evidenceDir) throw new ApiError(404, ApiErrorCodes.FEATURE_DISABLED, 'this observatory keeps no evidence log (evidenceDir is not configured)');
       const at = timeParam(request.query.at, kit.now).toISOString();
-      const bundle = await area.exportEvidence({ evidenceDir: area.evidenceDir, target: request.query.target, at, ...(area.database ? { database: area.database } : {}) });
+      const bundle = await area.exportEvidence({ evidenceDir: area.evidenceDir, target: request.query.target, at });
+      if (typeof bundle === 'string') reply.type('application/json; charset=utf-8');
       return reply.header('content-disposition', `attachment; filename="evidence-${request.query.target.replace(/[^A-Za-z0-9.-]/g, '_')}.json"`).send(bundle);
     },
   );

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+import { seriousAxeViolations } from '../helpers/browser.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { NOW } from '../helpers/tokens.js';
 import { buildFixture, type ExtensionFixture } from './fixtures.js';
@@ -189,6 +190,25 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const p = await popup(r.tabId);
     assert.equal(p.commitment, 'not checked');
     assert.doesNotMatch(p.level, /INVALID/);
+  });
+
+  it('axe finds no serious or critical violation on the options page and the popup (endorsed, invalid, no emblem)', async () => {
+    await configure('skip', false); // the authority stays pinned from the test above
+    const violations: Record<string, string[]> = {};
+    const options = await context.newPage();
+    await options.goto(`chrome-extension://${extensionId}/options.html`);
+    await options.waitForFunction(() => (document.getElementById('resolver') as HTMLInputElement).value !== '');
+    violations.options = await seriousAxeViolations(options);
+    await options.close();
+    for (const host of ['clinic', 'invalid', 'plain']) {
+      const r = await visit(`${host}.hospital.example`);
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${extensionId}/popup.html?tab=${r.tabId}`);
+      await page.waitForSelector('#level');
+      violations[`popup ${host}`] = await seriousAxeViolations(page);
+      await page.close();
+    }
+    assert.deepEqual(violations, { options: [], 'popup clinic': [], 'popup invalid': [], 'popup plain': [] });
   });
 
   it('sends requests only to the DoH resolver (and the pages themselves)', async () => {
