@@ -1,5 +1,5 @@
 // The actions of `emblem dns` (loaded only when one runs, so other commands start fast; see dns.ts).
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { EmblemError } from '../../core/errors.js';
 import { AuthoritativeResponder } from '../../dns/authoritative-responder.js';
@@ -251,8 +251,12 @@ export async function dnsServe(opts: ServeFlags): Promise<void> {
     doh = new DohServer(responder, tls, intOf(opts.dohTimeout, '--doh-timeout', 1, 300) * 1000);
     dohUrls = await doh.start(dohListen);
   }
+  // Temp file + rename: a reader polling the file (monitoring, tests) never sees it empty or half written.
   const writeStats = () => {
-    if (opts.statsFile) writeFileSync(opts.statsFile, `${JSON.stringify(doh ? { ...server.stats, doh: doh.stats } : server.stats)}\n`);
+    if (!opts.statsFile) return;
+    const temp = `${opts.statsFile}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(doh ? { ...server.stats, doh: doh.stats } : server.stats)}\n`);
+    renameSync(temp, opts.statsFile);
   };
   writeStats();
   process.on('SIGUSR1', () => {
