@@ -94,6 +94,8 @@ export interface ObserveServiceOptions {
   alerts?: AlertSink[];
   metrics?: ObserveMetricsSink;
   verify: ObservationContext['verify'];
+  /** The public JWKs `verify` trusts (the config's trustedKeys and trustStore): recorded in each evidence entry. */
+  trustedKeys?: readonly unknown[];
   clock: ObserveClock;
   /** One JSON object per line on stdout in the CLI. */
   log?: (line: Record<string, unknown>) => void;
@@ -164,7 +166,7 @@ export class ObserveService {
     this.probes = new Map(o.config.mode === 'owner' ? o.config.probes.map((p) => [p.target, p.ports]) : []);
     this.log = o.log ?? (() => {});
     this.targets = o.targets ?? configTargets(o.config);
-    this.ctx = { era: o.config.era, timeoutMs: o.config.queryTimeoutMs, attempts: o.config.queryAttempts, verify: o.verify };
+    this.ctx = { era: o.config.era, timeoutMs: o.config.queryTimeoutMs, attempts: o.config.queryAttempts, verify: o.verify, ...(o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) };
   }
 
   /**
