@@ -176,6 +176,12 @@ export class ObserveService {
   async run(start: Date, options: { windows?: number; signal?: AbortSignal } = {}): Promise<WindowSummary[]> {
     const summaries: WindowSummary[] = [];
     const windowMs = this.o.config.windowSeconds * 1000;
+    if (this.o.evidence) {
+      // After a crash the log keeps only what its last published checkpoint covers and will reuse the later leaf
+      // indexes; index rows written for the lost entries would point at wrong leaves, so they go first.
+      const dropped = await this.o.store.discardObservationsFromLeaf(this.o.evidence.size);
+      if (dropped > 0) this.log({ event: 'index-repaired', size: this.o.evidence.size, dropped });
+    }
     for (let w = 0; options.windows === undefined || w < options.windows; w++) {
       if (options.signal?.aborted) break;
       const at = new Date(start.getTime() + w * windowMs);

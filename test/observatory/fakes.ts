@@ -25,6 +25,11 @@ export class MemoryStore implements ObservatoryStore {
   async addObservations(records: readonly ObservationIndexRecord[]): Promise<void> {
     this.observationRows.push(...records);
   }
+  async discardObservationsFromLeaf(size: number): Promise<number> {
+    const before = this.observationRows.length;
+    this.observationRows = this.observationRows.filter((o) => o.leafIndex === null || o.leafIndex < size);
+    return before - this.observationRows.length;
+  }
   async observations(target: string, from: string, to: string, limit = 1000): Promise<ObservationIndexRecord[]> {
     return this.observationRows.filter((o) => o.target === target && o.time >= from && o.time <= to).slice(0, limit);
   }
