@@ -174,6 +174,8 @@ export interface VerifiedEntry {
   vantagePoint: string | null;
   recordedStatus: string | null;
   recomputedStatus: string | null;
+  /** The public keys (JWK) the observer pinned for this observation, as recorded; the replay trusted exactly these. */
+  trustedKeys: unknown[];
   ok: boolean;
   errors: ReportedError[];
 }
@@ -245,7 +247,7 @@ export async function verifyEvidenceBundle(bundleJson: string, observerKeyText: 
   }
   const seen = new Set<number>();
   for (const e of bundle.entries) {
-    const v: VerifiedEntry = { leafIndex: e.leafIndex, target: null, time: null, vantagePoint: null, recordedStatus: null, recomputedStatus: null, ok: false, errors: [] };
+    const v: VerifiedEntry = { leafIndex: e.leafIndex, target: null, time: null, vantagePoint: null, recordedStatus: null, recomputedStatus: null, trustedKeys: [], ok: false, errors: [] };
     out.entries.push(v);
     const fail = (code: string, message: string) => v.errors.push({ code, message });
     if (seen.has(e.leafIndex)) fail(EvidenceErrorCodes.EVIDENCE_BUNDLE_MALFORMED, 'leaf index listed twice');
@@ -261,7 +263,7 @@ export async function verifyEvidenceBundle(bundleJson: string, observerKeyText: 
     }
     try {
       const record = parseObservationRecord(entry);
-      Object.assign(v, { target: record.target, time: record.time, vantagePoint: record.vantagePoint, recordedStatus: record.status });
+      Object.assign(v, { target: record.target, time: record.time, vantagePoint: record.vantagePoint, recordedStatus: record.status, trustedKeys: record.trustedKeys ?? [] });
       if (record.target !== bundle.target) fail(EvidenceErrorCodes.EVIDENCE_TARGET_MISMATCH, `entry is for ${record.target}, the bundle for ${bundle.target}`);
       const replay = await replayObservation(record);
       v.recomputedStatus = replay.status;

@@ -19,6 +19,11 @@ export const EvidenceLimits = {
   maxBundleEntries: 256,
   /** Most DNS answers in one observation record (TXT, IHLE, A, AAAA, retries). */
   maxAnswersPerEntry: 16,
+  /** Most trusted keys recorded in one observation: the observe config caps trustedKeys at 1,000 files; a trust
+   *  store of a few authorities is typical. Each key is a public JWK of at most maxTrustedKeyBytes. */
+  maxTrustedKeysPerEntry: 1_000,
+  /** Largest recorded trusted key (its JSON): an Ed25519/P-256/P-384 public JWK is under 300 bytes. */
+  maxTrustedKeyBytes: 2_048,
   /** Longest inclusion / consistency proof: 2 * 64 levels covers any tree a 64-bit size allows. */
   maxProofHashes: 128,
   /** Most observations a bundle shows after `at` per vantage point (the first changed one is usually the second). */

@@ -26,4 +26,11 @@ export interface ObservationRecord {
   status: string;
   /** The `emblem check --json` report for this observation. */
   report: unknown;
+  /**
+   * The public keys (JWK) the observer trusted out of band when it verified this observation (its config's
+   * `trustedKeys` and `trustStore`): the replay of `evidence verify` uses exactly these, so a status such as
+   * ENDORSED-TRUSTED can be recomputed, and the verifier of a bundle sees which authorities the observer pinned.
+   * Absent when the observer pinned none (and in entries written before this field existed).
+   */
+  trustedKeys?: unknown[];
 }

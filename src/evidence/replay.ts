@@ -1,6 +1,7 @@
 import * as dnsPacket from 'dns-packet';
 import { reportError, type ReportedError } from '../core/errors.js';
 import { skipCommitmentCheck } from '../core/verify/commitment.js';
+import type { Material } from '../core/material/material.js';
 import { verifyMaterial } from '../core/verify/index.js';
 import { asciiLower } from '../dns/domain-name.js';
 import { classifyEmblemRecords, type CheckReport } from '../dns/name-check.js';
@@ -46,6 +47,12 @@ export function parseObservationRecord(bytes: Uint8Array): ObservationRecord {
     const x = a as Record<string, unknown>;
     if (typeof a !== 'object' || a === null || !isStr(x.qname, 300) || !isStr(x.qtype, 32) || !isStr(x.wire, 100_000)) bad('bad answer');
   }
+  if (r.trustedKeys !== undefined) {
+    if (!Array.isArray(r.trustedKeys) || r.trustedKeys.length > EvidenceLimits.maxTrustedKeysPerEntry) bad('bad trustedKeys');
+    for (const k of r.trustedKeys as unknown[]) {
+      if (typeof k !== 'object' || k === null || Array.isArray(k) || JSON.stringify(k).length > EvidenceLimits.maxTrustedKeyBytes) bad('bad trusted key');
+    }
+  }
   if (r.error !== undefined) {
     const e = r.error as Record<string, unknown>;
     if (typeof e !== 'object' || e === null || !isStr(e.code, 64) || !isStr(e.message, 4096)) bad('bad error');
@@ -87,7 +94,8 @@ export interface ReplayOutcome {
 /**
  * Re-runs the check of one observation offline: decodes the raw DNS answers it recorded, groups the emblem
  * records into token sets and verifies them at the recorded time. CT commitments cannot be checked offline, so
- * they are skipped (and reported as skipped); everything else is the same code path as `emblem check`.
+ * they are skipped (and reported as skipped); everything else is the same code path as `emblem check`. The
+ * trusted keys are exactly those the record says the observer pinned (none when it names none).
  */
 export async function replayObservation(record: ObservationRecord, ihleType = DEFAULT_IHLE_TYPE): Promise<ReplayOutcome> {
   if (record.error) return { status: null, report: null, errors: [] };
@@ -128,11 +136,12 @@ export async function replayObservation(record: ObservationRecord, ihleType = DE
   else if (nxdomain) report = { target, status: 'nxdomain', level: null, sets: [], discovery: null, errors: [] };
   else {
     const decoded = decodeEmblemRecords(txtValues, [...ihle.values()], `dns:${target}`);
+    const trustedKeys: Material[] = (record.trustedKeys ?? []).map((jwk, i) => ({ kind: 'jwk', jwk, source: `observation record trustedKeys[${i}]` }));
     try {
       report = await classifyEmblemRecords(
         target,
         decoded,
-        (material) => verifyMaterial(material, { now, commitments: skipCommitmentCheck }),
+        (material) => verifyMaterial(material, { now, trustedKeys, commitments: skipCommitmentCheck }),
         async () => addresses,
         null,
       );

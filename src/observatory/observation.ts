@@ -23,6 +23,8 @@ export interface ObservationContext {
   attempts: number;
   /** Verifies one token set as of `now` (the observation's time, never the wall clock). */
   verify: (material: Material[], era: 'jws' | 'cwt', now: Date) => Promise<VerificationReport>;
+  /** The public JWKs `verify` trusts out of band; recorded in every observation so the replay uses the same. */
+  trustedKeys?: readonly unknown[];
 }
 
 export interface Observation {
@@ -118,6 +120,7 @@ export async function observeTarget(target: string, vantage: VantagePoint, now: 
     ...(error ? { error: { code: String(error.code), message: error.message } } : {}),
     status: report.status === 'protected' || report.status === 'indeterminate' ? (report.level ?? report.status) : report.status,
     report,
+    ...(ctx.trustedKeys?.length ? { trustedKeys: [...ctx.trustedKeys] } : {}),
   };
   return { record, summary: summarize(report, vantage.name, report.status === 'error' ? '' : recordsDigest(wires)) };
 }

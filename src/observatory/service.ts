@@ -94,11 +94,15 @@ export interface ObserveServiceOptions {
   alerts?: AlertSink[];
   metrics?: ObserveMetricsSink;
   verify: ObservationContext['verify'];
+  /** The public JWKs `verify` trusts (the config's trustedKeys and trustStore): recorded in each evidence entry. */
+  trustedKeys?: readonly unknown[];
   clock: ObserveClock;
   /** One JSON object per line on stdout in the CLI. */
   log?: (line: Record<string, unknown>) => void;
   /** The targets of one window, streamed (a list file is re-read each window, so it may change while running). */
   targets?: () => AsyncIterable<string>;
+  /** Evidence entries between mid-window checkpoints (default ObserveLimits.checkpointEveryEntries; tests lower it). */
+  checkpointEveryEntries?: number;
   /** CT watch, once per window (ct-watch.ts): its events open incidents at once. */
   ctWatch?: (now: Date) => Promise<IncidentEvent[]>;
 }
@@ -157,6 +161,8 @@ export class ObserveService {
   private readonly log: (line: Record<string, unknown>) => void;
   private readonly targets: () => AsyncIterable<string>;
   private lastCount = 0;
+  /** The evidence log's size at the last checkpoint this service published. */
+  private publishedSize = 0;
   private readonly ctx: ObservationContext;
 
   constructor(private readonly o: ObserveServiceOptions) {
@@ -164,7 +170,7 @@ export class ObserveService {
     this.probes = new Map(o.config.mode === 'owner' ? o.config.probes.map((p) => [p.target, p.ports]) : []);
     this.log = o.log ?? (() => {});
     this.targets = o.targets ?? configTargets(o.config);
-    this.ctx = { era: o.config.era, timeoutMs: o.config.queryTimeoutMs, attempts: o.config.queryAttempts, verify: o.verify };
+    this.ctx = { era: o.config.era, timeoutMs: o.config.queryTimeoutMs, attempts: o.config.queryAttempts, verify: o.verify, ...(o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) };
   }
 
   /**
@@ -174,6 +180,13 @@ export class ObserveService {
   async run(start: Date, options: { windows?: number; signal?: AbortSignal } = {}): Promise<WindowSummary[]> {
     const summaries: WindowSummary[] = [];
     const windowMs = this.o.config.windowSeconds * 1000;
+    if (this.o.evidence) {
+      // After a crash the log keeps only what its last published checkpoint covers and will reuse the later leaf
+      // indexes; index rows written for the lost entries would point at wrong leaves, so they go first.
+      const dropped = await this.o.store.discardObservationsFromLeaf(this.o.evidence.size);
+      if (dropped > 0) this.log({ event: 'index-repaired', size: this.o.evidence.size, dropped });
+      this.publishedSize = this.o.evidence.size;
+    }
     for (let w = 0; options.windows === undefined || w < options.windows; w++) {
       if (options.signal?.aborted) break;
       const at = new Date(start.getTime() + w * windowMs);
@@ -212,6 +225,13 @@ export class ObserveService {
       summary.opened += counts.opened;
       summary.closed += counts.closed;
       batch = [];
+      // Bounded memory: the log keeps entries since its last checkpoint in memory, so publish along the way
+      // rather than only at the window's end (this also bounds what a crash can lose).
+      const evidence = this.o.evidence;
+      if (evidence && evidence.size - this.publishedSize >= (this.o.checkpointEveryEntries ?? ObserveLimits.checkpointEveryEntries)) {
+        await evidence.publishCheckpoint();
+        this.publishedSize = evidence.size;
+      }
     };
     for await (const target of this.targets()) {
       if (signal?.aborted) break;
@@ -229,6 +249,7 @@ export class ObserveService {
     }
     if (this.o.evidence) {
       const checkpoint = await this.o.evidence.publishCheckpoint();
+      this.publishedSize = this.o.evidence.size;
       summary.checkpoint = checkpoint.split('\n').slice(0, 3).join('\n');
     }
     if (this.o.metrics) {

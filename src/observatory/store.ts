@@ -67,6 +67,13 @@ export interface ObservatoryStore {
 
   /** All or nothing. Re-adding a record identical in every field is a no-op, so a batch may be retried. */
   addObservations(records: readonly ObservationIndexRecord[]): Promise<void>;
+  /**
+   * Removes the index rows that point at leaf `size` or later and returns how many. The evidence log keeps only
+   * what a published checkpoint covers: after a crash it drops later entries and reuses their leaf indexes, so at
+   * start-up the service calls this with the log's size and the index never points at a lost or reused leaf.
+   * Rows without a leaf (evidence logging off) stay. Idempotent.
+   */
+  discardObservationsFromLeaf(size: number): Promise<number>;
   /** Observations of one target with from <= time <= to, oldest first, at most `limit`. */
   observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]>;
 

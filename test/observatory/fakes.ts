@@ -25,6 +25,11 @@ export class MemoryStore implements ObservatoryStore {
   async addObservations(records: readonly ObservationIndexRecord[]): Promise<void> {
     this.observationRows.push(...records);
   }
+  async discardObservationsFromLeaf(size: number): Promise<number> {
+    const before = this.observationRows.length;
+    this.observationRows = this.observationRows.filter((o) => o.leafIndex === null || o.leafIndex < size);
+    return before - this.observationRows.length;
+  }
   async observations(target: string, from: string, to: string, limit = 1000): Promise<ObservationIndexRecord[]> {
     return this.observationRows.filter((o) => o.target === target && o.time >= from && o.time <= to).slice(0, limit);
   }
@@ -53,15 +58,20 @@ export class MemoryStore implements ObservatoryStore {
 export class MemoryEvidence implements EvidenceSink {
   entries: Uint8Array[] = [];
   checkpoints = 0;
+  /** The most entries held unpublished at once (what a real log keeps in memory until its next checkpoint). */
+  maxUnpublished = 0;
+  private published = 0;
   get size(): number {
     return this.entries.length;
   }
   async append(entry: Uint8Array): Promise<number> {
     this.entries.push(entry);
+    this.maxUnpublished = Math.max(this.maxUnpublished, this.entries.length - this.published);
     return this.entries.length - 1;
   }
   async publishCheckpoint(): Promise<string> {
     this.checkpoints++;
+    this.published = this.entries.length;
     return `fake\n${this.entries.length}\nroot\n`;
   }
   async close(): Promise<void> {}

@@ -168,6 +168,21 @@ export function runStoreSuite(backend: StoreBackend): void {
       });
     });
 
+    test('observations: discardObservationsFromLeaf(size) removes the rows at leaf >= size (a log truncated by a crash), keeps the rest', async () => {
+      await withStore(async (store) => {
+        await store.addObservations([
+          { target: 'a.example', time: at(1), vantagePoint: 'vp1', status: 'x', leafIndex: 9 },
+          { target: 'a.example', time: at(2), vantagePoint: 'vp1', status: 'x', leafIndex: 10 },
+          { target: 'a.example', time: at(3), vantagePoint: 'vp1', status: 'x', leafIndex: 11 },
+          { target: 'a.example', time: at(4), vantagePoint: 'vp2', status: 'error', leafIndex: null },
+        ]);
+        assert.equal(await store.discardObservationsFromLeaf(10), 2);
+        assert.deepEqual((await store.observations('a.example', at(0), at(9))).map((o) => o.leafIndex), [9, null]);
+        assert.equal(await store.discardObservationsFromLeaf(10), 0, 'idempotent');
+        await assert.rejects(store.discardObservationsFromLeaf(-1), code(StoreErrorCodes.STORE_INPUT_INVALID));
+      });
+    });
+
     test('observations: a batch with one bad record is refused whole (STORE_INPUT_INVALID), nothing stored', async () => {
       await withStore(async (store) => {
         const good: ObservationIndexRecord = { target: 'a.example', time: at(1), vantagePoint: 'vp', status: 'x', leafIndex: 1 };

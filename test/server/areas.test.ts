@@ -22,6 +22,7 @@ function fakeStore(): ObservatoryStore {
     getTargetStates: async (targets) => new Map(targets.filter((t) => states.has(t)).map((t) => [t, states.get(t)!])),
     putTargetStates: async (records) => records.forEach((r) => states.set(r.target, r)),
     addObservations: async (records) => void observations.push(...records),
+    discardObservationsFromLeaf: async () => 0,
     observations: async (target, from, to, limit = Infinity) => observations.filter((o) => o.target === target && o.time >= from && o.time <= to).slice(0, limit),
     openIncident: async (i) => {
       const rec = { ...i, id: incidents.length + 1, closed: null };

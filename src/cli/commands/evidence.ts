@@ -105,6 +105,7 @@ Exit codes: 0 everything verified; 1 verification failed (any altered byte: EVID
         for (const e of r.errors) lines.push(`  ${e.code}: ${e.message}`);
         for (const e of r.entries) {
           lines.push(`  #${e.leafIndex} ${e.time ?? '?'} ${e.vantagePoint ?? '?'}: recorded ${e.recordedStatus ?? '?'}, re-verified ${e.recomputedStatus ?? '(observation failed, nothing to re-verify)'} ${e.ok ? 'OK' : 'FAILED'}`);
+          if (e.trustedKeys.length) lines.push(`      trusted keys the observer pinned: ${e.trustedKeys.map((k) => JSON.stringify(k)).join(', ')}`);
           for (const x of e.errors) lines.push(`      ${x.code}: ${x.message}`);
         }
         for (const n of r.notes) lines.push(`Note: ${n}`);

@@ -84,6 +84,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
         targets: configTargets(config, extra),
         ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log }, now) } : {}),
         verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments }),
+        trustedKeys: trusted.map((m) => (m.kind === 'jwk' ? m.jwk : null)).filter((k) => k !== null),
       });
       log({ event: 'started', mode: config.mode, vantagePoints: config.vantagePoints.map((v) => v.name), windowSeconds: config.windowSeconds, simulated: simulated !== undefined });
       let failed = false;

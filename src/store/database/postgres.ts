@@ -16,6 +16,7 @@ import {
   checkLeafIndexes,
   checkNewIncident,
   checkObservation,
+  checkLeafIndex,
   checkTargetName,
   checkTime,
   chunks,
@@ -137,6 +138,14 @@ export class PostgresObservatoryStore implements ObservatoryStore {
           ],
         );
       }
+    });
+  }
+
+  async discardObservationsFromLeaf(size: number): Promise<number> {
+    const from = checkLeafIndex('size', size);
+    return this.withClient('discardObservationsFromLeaf', async (client) => {
+      const result = await client.query('DELETE FROM observatory_observations WHERE leaf_index >= $1', [from]);
+      return result.rowCount ?? 0;
     });
   }
 

@@ -61,7 +61,7 @@ export function checkTime(what: string, value: unknown): string {
   return new Date(ms).toISOString();
 }
 
-function checkLeafIndex(what: string, value: unknown): number {
+export function checkLeafIndex(what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw invalid(`${what} must be a non-negative integer`);
   }

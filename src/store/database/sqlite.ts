@@ -16,6 +16,7 @@ import {
   checkLeafIndexes,
   checkNewIncident,
   checkObservation,
+  checkLeafIndex,
   checkTargetName,
   checkTime,
   chunks,
@@ -127,6 +128,12 @@ export class SqliteObservatoryStore implements ObservatoryStore {
         for (const r of rows) insert.run(r.target, r.time, r.vantagePoint, r.status, r.leafIndex);
       })();
     });
+  }
+
+  async discardObservationsFromLeaf(size: number): Promise<number> {
+    const from = checkLeafIndex('size', size);
+    return this.run('discardObservationsFromLeaf', () =>
+      this.statement(`DELETE FROM observatory_observations WHERE leaf_index >= ?`).run(from).changes);
   }
 
   async observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]> {
