@@ -110,7 +110,10 @@ describe('scan and checkName against a local authoritative server', { timeout: 1
       if (seen.length === 3) break;
     }
     assert.deepEqual(seen, [0, 1, 2]);
-    assert.ok(pulled <= 5, `pulled ${pulled} names for 3 results with concurrency 2`);
+    // What may have been pulled when the caller breaks: the 3 yielded, up to `concurrency` (2) in flight, and finished
+    // ones waiting for an earlier result — with batched UDP several answers land in one turn, so up to 2 more.
+    assert.ok(names.length > 20, 'the input is much longer than what may be read ahead');
+    assert.ok(pulled <= 3 + 2 * 2, `pulled ${pulled} names for 3 results with concurrency 2`);
     assert.ok(closed, 'the input generator was left suspended');
 
     pulled = 0;
