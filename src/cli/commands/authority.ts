@@ -35,37 +35,12 @@ async function registry(dir: string, now: number) {
   return Registry.open(dir, { now });
 }
 
+/** The request file, bounded and parsed (the same reader the HTTP API's workflows use). */
 async function readRequest(path: string) {
-  const { readFile, stat } = await import('node:fs/promises');
-  const { AuthorityLimits } = await import('../../authority/limits.js');
-  const { parseRequest } = await import('../../authority/request.js');
-  const { EmblemError } = await import('../../core/errors.js');
-  const size = (await stat(path).catch(() => null))?.size;
-  if (size === undefined) throw new UsageError(`cannot read ${path}`);
-  if (size > AuthorityLimits.maxRequestBytes) throw new EmblemError('LIMIT_EXCEEDED', `${path} is ${size} bytes (limit ${AuthorityLimits.maxRequestBytes})`);
-  const text = await readFile(path, 'utf8');
-  return { text, request: parseRequest(text) };
+  return (await import('../../authority/workflows.js')).readRequestFile(path);
 }
 
 const iso = (s: number) => new Date(s * 1000).toISOString();
-
-function recordJson(r: import('../../authority/registry.js').EndorsementRecord, now: number) {
-  return {
-    organization: r.organization,
-    kid: r.kid,
-    status: r.status === 'active' && r.expires <= now ? 'expired' : r.status,
-    expires: iso(r.expires),
-    id: r.id,
-    coseKid: r.coseKid,
-    issued: iso(r.issued),
-    constraints: r.constraints,
-    ...(r.reason ? { reason: r.reason, revokedAt: iso(r.revokedAt!) } : {}),
-    issuedFile: r.issuedFile,
-    responseFile: r.responseFile,
-    requestFile: r.requestFile,
-    renewedFrom: r.renewedFrom,
-  };
-}
 
 function constraintFlags(cmd: Command): Command {
   return cmd
@@ -246,6 +221,7 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--expiring <duration>', 'only active ones expiring within this (e.g. 30d)')
     .action(async (opts: Common & { expiring?: string }) => {
       const { parseDuration } = await import('../duration.js');
+      const { recordJson } = await import('../../authority/workflows.js');
       const now = await nowOf(opts);
       const reg = await registry(opts.dir, now);
       try {
@@ -266,6 +242,7 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
   common(authority.command('show').description('the registry records of one organisation (https://host or host) or root kid'))
     .argument('<org-or-kid>')
     .action(async (target: string, opts: Common) => {
+      const { recordJson } = await import('../../authority/workflows.js');
       const now = await nowOf(opts);
       const reg = await registry(opts.dir, now);
       try {
