@@ -3,7 +3,7 @@ import { useSha256 } from '../core/hash.js';
 import { ALGORITHMS } from '../core/tokens/algorithms.js';
 import { useSignatureVerifier, type PublicKey, type SignatureVerifier } from '../core/tokens/keys.js';
 import { spkiDer } from './spki.js';
-import { nativeEs512, type NativeEs512Key } from '../native/es512.js';
+import { nativeEs512, type NativeEs512, type NativeEs512Key } from '../native/es512.js';
 
 const HASHES = { ES256: 'sha256', ES384: 'sha384', ES512: 'sha512', EdDSA: null } as const;
 
@@ -43,7 +43,8 @@ export function createNodeSignatureVerifier(spki = spkiImportEnabled): Signature
   };
   // ES512 through the system's libcrypto when the optional module is built (native/es512_verify.c: ~3x node's
   // bundled OpenSSL for P-521 here); EMBLEM_NATIVE_ES512=0 switches it off. Same answers (differential test).
-  const native = nativeEs512();
+  // Looked up at the first ES512 key, not when the verifier is made: the CLI makes it at start-up for every command.
+  let native: NativeEs512 | null | undefined;
   const nativeKeys = new Map<string, NativeEs512Key>();
   const nativeKey = (key: PublicKey): NativeEs512Key => {
     let k = nativeKeys.get(key.jwsKid);
@@ -59,7 +60,7 @@ export function createNodeSignatureVerifier(spki = spkiImportEnabled): Signature
     async verify(key, data, signature) {
       if (signature.length !== ALGORITHMS[key.alg].signatureBytes) return false;
       try {
-        if (native && key.alg === 'ES512') return native.verify(nativeKey(key), Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
+        if (key.alg === 'ES512' && (native ??= nativeEs512())) return native.verify(nativeKey(key), Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
         return verify(HASHES[key.alg], data, { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, signature);
       } catch {
         return false;
