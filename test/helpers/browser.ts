@@ -3,15 +3,15 @@
  * test file, each with a fresh profile in a temp dir; plus `emblem serve` as a child process and the axe check.
  * Screenshots go to test-artifacts/ (git-ignored; CI keeps it as an artifact).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { startListening } from '../server/helpers.js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { CLI } from './cli.js';
 import { thirdPartyEnv } from './third-party.js';
 
 export const CHROMIUM = process.env.EMBLEM_CHROMIUM ?? '/usr/bin/chromium';
@@ -90,48 +90,10 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
-/** Starts `emblem serve --listen 127.0.0.1:0 ARGS` and waits for its "listening" line. */
+/** Starts `emblem serve --listen 127.0.0.1:0 ARGS` and waits for its "listening" line (a page test may wait 60 s). */
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningServe> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--rate-limit', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const line = await new Promise<{ url: string; features: Record<string, boolean> }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emblem serve did not start: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      stdout += d;
-      const nl = stdout.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(stdout.slice(0, nl)) as { url: string; features: Record<string, boolean> });
-      } catch {
-        reject(new Error(`unexpected first line from emblem serve: ${stdout.slice(0, nl)}`));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`emblem serve exited with ${code}: ${stderr}`));
-    });
-  });
-  return {
-    ...line,
-    child,
-    stderr: () => stderr,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  const s = await startListening<{ url: string; features: Record<string, boolean> }>(['serve', '--listen', '127.0.0.1:0', '--rate-limit', '0', ...args], env, 60_000);
+  return { ...s.listening, child: s.child, stderr: s.stderr, stop: s.stop };
 }
 
 /**

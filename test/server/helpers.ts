@@ -11,7 +11,7 @@ export interface Started<L> {
 }
 
 /** Starts `emblem ARGS...` and waits for its {"event":"listening"} line on stdout. */
-export async function startListening<L>(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started<L>> {
+export async function startListening<L>(args: string[], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 20_000): Promise<Started<L>> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -20,7 +20,7 @@ export async function startListening<L>(args: string[], env: NodeJS.ProcessEnv =
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`emblem ${args.join(' ')} did not start: ${stderr}`));
-    }, 20_000);
+    }, startTimeoutMs);
     child.stdout!.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.includes('"listening"'));
