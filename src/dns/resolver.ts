@@ -248,6 +248,8 @@ function udpServerName(host: string, port: number): string {
 function canonicalKey(name: NameKey): NameKey | undefined {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
+    // An empty label (leading, trailing or doubled dot) would end the name on the wire early.
+    if (c === 0x2e && (i === 0 || i === name.length - 1 || name.charCodeAt(i - 1) === 0x2e)) return undefined;
     if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b) return undefined;
   }
   return name;
