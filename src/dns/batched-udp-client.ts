@@ -248,18 +248,20 @@ export class BatchedUdpClientPool implements UdpExchanger {
   private open(family: 'udp4' | 'udp6'): ClientSocket {
     const entry = { pending: new Map(), outbox: [], queued: false, used: 0, retired: false, closed: false } as unknown as ClientSocket;
     const ipv6 = family === 'udp6';
-    entry.socket = this.native.open(ipv6 ? '::' : '0.0.0.0', 0, ipv6, DnsLimits.resolverSocketBufferBytes, (messages, peers) => {
-      for (let i = 0; i < messages.length; i++) {
-        const msg = messages[i]!;
-        if (msg.length < 12) continue;
-        const q = entry.pending.get((msg[0]! << 8) | msg[1]!);
+    entry.socket = this.native.open(ipv6 ? '::' : '0.0.0.0', 0, ipv6, DnsLimits.resolverSocketBufferBytes, (batch, ends, peers) => {
+      let start = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const end = ends[i]!;
+        const from = start;
+        start = end;
+        if (end - from < 12) continue;
+        const q = entry.pending.get((batch[from]! << 8) | batch[from + 1]!);
         // Off-path datagrams (another source, an ID nobody waits for) are ignored, as with node:dgram.
         if (!q || peers[i] !== q.peer) continue;
         this.finish(q);
-        q.resolve(msg);
+        q.resolve(batch.subarray(from, end));
       }
       this.closeIfIdle(entry);
-      return [];
     }, true);
     return entry;
   }
