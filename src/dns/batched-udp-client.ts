@@ -107,14 +107,7 @@ export class BatchedUdpClientPool implements UdpExchanger {
       if (this.timed++ === 0) this.timer?.ref();
       this.addDeadline(timeoutMs, q);
     }
-    if (!entry.queued) {
-      entry.queued = true;
-      this.dirty.push(entry);
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.toFlush(entry);
     return q;
   }
 
@@ -141,6 +134,18 @@ export class BatchedUdpClientPool implements UdpExchanger {
     if (q.done) return;
     this.finish(q);
     this.closeIfIdle(q.entry);
+  }
+
+  /** Lists the socket among those with queries to send, and makes sure a flush runs after this turn. */
+  private toFlush(entry: ClientSocket): void {
+    if (!entry.queued) {
+      entry.queued = true;
+      this.dirty.push(entry);
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Sends every queued query, a batch per destination and socket; what the kernel did not take waits a turn. */
@@ -176,14 +181,7 @@ export class BatchedUdpClientPool implements UdpExchanger {
           const unsent: Query[] = [];
           for (let k = i; k < j; k++) if (!queue[k]!.done) unsent.push(queue[k]!);
           entry.outbox = unsent.slice(sent).concat(queue.slice(j), entry.outbox);
-          if (!entry.queued) {
-            entry.queued = true;
-            this.dirty.push(entry);
-          }
-          if (!this.flushScheduled) {
-            this.flushScheduled = true;
-            setImmediate(() => this.flush());
-          }
+          this.toFlush(entry);
           break;
         }
         i = j;
