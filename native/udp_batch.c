@@ -70,6 +70,16 @@ static void peer_string(const struct sockaddr_storage *ss, char *out, size_t len
   }
 }
 
+/* Clears an exception a handler let escape (the socket keeps serving). */
+static void clear_exception(napi_env env) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+}
+
 /* The peer of message i as a string; consecutive datagrams from the same address share one string. */
 static napi_value peer_value(batch_socket *s, int i, napi_value previous) {
   napi_value peer;
@@ -96,14 +106,19 @@ static void serve_batch(batch_socket *s, int count) {
   if (s->client) {
     size_t total = 0;
     for (int i = 0; i < count; i++) total += s->in[i].msg_len;
-    unsigned char *data;
+    unsigned char *data = NULL;
     napi_value ends;
-    napi_create_buffer(env, total, (void **)&data, &messages);
+    if (napi_create_buffer(env, total, (void **)&data, &messages) != napi_ok) {
+      /* Out of memory: the batch is dropped, its queries time out. */
+      clear_exception(env);
+      napi_close_handle_scope(env, scope);
+      return;
+    }
     napi_create_array_with_length(env, count, &ends);
     size_t at = 0;
     for (int i = 0; i < count; i++) {
       napi_value end;
-      memcpy(data + at, s->buffers[i], s->in[i].msg_len);
+      if (s->in[i].msg_len > 0) memcpy(data + at, s->buffers[i], s->in[i].msg_len);
       at += s->in[i].msg_len;
       napi_create_uint32(env, (uint32_t)at, &end);
       napi_set_element(env, ends, i, end);
@@ -113,14 +128,7 @@ static void serve_batch(batch_socket *s, int count) {
     napi_get_reference_value(env, s->handler, &handler);
     napi_get_global(env, &global);
     napi_value argv[3] = {messages, ends, peers};
-    if (napi_make_callback(env, s->async_context, global, handler, 3, argv, &result) != napi_ok) {
-      bool pending = false;
-      napi_is_exception_pending(env, &pending);
-      if (pending) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
-      }
-    }
+    if (napi_make_callback(env, s->async_context, global, handler, 3, argv, &result) != napi_ok) clear_exception(env);
     napi_close_handle_scope(env, scope);
     return;
   }
@@ -138,12 +146,7 @@ static void serve_batch(batch_socket *s, int count) {
   napi_value argv[2] = {messages, peers};
   if (napi_call_function(env, global, handler, 2, argv, &result) != napi_ok) {
     /* The handler catches its own errors; anything escaping it is cleared so the server keeps serving. */
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
+    clear_exception(env);
     napi_close_handle_scope(env, scope);
     return;
   }
