@@ -20,6 +20,7 @@ import { VerificationPool } from '../src/validator/verify-pool.js';
 import { buildScanWorld, SCAN_AT, type Category } from '../test/scan/scan-fixture.js';
 import { distinctEmblemWorld, noEmblemWorld, readSets } from './scan-zone.js';
 import { NOW } from '../test/helpers/tokens.js';
+import { DnsLimits } from '../src/dns/limits.js';
 
 const SOURCE_MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const BUILT_MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -80,12 +81,14 @@ function startServer(zones: string[]): Promise<{ address: string; stop: () => vo
 }
 
 /**
- * dnsperf (Debian) asking every question of `queryFile` once, 4 sockets, 500 in flight: what the server answers
- * when the client costs (almost) nothing. Bounded by a kill timer.
+ * dnsperf (Debian) asking every question of `queryFile` once: what the server answers when the client costs
+ * (almost) nothing. `sockets` and `inFlight` are set to what the scan uses (its resolver client's sockets per
+ * family, one question in flight per target of --concurrency), on one thread like the scan's main thread.
+ * Bounded by a kill timer.
  */
-function dnsperfRate(address: string, queryFile: string): number {
+function dnsperfRate(address: string, queryFile: string, sockets: number, inFlight: number): number {
   const [host, port] = address.split(':') as [string, string];
-  const r = spawnSync('dnsperf', ['-s', host, '-p', port, '-d', queryFile, '-n', '1', '-c', '4', '-q', '500', '-t', '2'], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync('dnsperf', ['-s', host, '-p', port, '-d', queryFile, '-n', '1', '-c', String(sockets), '-q', String(inFlight), '-T', '1', '-t', '2'], { encoding: 'utf8', timeout: 300_000 });
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout ?? '')?.[1]);
   if (!qps) throw new Error(`dnsperf failed: ${r.stderr || r.stdout || String(r.error)}`);
   return qps;
@@ -286,16 +289,20 @@ const suite: BenchSuite = {
           try {
             const concurrency = process.env.BENCH_SCAN_DNS_CONCURRENCY ?? '100';
             const args = ['--input', nw.inputFile, '--resolver', server.address, '--out', join(dir, 'dns.csv'), '--output', 'csv', '--concurrency', concurrency];
-            const before = dnsperfRate(server.address, nw.queryFile!);
+            // dnsperf as the scan asks: as many sockets as the resolver client keeps per family, as many questions in
+            // flight as targets in flight (a target has one question out at a time), one thread.
+            const sockets = DnsLimits.resolverSocketsPerFamily;
+            const inFlight = Number(concurrency);
+            const before = dnsperfRate(server.address, nw.queryFile!, sockets, inFlight);
             const batched = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '' });
             const dgram = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '1' });
-            const after = dnsperfRate(server.address, nw.queryFile!);
+            const after = dnsperfRate(server.address, nw.queryFile!, sockets, inFlight);
             const perf = (before + after) / 2;
             const qps = batched.dnsQueries / batched.seconds;
             const dgramQps = dgram.dnsQueries / dgram.seconds;
             if (batched.dnsQueries !== nw.queries || dgram.dnsQueries !== nw.queries) throw new Error(`scan asked ${batched.dnsQueries}/${dgram.dnsQueries} questions, dnsperf ${nw.queries}`);
             console.log(`DNS client, ${nw.total} names without emblem (60 % exist, 40 % NXDOMAIN; ${nw.queries} questions), --concurrency ${concurrency}:`);
-            console.log(`  dnsperf against the same server and questions: ${perf.toFixed(0)} q/s (before ${before.toFixed(0)}, after ${after.toFixed(0)})`);
+            console.log(`  dnsperf against the same server and questions (-c ${sockets} -q ${inFlight} -T 1, as the scan): ${perf.toFixed(0)} q/s (before ${before.toFixed(0)}, after ${after.toFixed(0)})`);
             console.log(`  emblem scan, batched UDP (sendmmsg/recvmmsg): ${(batched.targets / batched.seconds).toFixed(0)} targets/s, ${qps.toFixed(0)} q/s = ` +
               `${(qps / perf).toFixed(2)}x dnsperf (target >= 0.5x: ${verdict(qps >= 0.5 * perf)})`);
             console.log(`  emblem scan, node:dgram (EMBLEM_NO_BATCHED_RESOLVER=1): ${(dgram.targets / dgram.seconds).toFixed(0)} targets/s, ${dgramQps.toFixed(0)} q/s = ${(dgramQps / perf).toFixed(2)}x dnsperf`);

@@ -1,26 +1,34 @@
 import { isIPv6 } from 'node:net';
 import { batchedUdp, type BatchedUdpSocket } from './batched-udp-socket.js';
 import { DnsLimits } from './limits.js';
-import type { UdpExchanger, UdpPoolOptions } from './udp-socket-pool.js';
+import { SocketRotation, type UdpExchanger, type UdpPoolOptions } from './udp-socket-pool.js';
 
-interface Pending {
+/**
+ * One query from send() to its answer: the only object a query allocates besides its message and its promise. It
+ * is at once the pending entry (by ID, per socket), the outbox item and the deadline queue item.
+ */
+interface Query {
+  entry: ClientSocket;
+  id: number;
+  host: string;
+  port: number;
   /** The peer the answer must come from, as the native module prints it ("1.2.3.4:53", "[::1]:53"). */
   peer: string;
+  message: Buffer;
+  /** Deadline on performance.now()'s clock; Infinity when the caller keeps the time itself. */
+  at: number;
+  /** Settled (answered, timed out, failed) or cancelled: nothing more happens to it. */
+  done: boolean;
   resolve(message: Buffer): void;
   reject(err: Error): void;
 }
 
-interface Outgoing {
-  host: string;
-  port: number;
-  query: Buffer;
-  id: number;
-}
-
 interface ClientSocket {
   socket: BatchedUdpSocket;
-  pending: Map<number, Pending>;
-  outbox: Outgoing[];
+  pending: Map<number, Query>;
+  outbox: Query[];
+  /** In the pool's list of sockets with queries to send. */
+  queued: boolean;
   used: number;
   retired: boolean;
   closed: boolean;
@@ -33,116 +41,147 @@ export class UdpQueryTimeout extends Error {
   }
 }
 
-interface Deadline {
-  at: number;
-  entry: ClientSocket;
-  id: number;
-  pending: Pending;
-}
-
 /** Largest batch the native module sends with one sendmmsg (its BATCH). */
 const NATIVE_BATCH = 64;
-
-function peerString(host: string, port: number): string {
-  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
-}
+/** Destinations whose family and peer string are remembered: a scan asks one resolver, `system` at most three. */
+const DESTINATION_CACHE = 64;
 
 /**
  * The resolver client's UDP sockets, served by the native module (native/udp_batch.c): queries asked during one
  * turn of the event loop leave together with one sendmmsg per socket, and answers arrive in batches of up to 64 per
  * recvmmsg. Same contract and same safety rules as UdpSocketPool (node:dgram): answers must come from exactly the
  * address asked and carry the query's ID; sockets are retired after `maxQueriesPerSocket` queries so the source
- * port keeps changing. Only the number of system calls differs.
+ * port keeps changing. Only the number of system calls (and the work per query) differs.
  */
 export class BatchedUdpClientPool implements UdpExchanger {
-  private readonly sockets: { udp4: ClientSocket[]; udp6: ClientSocket[] } = { udp4: [], udp6: [] };
-  private next = 0;
+  private readonly rotation: SocketRotation<ClientSocket>;
+  private readonly destinations = new Map<string, { family: 'udp4' | 'udp6'; peer: string }>();
   private flushScheduled = false;
-  private readonly dirty = new Set<ClientSocket>();
+  private dirty: ClientSocket[] = [];
   /**
    * Deadlines per timeout length, each queue in deadline order (same length, later asked = later deadline), with
    * one timer for the earliest of them: no timer and no extra promise per query.
    */
-  private readonly deadlines = new Map<number, { queue: Deadline[]; head: number }>();
+  private readonly deadlines = new Map<number, { queue: Query[]; head: number }>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
-  /** Queries with a deadline whose caller has not called cancel() yet: while there are none, the timer is unref'd
-   *  (a finished command exits at once instead of waiting for the last deadline). */
+  /** Queries with a deadline that are still waiting: while there are none, the timer is unref'd (a finished
+   *  command exits at once instead of waiting for the last deadline). */
   private timed = 0;
 
   constructor(
     private readonly native: NonNullable<ReturnType<typeof batchedUdp>>,
-    private readonly options: UdpPoolOptions = { socketsPerFamily: DnsLimits.resolverSocketsPerFamily, maxQueriesPerSocket: DnsLimits.resolverQueriesPerSocket },
-  ) {}
+    options: UdpPoolOptions = { socketsPerFamily: DnsLimits.resolverSocketsPerFamily, maxQueriesPerSocket: DnsLimits.resolverQueriesPerSocket },
+  ) {
+    this.rotation = new SocketRotation(options, (family) => this.open(family));
+  }
 
   /** As UdpSocketPool.send; with `timeoutMs`, the answer rejects with UdpQueryTimeout when no answer came in time. */
   send(host: string, port: number, query: Buffer, timeoutMs?: number): { answer: Promise<Buffer>; cancel(): void } {
-    const id = query.readUInt16BE(0);
-    const entry = this.socketFor(isIPv6(host) ? 'udp6' : 'udp4', id);
-    let pending!: Pending;
+    let q!: Query;
     const answer = new Promise<Buffer>((resolve, reject) => {
-      pending = { peer: peerString(host, port), resolve, reject };
+      q = this.enqueue(host, port, query, timeoutMs, resolve, reject);
     });
-    entry.pending.set(id, pending);
-    entry.outbox.push({ host, port, query, id });
+    return { answer, cancel: () => this.cancel(q) };
+  }
+
+  /**
+   * The resolver's path: like send() with a deadline, but nothing to cancel. The promise settles exactly once, with
+   * the answer, UdpQueryTimeout, or the socket's error; the query is forgotten when it does.
+   */
+  ask(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      this.enqueue(host, port, query, timeoutMs, resolve, reject);
+    });
+  }
+
+  private enqueue(host: string, port: number, message: Buffer, timeoutMs: number | undefined, resolve: (m: Buffer) => void, reject: (e: Error) => void): Query {
+    const id = message.readUInt16BE(0);
+    const destination = this.destination(host, port);
+    const entry = this.rotation.socketFor(destination.family, id);
+    const q: Query = { entry, id, host, port, peer: destination.peer, message, at: Infinity, done: false, resolve, reject };
+    entry.pending.set(id, q);
+    entry.outbox.push(q);
     if (timeoutMs !== undefined) {
-      this.timed++;
-      this.timer?.ref();
-      this.addDeadline(timeoutMs, { at: performance.now() + timeoutMs, entry, id, pending });
+      q.at = performance.now() + timeoutMs;
+      if (this.timed++ === 0) this.timer?.ref();
+      this.addDeadline(timeoutMs, q);
     }
-    let cancelled = false;
-    this.dirty.add(entry);
+    this.toFlush(entry);
+    return q;
+  }
+
+  private destination(host: string, port: number): { family: 'udp4' | 'udp6'; peer: string } {
+    const key = `${host}|${port}`;
+    let d = this.destinations.get(key);
+    if (!d) {
+      if (this.destinations.size >= DESTINATION_CACHE) this.destinations.clear();
+      const v6 = isIPv6(host);
+      d = { family: v6 ? 'udp6' : 'udp4', peer: v6 ? `[${host}]:${port}` : `${host}:${port}` };
+      this.destinations.set(key, d);
+    }
+    return d;
+  }
+
+  /** Marks a query finished and forgets it: its socket's pending entry, its share of the timer's reference. */
+  private finish(q: Query): void {
+    q.done = true;
+    if (q.entry.pending.get(q.id) === q) q.entry.pending.delete(q.id);
+    if (q.at !== Infinity && --this.timed === 0) this.timer?.unref();
+  }
+
+  private cancel(q: Query): void {
+    if (q.done) return;
+    this.finish(q);
+    this.closeIfIdle(q.entry);
+  }
+
+  /** Lists the socket among those with queries to send, and makes sure a flush runs after this turn. */
+  private toFlush(entry: ClientSocket): void {
+    if (!entry.queued) {
+      entry.queued = true;
+      this.dirty.push(entry);
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    return {
-      answer,
-      cancel: () => {
-        if (cancelled) return;
-        cancelled = true;
-        if (timeoutMs !== undefined && --this.timed === 0) this.timer?.unref();
-        if (entry.pending.get(id) === pending) entry.pending.delete(id);
-        this.closeIfIdle(entry);
-      },
-    };
   }
 
   /** Sends every queued query, a batch per destination and socket; what the kernel did not take waits a turn. */
   private flush(): void {
     this.flushScheduled = false;
-    const sockets = [...this.dirty];
-    this.dirty.clear();
+    const sockets = this.dirty;
+    this.dirty = [];
     for (const entry of sockets) {
+      entry.queued = false;
       const queue = entry.outbox;
       entry.outbox = [];
       let i = 0;
       while (i < queue.length) {
         const first = queue[i]!;
-        const items: Outgoing[] = [];
+        const messages: Buffer[] = [];
         let j = i;
-        while (j < queue.length && items.length < NATIVE_BATCH && queue[j]!.host === first.host && queue[j]!.port === first.port) {
-          // A query cancelled before it left (its caller timed out or gave up) is not sent.
-          if (entry.pending.has(queue[j]!.id)) items.push(queue[j]!);
+        while (j < queue.length && messages.length < NATIVE_BATCH && queue[j]!.host === first.host && queue[j]!.port === first.port) {
+          // A query cancelled or settled before it left (its caller timed out or gave up) is not sent.
+          if (!queue[j]!.done) messages.push(queue[j]!.message);
           j++;
         }
         let sent = 0;
-        if (items.length > 0) {
+        if (messages.length > 0) {
           try {
-            sent = entry.socket.send(items.map((o) => o.query), first.host, first.port);
+            sent = entry.socket.send(messages, first.host, first.port);
           } catch (err) {
             this.failAll(entry, err instanceof Error ? err : new Error(String(err)));
             break;
           }
         }
-        if (sent < items.length) {
+        if (sent < messages.length) {
           // The kernel's send buffer is full: the unsent queries (in order) wait for the next turn.
-          entry.outbox = items.slice(sent).concat(queue.slice(j), entry.outbox);
-          this.dirty.add(entry);
-          if (!this.flushScheduled) {
-            this.flushScheduled = true;
-            setImmediate(() => this.flush());
-          }
+          const unsent: Query[] = [];
+          for (let k = i; k < j; k++) if (!queue[k]!.done) unsent.push(queue[k]!);
+          entry.outbox = unsent.slice(sent).concat(queue.slice(j), entry.outbox);
+          this.toFlush(entry);
           break;
         }
         i = j;
@@ -150,11 +189,11 @@ export class BatchedUdpClientPool implements UdpExchanger {
     }
   }
 
-  private addDeadline(timeoutMs: number, d: Deadline): void {
-    let q = this.deadlines.get(timeoutMs);
-    if (!q) this.deadlines.set(timeoutMs, (q = { queue: [], head: 0 }));
-    q.queue.push(d);
-    if (d.at < this.timerAt) this.arm(d.at);
+  private addDeadline(timeoutMs: number, q: Query): void {
+    let d = this.deadlines.get(timeoutMs);
+    if (!d) this.deadlines.set(timeoutMs, (d = { queue: [], head: 0 }));
+    d.queue.push(q);
+    if (q.at < this.timerAt) this.arm(q.at);
   }
 
   private arm(at: number): void {
@@ -170,23 +209,24 @@ export class BatchedUdpClientPool implements UdpExchanger {
     this.timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const [length, q] of this.deadlines) {
-      while (q.head < q.queue.length && q.queue[q.head]!.at <= now) {
-        const d = q.queue[q.head++]!;
-        if (d.entry.pending.get(d.id) === d.pending) {
-          d.entry.pending.delete(d.id);
-          d.pending.reject(new UdpQueryTimeout());
-          this.closeIfIdle(d.entry);
+    for (const [length, d] of this.deadlines) {
+      // Settled queries leave the front of the queue without waiting for their deadline.
+      while (d.head < d.queue.length && (d.queue[d.head]!.done || d.queue[d.head]!.at <= now)) {
+        const q = d.queue[d.head++]!;
+        if (!q.done) {
+          this.finish(q);
+          q.reject(new UdpQueryTimeout());
+          this.closeIfIdle(q.entry);
         }
       }
-      if (q.head === q.queue.length) this.deadlines.delete(length);
+      if (d.head === d.queue.length) this.deadlines.delete(length);
       else {
         // Drop the expired prefix now and then, so a long scan's queue does not grow without bound.
-        if (q.head > 4096) {
-          q.queue = q.queue.slice(q.head);
-          q.head = 0;
+        if (d.head > 4096) {
+          d.queue = d.queue.slice(d.head);
+          d.head = 0;
         }
-        next = Math.min(next, q.queue[q.head]!.at);
+        next = Math.min(next, d.queue[d.head]!.at);
       }
     }
     if (next !== Infinity) this.arm(next);
@@ -195,63 +235,39 @@ export class BatchedUdpClientPool implements UdpExchanger {
   private failAll(entry: ClientSocket, err: Error): void {
     entry.retired = true;
     const waiting = [...entry.pending.values()];
-    entry.pending.clear();
     entry.outbox = [];
-    for (const p of waiting) p.reject(err);
+    for (const q of waiting) {
+      this.finish(q);
+      q.reject(err);
+    }
     this.closeIfIdle(entry);
   }
 
-  private socketFor(family: 'udp4' | 'udp6', id: number): ClientSocket {
-    const all = this.sockets[family];
-    if (all.some((s) => s.retired && s.closed)) this.sockets[family] = all.filter((s) => !(s.retired && s.closed));
-    const live = this.sockets[family].filter((s) => !s.retired);
-    for (let i = 0; i < live.length; i++) {
-      const candidate = live[(this.next + i) % live.length]!;
-      if (!candidate.pending.has(id)) {
-        this.next = (this.next + i + 1) % Math.max(1, live.length);
-        return this.use(candidate);
-      }
-    }
-    if (live.length < this.options.socketsPerFamily) {
-      const created = this.open(family);
-      this.sockets[family].push(created);
-      return this.use(created);
-    }
-    // Every pooled socket waits for this very ID (vanishingly rare): a private socket, retired after use.
-    const single = this.open(family);
-    single.retired = true;
-    this.sockets[family].push(single);
-    return this.use(single);
-  }
-
-  private use(entry: ClientSocket): ClientSocket {
-    entry.used++;
-    if (entry.used >= this.options.maxQueriesPerSocket) entry.retired = true;
-    return entry;
-  }
-
   private open(family: 'udp4' | 'udp6'): ClientSocket {
-    const entry = { pending: new Map(), outbox: [], used: 0, retired: false, closed: false } as unknown as ClientSocket;
+    const entry = { pending: new Map(), outbox: [], queued: false, used: 0, retired: false, closed: false } as unknown as ClientSocket;
     const ipv6 = family === 'udp6';
-    entry.socket = this.native.open(ipv6 ? '::' : '0.0.0.0', 0, ipv6, DnsLimits.resolverSocketBufferBytes, (messages, peers) => {
-      for (let i = 0; i < messages.length; i++) {
-        const msg = messages[i]!;
-        if (msg.length < 12) continue;
-        const id = msg.readUInt16BE(0);
-        const waiting = entry.pending.get(id);
+    entry.socket = this.native.open(ipv6 ? '::' : '0.0.0.0', 0, ipv6, DnsLimits.resolverSocketBufferBytes, (batch, ends, peers) => {
+      let start = 0;
+      for (let i = 0; i < ends.length; i++) {
+        const end = ends[i]!;
+        const from = start;
+        start = end;
+        if (end - from < 12) continue;
+        const q = entry.pending.get((batch[from]! << 8) | batch[from + 1]!);
         // Off-path datagrams (another source, an ID nobody waits for) are ignored, as with node:dgram.
-        if (!waiting || peers[i] !== waiting.peer) continue;
-        entry.pending.delete(id);
-        waiting.resolve(msg);
+        if (!q || peers[i] !== q.peer) continue;
+        this.finish(q);
+        q.resolve(batch.subarray(from, end));
       }
       this.closeIfIdle(entry);
-      return [];
     }, true);
     return entry;
   }
 
+  /** Closes a retired socket once nothing waits on it (every query not yet settled is in `pending`, sent or not;
+   *  what is left in its outbox is settled and flush() skips it). */
   private closeIfIdle(entry: ClientSocket): void {
-    if (entry.retired && !entry.closed && entry.pending.size === 0 && entry.outbox.length === 0) {
+    if (entry.retired && !entry.closed && entry.pending.size === 0) {
       entry.closed = true;
       entry.socket.close();
     }

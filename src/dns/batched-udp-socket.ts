@@ -17,12 +17,19 @@ export interface BatchedUdpSocket {
 /** Answers one received batch: a response or null (no answer) per message, in order. Must not throw. */
 export type BatchHandler = (messages: Buffer[], peers: string[]) => Array<Buffer | null>;
 
+/**
+ * A resolver client's received batch: every message in one Buffer, message i ending at `ends[i]` (and starting
+ * where message i-1 ends), with its sender's address.
+ */
+export type ClientBatchHandler = (batch: Buffer, ends: number[], peers: string[]) => void;
+
 interface BatchedUdpModule {
+  open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler: BatchHandler, client?: false): BatchedUdpSocket;
   /**
-   * `client`: the socket is a resolver client's. Its handler's promises settle before control returns to libuv
-   * (napi_make_callback), its return value is ignored, and the socket does not keep the process alive.
+   * A resolver client's socket: its handler's promises settle before control returns to libuv (napi_make_callback),
+   * nothing is sent back, and the socket does not keep the process alive.
    */
-  open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler: BatchHandler, client?: boolean): BatchedUdpSocket;
+  open(host: string, port: number, ipv6: boolean, bufferBytes: number, handler: ClientBatchHandler, client: true): BatchedUdpSocket;
 }
 
 let loaded: BatchedUdpModule | null | undefined;

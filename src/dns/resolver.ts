@@ -89,20 +89,40 @@ export async function systemNameservers(path = '/etc/resolv.conf'): Promise<Arra
 
 /** A query message: RD (a resolver should recurse), AD (RFC 6840 §5.7: ask for the AD bit), EDNS(0) 1232. */
 export function buildQuery(name: NameKey, qtype: number, id: number): Buffer {
-  const qname = nameToWire(name);
-  const out = Buffer.alloc(12 + qname.length + 4 + OPT_RECORD_BYTES);
+  // A key without escapes is its labels' bytes joined by dots (the usual case: written without building the
+  // wire name first); one with escapes goes through nameToWire.
+  const plain = !name.includes('\\');
+  const qname = plain ? null : nameToWire(name);
+  const qnameLength = qname ? qname.length : name === '' ? 1 : name.length + 2;
+  const out = Buffer.allocUnsafe(12 + qnameLength + 4 + OPT_RECORD_BYTES);
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(0x0100 | 0x0020, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(1, 10);
-  qname.copy(out, 12);
-  let o = 12 + qname.length;
+  out.writeUInt32BE(0x00010000, 4); // QDCOUNT 1, ANCOUNT 0
+  out.writeUInt32BE(0x00000001, 8); // NSCOUNT 0, ARCOUNT 1
+  if (qname) qname.copy(out, 12);
+  else if (name === '') out[12] = 0;
+  else {
+    let lengthAt = 12;
+    let o = 13;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0x2e) {
+        out[lengthAt] = o - lengthAt - 1;
+        lengthAt = o++;
+      } else out[o++] = c;
+    }
+    out[lengthAt] = o - lengthAt - 1;
+    out[o] = 0;
+  }
+  let o = 12 + qnameLength;
   out.writeUInt16BE(qtype, o);
   out.writeUInt16BE(CLASS_IN, o + 2);
   o += 4;
   out[o] = 0;
   out.writeUInt16BE(RRType.OPT, o + 1);
   out.writeUInt16BE(DnsLimits.defaultUdpPayload, o + 3);
+  out.writeUInt32BE(0, o + 5); // extended RCODE, version, flags
+  out.writeUInt16BE(0, o + 9); // no options
   return out;
 }
 
@@ -110,15 +130,19 @@ function timeoutError(server: string, transport: string, ms: number): EmblemErro
   return new EmblemError('DNS_TIMEOUT', `no answer from ${server} over ${transport} within ${ms} ms`);
 }
 
-/** Decodes a response and checks it answers our question (ID, QR, question); anything else is an error. */
-export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true): dnsPacket.Packet {
+/**
+ * Decodes a response and checks it answers our question (ID, QR, question); anything else is an error.
+ * `expectedName` is the name the query asks (read back from the query when not given).
+ */
+export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true, expectedName?: NameKey): dnsPacket.Packet {
   let message: dnsPacket.Packet;
   try {
     // dns-packet clamps RDATA at the end of the buffer (a cut TXT string would decode as a shorter one): the
     // framing is checked on the raw bytes first.
     assertMessageFraming(bytes);
     // dns-packet only follows backward compression pointers, so a pointer loop throws instead of spinning.
-    message = dnsPacket.decode(Buffer.from(bytes));
+    // A Buffer is decoded in place (nothing writes to a received message); other byte arrays are viewed as one.
+    message = dnsPacket.decode(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
     throw new EmblemError('DNS_RESPONSE_MALFORMED', `malformed response from ${server}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -127,7 +151,7 @@ export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string,
   if (checkId && message.id !== query.readUInt16BE(0)) throw new EmblemError('DNS_RESPONSE_MALFORMED', `response ID mismatch from ${server}`);
   const q = message.questions?.[0];
   const qtype = query.readUInt16BE(query.length - OPT_RECORD_BYTES - 4);
-  const expected = nameKeyOf(query);
+  const expected = expectedName ?? nameKeyOf(query);
   if (message.type !== 'response' || !q || asciiLower(q.name.replace(/\.$/, '')) !== expected || typeCode(q.type) !== qtype) {
     throw new EmblemError('DNS_RESPONSE_MALFORMED', `response from ${server} does not answer the question asked`);
   }
@@ -172,37 +196,63 @@ export function udpTransportKind(): 'batched' | 'dgram' {
   return udpTransport() instanceof BatchedUdpClientPool ? 'batched' : 'dgram';
 }
 
-async function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+/** The errors of a UDP exchange as the resolver reports them (DNS_TIMEOUT is retried, the rest are not). */
+function udpError(err: unknown, server: string, timeoutMs: number): unknown {
+  if (err instanceof EmblemError) return err;
+  if (err instanceof UdpQueryTimeout) return timeoutError(server, 'UDP', timeoutMs);
+  return new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${(err as Error).message}`);
+}
+
+/** One UDP question and its answer's bytes; rejects with whatever udpError() turns into the resolver's error. */
+function udpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
   const transport = udpTransport();
-  if (transport instanceof BatchedUdpClientPool) {
-    // The pool keeps the deadline itself (one timer for all queries).
-    const sent = transport.send(host, port, query, timeoutMs);
-    try {
-      return await sent.answer;
-    } catch (err) {
-      const server = describeResolver({ kind: 'udp', host, port });
-      if (err instanceof UdpQueryTimeout) throw timeoutError(server, 'UDP', timeoutMs);
-      throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${(err as Error).message}`);
-    } finally {
-      sent.cancel();
-    }
-  }
-  const server = describeResolver({ kind: 'udp', host, port });
+  // The batched pool keeps the deadline itself (one timer for all queries) and forgets a query once it settles.
+  if (transport instanceof BatchedUdpClientPool) return transport.ask(host, port, query, timeoutMs);
+  return dgramExchange(transport, host, port, query, timeoutMs);
+}
+
+async function dgramExchange(transport: UdpExchanger, host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
   const sent = transport.send(host, port, query);
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      sent.answer.catch((err: Error) => {
-        throw new EmblemError('DNS_RESOLVER_UNAVAILABLE', `UDP to ${server}: ${err.message}`);
-      }),
+      sent.answer,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(timeoutError(server, 'UDP', timeoutMs)), timeoutMs);
+        timer = setTimeout(() => reject(new UdpQueryTimeout()), timeoutMs);
       }),
     ]);
   } finally {
     clearTimeout(timer);
     sent.cancel();
   }
+}
+
+/** describeResolver for a UDP server, remembered: it is asked for every query. */
+const serverNames = new Map<string, string>();
+function udpServerName(host: string, port: number): string {
+  const key = `${host}|${port}`;
+  let name = serverNames.get(key);
+  if (name === undefined) {
+    // A handful of servers per process (one --resolver, at most three from resolv.conf); bounded all the same.
+    if (serverNames.size >= 64) serverNames.clear();
+    name = describeResolver({ kind: 'udp', host, port });
+    serverNames.set(key, name);
+  }
+  return name;
+}
+
+/**
+ * `name` itself when it is the key the question reads back as (lower case, printable, nothing escaped), so
+ * decodeResponse need not read the name back out of the query; undefined otherwise (it then does).
+ */
+function canonicalKey(name: NameKey): NameKey | undefined {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    // An empty label (leading, trailing or doubled dot) would end the name on the wire early.
+    if (c === 0x2e && (i === 0 || i === name.length - 1 || name.charCodeAt(i - 1) === 0x2e)) return undefined;
+    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x5c || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x3b) return undefined;
+  }
+  return name;
 }
 
 async function tcpExchange(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
@@ -294,16 +344,22 @@ export async function exchange(spec: ResolverSpec, name: NameKey, qtype: number,
     throw lastError;
   }
   const servers = spec.kind === 'system' ? await systemNameservers(options.resolvConf) : [{ host: spec.host, port: spec.port }];
+  const expected = canonicalKey(name);
   let lastError: unknown;
   for (const { host, port } of servers) {
-    const server = describeResolver({ kind: 'udp', host, port });
+    const server = udpServerName(host, port);
     for (let i = 0; i < attempts; i++) {
       try {
-        const udpWire = await udpExchange(host, port, query, timeoutMs);
-        const udp = decodeResponse(udpWire, query, server);
+        let udpWire: Buffer;
+        try {
+          udpWire = await udpExchange(host, port, query, timeoutMs);
+        } catch (err) {
+          throw udpError(err, server, timeoutMs);
+        }
+        const udp = decodeResponse(udpWire, query, server, true, expected);
         if (((udp.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) === 0) return { message: udp, transport: 'udp', truncated: false, server, wire: udpWire };
         const tcpWire = await tcpExchange(host, port, query, timeoutMs);
-        const tcp = decodeResponse(tcpWire, query, server);
+        const tcp = decodeResponse(tcpWire, query, server, true, expected);
         return { message: tcp, transport: 'tcp', truncated: true, server, wire: tcpWire };
       } catch (err) {
         lastError = err;

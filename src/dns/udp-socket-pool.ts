@@ -26,18 +26,70 @@ interface Pending {
   resolve(message: Buffer): void;
 }
 
-interface PooledSocket {
-  socket: Socket;
-  pending: Map<number, Pending>;
+/** What SocketRotation needs of a pooled socket (both transports' sockets have these fields). */
+export interface RotatedSocket {
+  pending: Map<number, unknown>;
   used: number;
   retired: boolean;
 }
 
-export class UdpSocketPool implements UdpExchanger {
-  private readonly sockets: { udp4: PooledSocket[]; udp6: PooledSocket[] } = { udp4: [], udp6: [] };
+/**
+ * Which socket carries the next query, shared by both transports: round robin over the live sockets of the family
+ * that do not already wait for this ID; up to `socketsPerFamily` of them, each retired (it leaves the rotation)
+ * after `maxQueriesPerSocket` queries. When every pooled socket waits for this very ID (vanishingly rare), a
+ * private socket is opened and retired at once. No allocation per query.
+ */
+export class SocketRotation<S extends RotatedSocket> {
+  private readonly live: { udp4: S[]; udp6: S[] } = { udp4: [], udp6: [] };
   private next = 0;
 
-  constructor(private readonly options: UdpPoolOptions = { socketsPerFamily: 8, maxQueriesPerSocket: 256 }) {}
+  constructor(
+    private readonly options: UdpPoolOptions,
+    private readonly open: (family: 'udp4' | 'udp6') => S,
+  ) {}
+
+  socketFor(family: 'udp4' | 'udp6', id: number): S {
+    const live = this.live[family];
+    const n = live.length;
+    for (let i = 0; i < n; i++) {
+      const k = (this.next + i) % n;
+      const candidate = live[k]!;
+      if (!candidate.pending.has(id)) {
+        this.next = k + 1;
+        return this.use(candidate, live, k);
+      }
+    }
+    const created = this.open(family);
+    if (n < this.options.socketsPerFamily) {
+      live.push(created);
+      return this.use(created, live, n);
+    }
+    created.retired = true;
+    created.used++;
+    return created;
+  }
+
+  private use(entry: S, live: S[], index: number): S {
+    entry.used++;
+    if (entry.used >= this.options.maxQueriesPerSocket) {
+      entry.retired = true;
+      live.splice(index, 1);
+    }
+    return entry;
+  }
+}
+
+interface PooledSocket extends RotatedSocket {
+  socket: Socket;
+  pending: Map<number, Pending>;
+}
+
+export class UdpSocketPool implements UdpExchanger {
+  private readonly rotation: SocketRotation<PooledSocket>;
+
+  constructor(options: UdpPoolOptions = { socketsPerFamily: 8, maxQueriesPerSocket: 256 }) {
+    this.rotation = new SocketRotation(options, (family) => this.open(family));
+  }
 
   /**
    * Sends `query` to host:port and resolves with the first datagram from exactly that address and port carrying
@@ -46,7 +98,7 @@ export class UdpSocketPool implements UdpExchanger {
    */
   send(host: string, port: number, query: Buffer): { answer: Promise<Buffer>; cancel(): void } {
     const id = query.readUInt16BE(0);
-    const entry = this.socketFor(isIPv6(host) ? 'udp6' : 'udp4', id);
+    const entry = this.rotation.socketFor(isIPv6(host) ? 'udp6' : 'udp4', id);
     let settle!: { resolve(b: Buffer): void; reject(e: Error): void };
     const answer = new Promise<Buffer>((resolve, reject) => (settle = { resolve, reject }));
     const done = () => {
@@ -68,35 +120,6 @@ export class UdpSocketPool implements UdpExchanger {
       }
     });
     return { answer, cancel: done };
-  }
-
-  private socketFor(family: 'udp4' | 'udp6', id: number): PooledSocket {
-    const live = this.sockets[family].filter((s) => !s.retired);
-    this.sockets[family] = this.sockets[family].filter((s) => !s.retired || s.pending.size > 0);
-    // Round robin over sockets that do not already wait for this ID.
-    for (let i = 0; i < live.length; i++) {
-      const candidate = live[(this.next + i) % live.length]!;
-      if (!candidate.pending.has(id)) {
-        this.next = (this.next + i + 1) % Math.max(1, live.length);
-        return this.use(candidate);
-      }
-    }
-    if (live.length < this.options.socketsPerFamily) {
-      const created = this.open(family);
-      this.sockets[family].push(created);
-      return this.use(created);
-    }
-    // Every pooled socket waits for this very ID (vanishingly rare): a private socket, retired after use.
-    const single = this.open(family);
-    single.retired = true;
-    this.sockets[family].push(single);
-    return this.use(single);
-  }
-
-  private use(entry: PooledSocket): PooledSocket {
-    entry.used++;
-    if (entry.used >= this.options.maxQueriesPerSocket) entry.retired = true;
-    return entry;
   }
 
   private open(family: 'udp4' | 'udp6'): PooledSocket {
