@@ -118,6 +118,11 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
     gc();
     result.retainedHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
   }
+  // Where the memory goes (measurement aid, not part of the row): a heap snapshot of what the service retains.
+  if (process.env.BENCH_OBSERVE_HEAP_SNAPSHOT) {
+    const { writeHeapSnapshot } = await import('node:v8');
+    writeHeapSnapshot(`${process.env.BENCH_OBSERVE_HEAP_SNAPSHOT}-${summary!.targets}.heapsnapshot`);
+  }
   await evidence?.close();
   await store.close();
   return result;
