@@ -26,6 +26,9 @@ interface ChildResult {
   /** Heap still reachable after the window and a full GC: what the process really keeps (the rest of the peak is GC slack). */
   retainedHeapMb: number | null;
   evidenceEntries: number;
+  /** Largest heapUsed / external (incl. array buffers) seen by a 100 ms sampler during the window. */
+  peakHeapUsedMb: number;
+  peakExternalMb: number;
 }
 
 interface Prepared {
@@ -101,9 +104,18 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
     config, store, evidence, clock,
     verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments: skipCommitmentCheck }),
   });
+  const peak = { heap: 0, external: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.heap = Math.max(peak.heap, m.heapUsed);
+    peak.external = Math.max(peak.external, m.external);
+  };
+  const sampler = setInterval(sample, 100);
   const started = performance.now();
   const [summary] = await service.run(T0, { windows: 1 });
   const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  sample();
   const result: ChildResult = {
     targets: summary!.targets,
     seconds,
@@ -112,6 +124,8 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     retainedHeapMb: null,
     evidenceEntries: evidence?.size ?? 0,
+    peakHeapUsedMb: peak.heap / 1024 / 1024,
+    peakExternalMb: peak.external / 1024 / 1024,
   };
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
@@ -164,6 +178,7 @@ const suite: BenchSuite = {
       console.log(
         `  ${String(r.targets).padStart(7)} targets: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
           `${r.seconds.toFixed(1)} s, ${r.errors} errors, evidence ${r.evidenceEntries} entries, peak RSS ${r.peakRssMb.toFixed(0)} MB (target < 500), heap retained ${r.retainedHeapMb?.toFixed(0) ?? '?'} MB ` +
+          `(peak heap used ${r.peakHeapUsedMb.toFixed(0)} MB, external ${r.peakExternalMb.toFixed(0)} MB) ` +
           `[${r.observationsPerSecond >= 2000 ? 'MET' : 'MISSED'} throughput, ${r.peakRssMb < 500 ? 'MET' : 'MISSED'} RSS]`,
       );
     }
