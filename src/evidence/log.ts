@@ -20,8 +20,8 @@ import { evidenceTilePath, nodesAtTileLevel, TILE_HEIGHT, TILE_WIDTH, type Evide
  *
  * Memory is O(log n): the log keeps only the tree's right edge (one incomplete tile per level, core/merkle
  * TiledFrontier) and the entries of the incomplete entry bundle. Tiles and bundles that fill up are immutable and are
- * written (fsynced) at the next checkpoint, or earlier when more than EvidenceLimits.maxPendingTileBytes wait;
- * publishCheckpoint() writes them and the right-edge tiles, fsyncs their directories, and only then the checkpoint. A crash at any point leaves the last published checkpoint and everything it covers intact;
+ * written (fsynced) in the background as they fill (an append waits only when more than
+ * EvidenceLimits.maxPendingTileBytes are queued); publishCheckpoint() writes them and the right-edge tiles, fsyncs their directories, and only then the checkpoint. A crash at any point leaves the last published checkpoint and everything it covers intact;
  * on open the log resumes from that checkpoint, and entries appended after it are gone (the caller re-appends
  * what it has not seen acknowledged). Full tiles covered by a published checkpoint are never rewritten.
  */
@@ -117,6 +117,7 @@ class FileEvidenceLog implements EvidenceLog {
   /** Full tiles and entry bundles that filled since they were last written: immutable, written by the next flush. */
   private readonly pendingFull: PendingTile[] = [];
   private pendingFullBytes = 0;
+  private flushQueued = false;
   /** Directories with renames not yet fsynced: synced before the next checkpoint is published. */
   private readonly unsyncedDirs = new Set<string>();
   /** Full tiles written before the checkpoint that covers them: their partial versions go once it is published. */
@@ -213,7 +214,16 @@ class FileEvidenceLog implements EvidenceLog {
       this.tailEntries = [];
     }
     for (const t of completed) this.queueFull({ level: t.level, index: t.index, width: TILE_WIDTH }, t.data);
-    // Memory stays bounded whatever the caller's checkpoint cadence: past the bound, the append waits for a flush.
+    if (this.pendingFull.length > 0 && !this.flushQueued) {
+      // Filled tiles are immutable: write them in the background now rather than hold them until the checkpoint (a
+      // failed write leaves them queued; the next checkpoint retries and reports it).
+      this.flushQueued = true;
+      void this.enqueue(() => {
+        this.flushQueued = false;
+        return this.flushFull(this.pendingFull.length);
+      }).catch(() => {});
+    }
+    // Memory stays bounded however slow the disk: past the bound, the append waits for the writes.
     if (this.pendingFullBytes > EvidenceLimits.maxPendingTileBytes) await this.enqueue(() => this.flushFull(this.pendingFull.length));
     return index;
   }
