@@ -105,13 +105,19 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
     verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments: skipCommitmentCheck }),
   });
   const peak = { heap: 0, external: 0 };
+  let ticks = 0;
   const sample = () => {
     const m = process.memoryUsage();
     peak.heap = Math.max(peak.heap, m.heapUsed);
     peak.external = Math.max(peak.external, m.external);
+    // BENCH_OBSERVE_TRACE=1: a memory time series on stderr (does anything grow with the targets seen so far?).
+    if (process.env.BENCH_OBSERVE_TRACE === '1' && ticks++ % 50 === 0) {
+      const mb = (n: number) => (n / 1048576).toFixed(0);
+      process.stderr.write(`  [trace ${((performance.now() - started) / 1000).toFixed(0)} s] evidence ${evidence?.size ?? 0}: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB\n`);
+    }
   };
-  const sampler = setInterval(sample, 100);
   const started = performance.now();
+  const sampler = setInterval(sample, 100);
   const [summary] = await service.run(T0, { windows: 1 });
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
