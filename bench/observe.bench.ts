@@ -17,8 +17,20 @@ const SELF = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_OBSERVE_TARGETS ?? '10000,100000').split(',').map(Number);
 const PROTECTED_SHARE = Number(process.env.BENCH_OBSERVE_PROTECTED ?? 0.02);
 
+/**
+ * Windows per size: 1 (the row), or BENCH_OBSERVE_WINDOWS=N, or =equal for as many as make every size do the
+ * largest size's number of observations: a control that holds the run's length fixed, so what still differs between
+ * sizes is memory per target (a one-window 10,000 run ends before the heap reaches its steady size).
+ */
+function windowsFor(targets: number): number {
+  const w = process.env.BENCH_OBSERVE_WINDOWS;
+  if (w === 'equal') return Math.max(1, Math.round(Math.max(...SIZES) / targets));
+  return w ? Math.max(1, Number(w)) : 1;
+}
+
 interface ChildResult {
   targets: number;
+  windows: number;
   seconds: number;
   observationsPerSecond: number;
   errors: number;
@@ -118,15 +130,18 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
   };
   const started = performance.now();
   const sampler = setInterval(sample, 100);
-  const [summary] = await service.run(T0, { windows: 1 });
+  const summaries = await service.run(T0, { windows: windowsFor(Number(process.env.OBSERVE_BENCH_CHILD)) });
+  const summary = summaries[0];
+  const observations = summaries.reduce((n, w) => n + w.observations, 0);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   sample();
   const result: ChildResult = {
     targets: summary!.targets,
     seconds,
-    observationsPerSecond: summary!.observations / seconds,
-    errors: summary!.errors,
+    windows: summaries.length,
+    observationsPerSecond: observations / seconds,
+    errors: summaries.reduce((n, w) => n + w.errors, 0),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     retainedHeapMb: null,
     evidenceEntries: evidence?.size ?? 0,
@@ -182,7 +197,7 @@ const suite: BenchSuite = {
       const r = await runChild(n);
       rows.push(r);
       console.log(
-        `  ${String(r.targets).padStart(7)} targets: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
+        `  ${String(r.targets).padStart(7)} targets${r.windows > 1 ? ` x ${r.windows} windows` : ''}: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
           `${r.seconds.toFixed(1)} s, ${r.errors} errors, evidence ${r.evidenceEntries} entries, peak RSS ${r.peakRssMb.toFixed(0)} MB (target < 500), heap retained ${r.retainedHeapMb?.toFixed(0) ?? '?'} MB ` +
           `(peak heap used ${r.peakHeapUsedMb.toFixed(0)} MB, external ${r.peakExternalMb.toFixed(0)} MB) ` +
           `[${r.observationsPerSecond >= 2000 ? 'MET' : 'MISSED'} throughput, ${r.peakRssMb < 500 ? 'MET' : 'MISSED'} RSS]`,
