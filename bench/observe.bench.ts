@@ -208,7 +208,8 @@ const suite: BenchSuite = {
       const last = rows[rows.length - 1]!;
       const growth = last.peakRssMb - first.peakRssMb;
       // "Flat": within 20% of the smaller run's peak (GC timing alone moves a peak by tens of MB).
-      console.log(`  RSS growth ${first.targets} -> ${last.targets} targets: ${growth.toFixed(0)} MB (flat = bounded memory) [${growth <= first.peakRssMb * 0.2 ? 'MET' : 'MISSED'}]`);
+      const equal = first.windows * first.targets === last.windows * last.targets ? ', equal observations per size' : ', one window per size';
+      console.log(`  RSS growth ${first.targets} -> ${last.targets} targets: ${growth.toFixed(0)} MB (flat = bounded memory${equal}) [${growth <= first.peakRssMb * 0.2 ? 'MET' : 'MISSED'}]`);
     }
   },
 };
