@@ -17,8 +17,20 @@ const SELF = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_OBSERVE_TARGETS ?? '10000,100000').split(',').map(Number);
 const PROTECTED_SHARE = Number(process.env.BENCH_OBSERVE_PROTECTED ?? 0.02);
 
+/**
+ * Windows per size: 1 (the row), or BENCH_OBSERVE_WINDOWS=N, or =equal for as many as make every size do the
+ * largest size's number of observations: a control that holds the run's length fixed, so what still differs between
+ * sizes is memory per target (a one-window 10,000 run ends before the heap reaches its steady size).
+ */
+function windowsFor(targets: number): number {
+  const w = process.env.BENCH_OBSERVE_WINDOWS;
+  if (w === 'equal') return Math.max(1, Math.round(Math.max(...SIZES) / targets));
+  return w ? Math.max(1, Number(w)) : 1;
+}
+
 interface ChildResult {
   targets: number;
+  windows: number;
   seconds: number;
   observationsPerSecond: number;
   errors: number;
@@ -26,6 +38,9 @@ interface ChildResult {
   /** Heap still reachable after the window and a full GC: what the process really keeps (the rest of the peak is GC slack). */
   retainedHeapMb: number | null;
   evidenceEntries: number;
+  /** Largest heapUsed / external (incl. array buffers) seen by a 100 ms sampler during the window. */
+  peakHeapUsedMb: number;
+  peakExternalMb: number;
 }
 
 interface Prepared {
@@ -101,22 +116,47 @@ async function child(dirPath: string, targetsFile: string, trustedFile: string, 
     config, store, evidence, clock,
     verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments: skipCommitmentCheck }),
   });
+  const peak = { heap: 0, external: 0 };
+  let ticks = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak.heap = Math.max(peak.heap, m.heapUsed);
+    peak.external = Math.max(peak.external, m.external);
+    // BENCH_OBSERVE_TRACE=1: a memory time series on stderr (does anything grow with the targets seen so far?).
+    if (process.env.BENCH_OBSERVE_TRACE === '1' && ticks++ % 50 === 0) {
+      const mb = (n: number) => (n / 1048576).toFixed(0);
+      process.stderr.write(`  [trace ${((performance.now() - started) / 1000).toFixed(0)} s] evidence ${evidence?.size ?? 0}: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB\n`);
+    }
+  };
   const started = performance.now();
-  const [summary] = await service.run(T0, { windows: 1 });
+  const sampler = setInterval(sample, 100);
+  const summaries = await service.run(T0, { windows: windowsFor(Number(process.env.OBSERVE_BENCH_CHILD)) });
+  const summary = summaries[0];
+  const observations = summaries.reduce((n, w) => n + w.observations, 0);
   const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  sample();
   const result: ChildResult = {
     targets: summary!.targets,
     seconds,
-    observationsPerSecond: summary!.observations / seconds,
-    errors: summary!.errors,
+    windows: summaries.length,
+    observationsPerSecond: observations / seconds,
+    errors: summaries.reduce((n, w) => n + w.errors, 0),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     retainedHeapMb: null,
     evidenceEntries: evidence?.size ?? 0,
+    peakHeapUsedMb: peak.heap / 1024 / 1024,
+    peakExternalMb: peak.external / 1024 / 1024,
   };
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
     gc();
     result.retainedHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+  }
+  // Where the memory goes (measurement aid, not part of the row): a heap snapshot of what the service retains.
+  if (process.env.BENCH_OBSERVE_HEAP_SNAPSHOT) {
+    const { writeHeapSnapshot } = await import('node:v8');
+    writeHeapSnapshot(`${process.env.BENCH_OBSERVE_HEAP_SNAPSHOT}-${summary!.targets}.heapsnapshot`);
   }
   await evidence?.close();
   await store.close();
@@ -157,8 +197,9 @@ const suite: BenchSuite = {
       const r = await runChild(n);
       rows.push(r);
       console.log(
-        `  ${String(r.targets).padStart(7)} targets: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
+        `  ${String(r.targets).padStart(7)} targets${r.windows > 1 ? ` x ${r.windows} windows` : ''}: ${r.observationsPerSecond.toFixed(0).padStart(6)} observations/s (target >= 2,000), ` +
           `${r.seconds.toFixed(1)} s, ${r.errors} errors, evidence ${r.evidenceEntries} entries, peak RSS ${r.peakRssMb.toFixed(0)} MB (target < 500), heap retained ${r.retainedHeapMb?.toFixed(0) ?? '?'} MB ` +
+          `(peak heap used ${r.peakHeapUsedMb.toFixed(0)} MB, external ${r.peakExternalMb.toFixed(0)} MB) ` +
           `[${r.observationsPerSecond >= 2000 ? 'MET' : 'MISSED'} throughput, ${r.peakRssMb < 500 ? 'MET' : 'MISSED'} RSS]`,
       );
     }
@@ -167,7 +208,8 @@ const suite: BenchSuite = {
       const last = rows[rows.length - 1]!;
       const growth = last.peakRssMb - first.peakRssMb;
       // "Flat": within 20% of the smaller run's peak (GC timing alone moves a peak by tens of MB).
-      console.log(`  RSS growth ${first.targets} -> ${last.targets} targets: ${growth.toFixed(0)} MB (flat = bounded memory) [${growth <= first.peakRssMb * 0.2 ? 'MET' : 'MISSED'}]`);
+      const equal = first.windows * first.targets === last.windows * last.targets ? ', equal observations per size' : ', one window per size';
+      console.log(`  RSS growth ${first.targets} -> ${last.targets} targets: ${growth.toFixed(0)} MB (flat = bounded memory${equal}) [${growth <= first.peakRssMb * 0.2 ? 'MET' : 'MISSED'}]`);
     }
   },
 };

@@ -55,8 +55,8 @@ export interface ExportOptions {
 }
 
 /** The index's whole window: stores take four-digit-year ISO times only (new Date(8.64e15) would be +275760-…). */
-const INDEX_FROM = '1970-01-01T00:00:00.000Z';
-const INDEX_TO = '9999-12-31T23:59:59.999Z';
+const INDEX_FROM = Date.parse('1970-01-01T00:00:00.000Z');
+const INDEX_TO = Date.parse('9999-12-31T23:59:59.999Z');
 
 interface Candidate {
   leafIndex: number;
@@ -84,10 +84,77 @@ export function serializeBundle(b: EvidenceBundle): string {
 }
 
 /**
+ * Reads the observation index only next to `at`, so a target watched for years (far more rows than one query may
+ * return) is found like a new one: backwards from `at` in time slices until every vantage point seen has its last
+ * two observations at or before `at`, then forwards until each has `following` after it. A slice doubles while it
+ * holds less than a page and halves while it holds more (the rows nearest `at` are the ones needed, and the index
+ * returns the earliest first). Each side makes at most EvidenceLimits.maxIndexQueries queries.
+ */
+async function fromIndexAround(
+  db: ObservationIndexLookup,
+  target: string,
+  at: number,
+  following: number,
+  treeSize: number,
+  windows: Map<string, VantageWindow>,
+  consider: (vp: string, c: Candidate) => void,
+): Promise<void> {
+  const seen = new Set<number>();
+  const page = EvidenceLimits.indexPageRows;
+  const iso = (t: number) => new Date(Math.min(Math.max(t, INDEX_FROM), INDEX_TO)).toISOString();
+  const query = async (from: number, to: number) => {
+    const rows = await db.observations(target, iso(from), iso(to), page);
+    return { full: rows.length >= page, rows };
+  };
+  const take = (rows: Array<{ time: string; vantagePoint: string; status: string; leafIndex: number | null }>) => {
+    for (const r of rows) {
+      if (r.leafIndex === null || r.leafIndex >= treeSize || seen.has(r.leafIndex)) continue;
+      seen.add(r.leafIndex);
+      consider(r.vantagePoint, { leafIndex: r.leafIndex, time: Date.parse(r.time), status: r.status });
+    }
+  };
+  const all = (done: (w: VantageWindow) => boolean) => windows.size > 0 && [...windows.values()].every(done);
+  // Backwards: [lo, hi] with hi = at, then earlier slices.
+  let hi = at;
+  let span = EvidenceLimits.indexFirstSliceMs;
+  for (let q = 0; q < EvidenceLimits.maxIndexQueries && hi >= INDEX_FROM; q++) {
+    const lo = Math.max(hi - span + 1, INDEX_FROM);
+    const { full, rows } = await query(lo, hi);
+    if (full && hi > lo) {
+      span = Math.max(1, Math.floor(span / 2)); // more rows than a page: look at a shorter slice next to `at` first
+      continue;
+    }
+    take(rows);
+    if (all((w) => w.before !== null && w.beforePrev !== null)) break;
+    hi = lo - 1;
+    span *= 2;
+  }
+  // Forwards: the index returns the earliest rows of a slice first, so a full page is simply continued.
+  let lo = at + 1;
+  span = EvidenceLimits.indexFirstSliceMs;
+  for (let q = 0; q < EvidenceLimits.maxIndexQueries && lo <= INDEX_TO; q++) {
+    if (all((w) => w.after.length >= following)) break;
+    const to = Math.min(lo + span - 1, INDEX_TO);
+    const { full, rows } = await query(lo, to);
+    take(rows);
+    if (full) {
+      const last = Date.parse(rows[rows.length - 1]!.time);
+      // Rows of the last millisecond may continue on the next page: start there again (seen rows are skipped),
+      // unless the whole page is one millisecond (then move on: at most a page per millisecond is read).
+      lo = last > lo ? last : last + 1;
+      continue;
+    }
+    lo = to + 1;
+    span *= 2;
+  }
+}
+
+/**
  * Collects, per vantage point, the last observation at or before `at`, the one before it when its status differs
  * (so a bundle at the first "missing" observation still shows the last "protected" one), and the next `following`
  * ones after `at` (so a bundle at the last "protected" one shows the first "missing" one). Streams the entry
  * bundles of the published tree one at a time; a cheap substring test skips other targets' entries unparsed.
+ * With the observation index, only the rows next to `at` are read (fromIndexAround).
  */
 export async function exportEvidenceBundle(options: ExportOptions): Promise<EvidenceBundle> {
   const following = Math.min(Math.max(1, options.following ?? 1), EvidenceLimits.maxFollowing);
@@ -118,9 +185,8 @@ export async function exportEvidenceBundle(options: ExportOptions): Promise<Evid
     }
   };
   if (options.database) {
-    // The index narrows the search to a window; the entries themselves are still read from the log.
-    const rows = await options.database.observations(options.target, INDEX_FROM, INDEX_TO, 100_000);
-    for (const r of rows) if (r.leafIndex !== null && r.leafIndex < cp.size) consider(r.vantagePoint, { leafIndex: r.leafIndex, time: Date.parse(r.time), status: r.status });
+    // The index narrows the search to the observations next to `at`; the entries themselves are still read from the log.
+    await fromIndexAround(options.database, options.target, at, following, cp.size, windows, consider);
   } else {
     const needle = Buffer.from(`"target":${JSON.stringify(options.target)}`);
     for (let b = 0; b * TILE_WIDTH < cp.size; b++) {

@@ -26,6 +26,22 @@ export const EvidenceLimits = {
   maxTrustedKeyBytes: 2_048,
   /** Longest inclusion / consistency proof: 2 * 64 levels covers any tree a 64-bit size allows. */
   maxProofHashes: 128,
+  /** Full tiles and entry bundles (immutable) that may wait in memory for the next checkpoint before an append
+   *  writes them itself: two entry bundles of the largest entries. The observe service publishes every 4,096
+   *  entries (~16 bundles of 1-20 KB entries, 4-80 MB), so the log, not the caller's cadence, bounds its memory. */
+  maxPendingTileBytes: 2 * 256 * (65_535 + 2),
+  /** Hash tiles (8 KiB each) a TileTreeReader keeps (least recently used dropped first): the few tiles of one proof
+   *  per level, times the proofs of an export, in 8 MiB. */
+  readerCacheTiles: 1_024,
+  /** Rows asked of the observation index per query by `evidence export` (below the stores' 10,000 cap): a slice
+   *  of time next to `at` with more rows is halved, so a query stays small whatever the target's history. */
+  indexPageRows: 1_000,
+  /** The first slice of time `evidence export` reads on each side of `at`: a few windows of the usual 10-minute
+   *  cadence; it doubles while empty-handed, so a sparse history costs a few dozen queries, not a scan. */
+  indexFirstSliceMs: 60 * 60 * 1000,
+  /** Most index queries on each side of `at`: doubling from an hour spans 1970..9999 in ~40, halving a dense
+   *  slice to a millisecond ~20 more. */
+  maxIndexQueries: 128,
   /** Most observations a bundle shows after `at` per vantage point (the first changed one is usually the second). */
   maxFollowing: 16,
   /** Concurrent HTTP connections to the read-only server: mirrors fetch a few tiles at a time. */

@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { MerkleTree, bytesEqual, hashLeaf, HASH_SIZE } from '../core/merkle/index.js';
+import { bytesEqual, hashLeaf, TiledFrontier } from '../core/merkle/index.js';
 import { syncDirectory, writeFileAtomic, writeFileAtomicExclusive } from '../store/atomic-write.js';
 import { checkpointText, verifyCheckpoint, type EvidenceCheckpoint } from './checkpoint.js';
 import { evidenceError, EvidenceErrorCodes } from './errors.js';
 import { EvidenceLimits } from './limits.js';
 import { formatSignerKey, formatVerifierKey, generateSigner, parseSignerKey, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from './signed-note.js';
-import { encodeEntryBundle, readBounded, TileTreeReader } from './tile-reader.js';
-import { evidenceTilePath, nodesAtTileLevel, TILE_HEIGHT, TILE_WIDTH, tilesAtLevel, type EvidenceTileAddress } from './tile-path.js';
+import { encodeEntryBundle, readBounded, readTile, TileTreeReader } from './tile-reader.js';
+import { evidenceTilePath, nodesAtTileLevel, TILE_HEIGHT, TILE_WIDTH, type EvidenceTileAddress } from './tile-path.js';
 
 /**
  * The observatory's append-only evidence log in the C2SP tlog-tiles layout (docs/evidence.md):
@@ -18,8 +18,10 @@ import { evidenceTilePath, nodesAtTileLevel, TILE_HEIGHT, TILE_WIDTH, tilesAtLev
  *   DIR/observer.key          the observer's Ed25519 signed-note private key (0600; never logged)
  *   DIR/observer.pub          its verifier key "<name>+<hash>+<base64(0x01 || key)>"
  *
- * Appends are buffered in memory; publishCheckpoint() writes every changed tile and entry bundle (fsynced), and only
- * then the checkpoint. A crash at any point leaves the last published checkpoint and everything it covers intact;
+ * Memory is O(log n): the log keeps only the tree's right edge (one incomplete tile per level, core/merkle
+ * TiledFrontier) and the entries of the incomplete entry bundle. Tiles and bundles that fill up are immutable and are
+ * written (fsynced) in the background as they fill (an append waits only when more than
+ * EvidenceLimits.maxPendingTileBytes are queued); publishCheckpoint() writes them and the right-edge tiles, fsyncs their directories, and only then the checkpoint. A crash at any point leaves the last published checkpoint and everything it covers intact;
  * on open the log resumes from that checkpoint, and entries appended after it are gone (the caller re-appends
  * what it has not seen acknowledged). Full tiles covered by a published checkpoint are never rewritten.
  */
@@ -102,10 +104,28 @@ async function writeSyncedRename(path: string, data: Uint8Array): Promise<void> 
   await rename(temp, path);
 }
 
+interface PendingTile {
+  address: EvidenceTileAddress;
+  data: Uint8Array;
+}
+
 class FileEvidenceLog implements EvidenceLog {
-  private readonly tree = new MerkleTree();
-  /** Entries from the first leaf of the last (partial) entry bundle on: what the next bundle writes need. */
-  private tailEntries: Uint8Array[] = [];
+  /** The tree's right edge only (one incomplete tile per tile level): O(log n) memory, not every node. */
+  private frontier = new TiledFrontier(TILE_HEIGHT);
+  /**
+   * The current, incomplete entry bundle, already in its on-disk encoding (uint16 length, bytes; fewer than
+   * TILE_WIDTH entries): an append copies the entry once, into here, and a filled bundle is this buffer's prefix.
+   */
+  private bundle = new Uint8Array(64 * 1024);
+  private bundleBytes = 0;
+  /** Full tiles and entry bundles that filled since they were last written: immutable, written by the next flush. */
+  private readonly pendingFull: PendingTile[] = [];
+  private pendingFullBytes = 0;
+  private flushQueued = false;
+  /** Directories with renames not yet fsynced: synced before the next checkpoint is published. */
+  private readonly unsyncedDirs = new Set<string>();
+  /** Full tiles written before the checkpoint that covers them: their partial versions go once it is published. */
+  private readonly writtenFull: EvidenceTileAddress[] = [];
   private published = 0;
   private lastCheckpoint: string | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -119,7 +139,7 @@ class FileEvidenceLog implements EvidenceLog {
   ) {}
 
   get size(): number {
-    return this.tree.size;
+    return this.frontier.size;
   }
 
   get publishedSize(): number {
@@ -130,26 +150,29 @@ class FileEvidenceLog implements EvidenceLog {
     return formatVerifierKey(this.signer);
   }
 
-  /** Rebuilds the in-memory tree from the tiles the published checkpoint covers, and checks its root. */
+  /**
+   * Rebuilds the right edge from the incomplete tiles of the published checkpoint's tree (one tile per level, not
+   * every leaf) and checks that it hashes to the checkpoint's root; keeps the entries of its incomplete bundle.
+   */
   async recover(cp: EvidenceCheckpoint | null): Promise<void> {
     if (!cp) return;
     const reader = new TileTreeReader(this.dir, cp.size);
-    for (let i = 0; i < cp.size; i += TILE_WIDTH) {
-      const width = Math.min(TILE_WIDTH, cp.size - i);
-      for (let j = 0; j < width; j++) this.tree.appendLeafHash(new Uint8Array(await reader.leafHash(i + j)));
-    }
-    if (!bytesEqual(this.tree.root(), cp.rootHash)) {
-      throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `the level-0 tiles of ${this.dir} do not hash to the published checkpoint's root`);
+    this.frontier = await TiledFrontier.fromPartialTiles(cp.size, (level, index, width) => readTile(this.dir, { level, index, width }), TILE_HEIGHT);
+    if (!bytesEqual(this.frontier.root(), cp.rootHash)) {
+      throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `the right-edge tiles of ${this.dir} do not hash to the published checkpoint's root`);
     }
     const tailStart = Math.floor(cp.size / TILE_WIDTH) * TILE_WIDTH;
     if (tailStart < cp.size) {
       const entries = await reader.entryBundle(tailStart / TILE_WIDTH);
-      entries.forEach((e, k) => {
-        if (!bytesEqual(hashLeaf(e), this.tree.leafHash(tailStart + k))) {
+      for (let k = 0; k < entries.length; k++) {
+        if (!bytesEqual(hashLeaf(entries[k]!), await reader.leafHash(tailStart + k))) {
           throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `entry ${tailStart + k} does not match its leaf hash`);
         }
-      });
-      this.tailEntries = entries.map((e) => new Uint8Array(e));
+      }
+      const encoded = encodeEntryBundle(entries);
+      this.bundle = new Uint8Array(Math.max(this.bundle.length, encoded.length * 2));
+      this.bundle.set(encoded);
+      this.bundleBytes = encoded.length;
     }
     this.published = cp.size;
   }
@@ -188,70 +211,112 @@ class FileEvidenceLog implements EvidenceLog {
       throw evidenceError(EvidenceErrorCodes.EVIDENCE_ENTRY_TOO_LARGE, `entry of ${entry.length} bytes: at most ${EvidenceLimits.maxEntryBytes} fit an entry bundle`);
     }
     // Synchronous from here: index order is append order, even with a publish in flight.
-    const copy = new Uint8Array(entry);
     // RFC 6962 leaf hash with node:crypto: 10x faster than the pure-JS hash for 8 KB entries (326 vs 31 us measured),
-    // and the same bytes as core/merkle's hashLeaf (the tests check roots against it).
-    const index = this.tree.appendLeafHash(new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(copy).digest()));
-    this.tailEntries.push(copy);
+    // and the same bytes as core/merkle's hashLeaf (the tests check roots against it). The frontier copies it.
+    const { index, completed } = this.frontier.appendLeafHash(createHash('sha256').update(LEAF_PREFIX).update(entry).digest());
+    const need = this.bundleBytes + 2 + entry.length;
+    if (need > this.bundle.length) {
+      const grown = new Uint8Array(Math.min(Math.max(need, this.bundle.length * 2), EvidenceLimits.maxEntryBundleBytes));
+      grown.set(this.bundle.subarray(0, this.bundleBytes));
+      this.bundle = grown;
+    }
+    this.bundle[this.bundleBytes] = entry.length >> 8;
+    this.bundle[this.bundleBytes + 1] = entry.length & 0xff;
+    this.bundle.set(entry, this.bundleBytes + 2);
+    this.bundleBytes = need;
+    if ((index + 1) % TILE_WIDTH === 0) {
+      this.queueFull({ level: 'entries', index: Math.floor(index / TILE_WIDTH), width: TILE_WIDTH }, this.bundle.slice(0, this.bundleBytes));
+      this.bundleBytes = 0;
+    }
+    for (const t of completed) this.queueFull({ level: t.level, index: t.index, width: TILE_WIDTH }, t.data);
+    if (this.pendingFull.length > 0 && !this.flushQueued) {
+      // Filled tiles are immutable: write them in the background now rather than hold them until the checkpoint (a
+      // failed write leaves them queued; the next checkpoint retries and reports it).
+      this.flushQueued = true;
+      void this.enqueue(() => {
+        this.flushQueued = false;
+        return this.flushFull(this.pendingFull.length);
+      }).catch(() => {});
+    }
+    // Memory stays bounded however slow the disk: past the bound, the append waits for the writes.
+    if (this.pendingFullBytes > EvidenceLimits.maxPendingTileBytes) await this.enqueue(() => this.flushFull(this.pendingFull.length));
     return index;
   }
 
-  publishCheckpoint(): Promise<string> {
-    if (this.closed) return Promise.reject(new Error('evidence log is closed'));
-    const run = this.chain.then(() => this.publishNow());
+  private queueFull(address: EvidenceTileAddress, data: Uint8Array): void {
+    this.pendingFull.push({ address, data });
+    this.pendingFullBytes += data.length;
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(job);
     this.chain = run.catch(() => {});
     return run;
   }
 
+  publishCheckpoint(): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('evidence log is closed'));
+    return this.enqueue(() => this.publishNow());
+  }
+
+  /**
+   * Writes tile `address` (synced temp file and rename; the directory is synced before the next checkpoint) unless
+   * the same bytes are there. Returns whether it wrote.
+   */
+  private async writeTile(address: EvidenceTileAddress, data: Uint8Array): Promise<boolean> {
+    const path = join(this.dir, evidenceTilePath(address));
+    const existing = await readBounded(path, EvidenceLimits.maxEntryBundleBytes);
+    if (existing !== null) {
+      if (bytesEqual(existing, data)) return false;
+      // A tile a published checkpoint covers is never rewritten with other content: that would be rewriting history.
+      const from = this.published;
+      const coveredCount = address.level === 'entries' ? from : nodesAtTileLevel(from, address.level);
+      if ((address.index + 1) * TILE_WIDTH <= coveredCount || (address.width < TILE_WIDTH && address.index * TILE_WIDTH + address.width <= coveredCount)) {
+        throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `${evidenceTilePath(address)} differs from the published log: refusing to rewrite it`);
+      }
+    }
+    await writeSyncedRename(path, data);
+    this.unsyncedDirs.add(dirname(path));
+    return true;
+  }
+
+  /** Writes the first `count` pending full tiles, oldest first; each leaves the queue only once written. */
+  private async flushFull(count: number): Promise<void> {
+    for (let k = 0; k < count; k++) {
+      const t = this.pendingFull[0]!;
+      if (await this.writeTile(t.address, t.data)) this.writtenFull.push(t.address);
+      this.pendingFull.shift();
+      this.pendingFullBytes -= t.data.length;
+    }
+  }
+
   private async publishNow(): Promise<string> {
-    const size = this.tree.size;
-    const from = this.published;
-    if (size === from && this.lastCheckpoint !== null) return this.lastCheckpoint;
-    const tailStart = Math.floor(from / TILE_WIDTH) * TILE_WIDTH;
-    const entries = this.tailEntries.slice(0, size - tailStart);
+    // A snapshot of the tree as of now (appends go on during the writes below): size, root, right-edge tiles.
+    const size = this.frontier.size;
+    if (size === this.published && this.lastCheckpoint !== null) return this.lastCheckpoint;
+    const root = this.frontier.root();
+    const partials: PendingTile[] = this.frontier.partialTiles().map((t) => ({ address: { level: t.level, index: t.index, width: t.width }, data: t.data }));
+    if (size % TILE_WIDTH !== 0) {
+      partials.push({ address: { level: 'entries', index: Math.floor(size / TILE_WIDTH), width: size % TILE_WIDTH }, data: this.bundle.slice(0, this.bundleBytes) });
+    }
+    const fullCount = this.pendingFull.length;
+    // Full tiles first, then the right edge at every level, all fsynced with their directories...
+    await this.flushFull(fullCount);
     const written: EvidenceTileAddress[] = [];
-    const dirs = new Set<string>();
-    const write = async (address: EvidenceTileAddress, data: Uint8Array) => {
-      const path = join(this.dir, evidenceTilePath(address));
-      const existing = await readBounded(path, EvidenceLimits.maxEntryBundleBytes);
-      if (existing !== null) {
-        if (bytesEqual(existing, data)) return;
-        // A tile a published checkpoint covers is never rewritten with other content: that would be rewriting history.
-        const coveredCount = address.level === 'entries' ? from : nodesAtTileLevel(from, address.level);
-        if ((address.index + 1) * TILE_WIDTH <= coveredCount || (address.width < TILE_WIDTH && address.index * TILE_WIDTH + address.width <= coveredCount)) {
-          throw evidenceError(EvidenceErrorCodes.EVIDENCE_LOG_CORRUPT, `${evidenceTilePath(address)} differs from the published log: refusing to rewrite it`);
-        }
-      }
-      await writeSyncedRename(path, data);
-      written.push(address);
-      dirs.add(dirname(path));
-    };
-    // Entry bundles from the one the last checkpoint ended in.
-    for (const t of tilesAtLevel(size, 'entries', Math.floor(from / TILE_WIDTH))) {
-      const first = t.index * TILE_WIDTH - tailStart;
-      await write(t, encodeEntryBundle(entries.slice(first, first + t.width)));
+    for (const t of partials) if (await this.writeTile(t.address, t.data)) written.push(t.address);
+    for (const d of [...this.unsyncedDirs].sort((a, b) => b.length - a.length)) {
+      await syncDirectory(d);
+      this.unsyncedDirs.delete(d);
     }
-    // Hash tiles at every level that has nodes.
-    for (let level = 0; nodesAtTileLevel(size, level) > 0; level++) {
-      for (const t of tilesAtLevel(size, level, Math.floor(nodesAtTileLevel(from, level) / TILE_WIDTH))) {
-        const treeLevel = level * TILE_HEIGHT;
-        const data = new Uint8Array(t.width * HASH_SIZE);
-        for (let k = 0; k < t.width; k++) data.set(this.tree.node(treeLevel, t.index * TILE_WIDTH + k)!, k * HASH_SIZE);
-        await write(t, data);
-      }
-    }
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) await syncDirectory(d);
     await syncDirectory(join(this.dir, 'tile')).catch(() => {});
-    // Only now, with every tile durable, the checkpoint that points at them.
-    const text = signNote(checkpointText(this.origin, size, this.tree.root(size)), this.signer);
+    // ...and only now, with every tile durable, the checkpoint that points at them.
+    const text = signNote(checkpointText(this.origin, size, root), this.signer);
     await writeFileAtomic(join(this.dir, CHECKPOINT_FILE), text);
     this.published = size;
     this.lastCheckpoint = text;
     this.lastPublishedAt = this.now();
-    const newTailStart = Math.floor(size / TILE_WIDTH) * TILE_WIDTH;
-    this.tailEntries = this.tailEntries.slice(newTailStart - tailStart);
     // Partial tiles replaced by wider ones are no longer needed (readers use a wider version's prefix).
-    for (const t of written) await this.removeNarrowerPartials(t);
+    for (const t of [...this.writtenFull.splice(0), ...written]) await this.removeNarrowerPartials(t);
     return text;
   }
 

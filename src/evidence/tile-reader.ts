@@ -92,7 +92,7 @@ export function splitEntryBundle(bytes: Uint8Array, expected: number, what = 'en
   return out;
 }
 
-/** A read-only view of the tree of `size` leaves stored in `dir`. Caches the tiles it reads (bounded by use). */
+/** A read-only view of the tree of `size` leaves stored in `dir`. Keeps the hash tiles it read in a bounded LRU. */
 export class TileTreeReader {
   private readonly cache = new Map<string, Uint8Array>();
 
@@ -105,11 +105,14 @@ export class TileTreeReader {
     const width = Math.min(TILE_WIDTH, nodesAtTileLevel(this.size, level) - index * TILE_WIDTH);
     const key = `${level}/${index}/${width}`;
     let tile = this.cache.get(key);
-    if (!tile) {
+    if (tile) {
+      // Least recently used first: a hit moves to the end of the Map's insertion order.
+      this.cache.delete(key);
+    } else {
       tile = await readTile(this.dir, { level, index, width });
-      if (this.cache.size > 1024) this.cache.clear();
-      this.cache.set(key, tile);
+      if (this.cache.size >= EvidenceLimits.readerCacheTiles) this.cache.delete(this.cache.keys().next().value!);
     }
+    this.cache.set(key, tile);
     return tile;
   }
 

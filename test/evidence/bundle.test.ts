@@ -72,11 +72,56 @@ describe('evidence bundles', () => {
       { time: times(i), vantagePoint: 'vp2', status: i < 6 ? protectedStatus : 'no-emblem', leafIndex: i * 4 + 2 },
     ]).flat();
     let asked = 0;
-    const database = { observations: async (target: string) => (asked++, target === TARGET ? rows : []) };
+    // As the stores answer: rows of the target in [from, to], earliest first, at most `limit`.
+    const database = {
+      observations: async (target: string, from: string, to: string, limit = 10_000) => (
+        asked++, target === TARGET ? rows.filter((r) => r.time >= from && r.time <= to).slice(0, limit) : []
+      ),
+    };
     const bundle = await exportEvidenceBundle({ evidenceDir: dir, target: TARGET, at: new Date(times(5)), following: 2, database });
-    assert.equal(asked, 1);
+    // One slice before `at` holds both vantage points' last two observations, one after their next two.
+    assert.equal(asked, 2);
     assert.deepEqual(bundle.entries.map((e) => e.leafIndex), [20, 22, 24, 26, 28, 30]);
     assert.equal((await verifyEvidenceBundle(serializeBundle(bundle), pub)).ok, true);
+  });
+
+  it('finds the observations next to `at` in a long history through the index (SQLite), past its 10,000-row cap', async () => {
+    const { openObservatoryStore } = await import('../../src/store/database/index.js');
+    const { StoreLimits } = await import('../../src/store/database/limits.js');
+    const db = await openObservatoryStore(`sqlite:${join(dir, 'index.sqlite')}`);
+    try {
+      await db.migrate();
+      // 400 days of 20-minute windows at two vantage points (57,600 rows) before the fixture's windows and 100 days
+      // of hourly ones after them. The old rows point at other targets' entries: using one of them would fail the export.
+      const day = 86_400_000;
+      const start = Date.parse(times(0));
+      const rows: Array<{ target: string; time: string; vantagePoint: string; status: string; leafIndex: number }> = [];
+      const filler = (t: number, vp: string, k: number) => rows.push({ target: TARGET, time: new Date(t).toISOString(), vantagePoint: vp, status: protectedStatus, leafIndex: 1 + 2 * (k % 2) });
+      let k = 0;
+      for (let t = start - 400 * day; t < start; t += 1_200_000) for (const vp of ['vp1', 'vp2']) filler(t, vp, k++);
+      for (let t = start + 10 * 600_000; t < start + 100 * day; t += 3_600_000) for (const vp of ['vp1', 'vp2']) filler(t, vp, k++);
+      for (let i = 0; i < 10; i++) {
+        rows.push({ target: TARGET, time: times(i), vantagePoint: 'vp1', status: i < 6 ? protectedStatus : 'no-emblem', leafIndex: i * 4 });
+        rows.push({ target: TARGET, time: times(i), vantagePoint: 'vp2', status: i < 6 ? protectedStatus : 'no-emblem', leafIndex: i * 4 + 2 });
+      }
+      for (let i = 0; i < rows.length; i += 5_000) await db.addObservations(rows.slice(i, i + 5_000));
+      assert.ok(rows.length > 5 * StoreLimits.maxObservationsPerQuery);
+      let asked = 0;
+      const database = { observations: (t: string, from: string, to: string, limit?: number) => (asked++, db.observations(t, from, to, limit)) };
+      for (const [at, following] of [
+        [times(5), 2], // the last protected (5), the first two missing (6, 7)
+        [times(6), 1], // the first missing (6), the last protected before it (5), the next (7)
+      ] as const) {
+        asked = 0;
+        const bundle = await exportEvidenceBundle({ evidenceDir: dir, target: TARGET, at: new Date(at), following, database });
+        const expected = [20, 22, 24, 26, 28, 30];
+        assert.deepEqual(bundle.entries.map((e) => e.leafIndex), expected, at);
+        assert.ok(asked <= 8, `${asked} index queries`);
+        assert.equal((await verifyEvidenceBundle(serializeBundle(bundle), pub)).ok, true);
+      }
+    } finally {
+      await db.close();
+    }
   });
 
   it('an unknown target is EVIDENCE_NOT_FOUND', async () => {

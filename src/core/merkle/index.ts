@@ -5,3 +5,5 @@ export type { LeafRange, NodePosition } from './ranges.js';
 export { rootFromInclusionProof, verifyInclusion } from './inclusion.js';
 export { verifyConsistency } from './consistency.js';
 export { MerkleTree, hashFromNodes } from './tree.js';
+export { TiledFrontier } from './frontier.js';
+export type { CompletedTile, PartialTile } from './frontier.js';
