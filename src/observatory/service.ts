@@ -5,6 +5,7 @@ import type { ObserveConfig } from './config.js';
 import { normalizeTarget } from './config.js';
 import {
   decodeIncidentState,
+  dropEvidenceFrom,
   encodeIncidentState,
   stepIncidents,
   type IncidentEvent,
@@ -163,6 +164,9 @@ export class ObserveService {
   private lastCount = 0;
   /** The evidence log's size at the last checkpoint this service published. */
   private publishedSize = 0;
+  /** Until the first window has run: the log's size at start-up. Target states saved before it (a previous run)
+   *  may name leaves at or past it, which a crash lost; they are dropped as each state is first read. */
+  private repairStatesFrom: number | null = null;
   private readonly ctx: ObservationContext;
 
   constructor(private readonly o: ObserveServiceOptions) {
@@ -185,7 +189,12 @@ export class ObserveService {
       // indexes; index rows written for the lost entries would point at wrong leaves, so they go first.
       const dropped = await this.o.store.discardObservationsFromLeaf(this.o.evidence.size);
       if (dropped > 0) this.log({ event: 'index-repaired', size: this.o.evidence.size, dropped });
+      // Incidents name their triggering observations by leaf index: the lost ones go too (noted in the detail).
+      for (const r of await this.o.store.discardIncidentObservationsFromLeaf(this.o.evidence.size)) {
+        this.log({ event: 'incident-repaired', id: r.id, size: this.o.evidence.size, dropped: r.dropped });
+      }
       this.publishedSize = this.o.evidence.size;
+      this.repairStatesFrom = this.o.evidence.size;
     }
     for (let w = 0; options.windows === undefined || w < options.windows; w++) {
       if (options.signal?.aborted) break;
@@ -239,6 +248,7 @@ export class ObserveService {
       if (batch.length >= ObserveLimits.batchSize) await flush();
     }
     if (!signal?.aborted) await flush();
+    if (!signal?.aborted) this.repairStatesFrom = null; // every target's state has been read (and rewritten) once
     this.lastCount = summary.targets;
     if (this.o.ctWatch && !signal?.aborted) {
       for (const e of await this.o.ctWatch(this.o.clock.now())) {
@@ -308,8 +318,9 @@ export class ObserveService {
       const first = entry.observations.find((o) => o.status !== 'error');
       const status = first ? first.status : 'error';
       byStatus[status] = (byStatus[status] ?? 0) + 1;
+      const before = decodeIncidentState(states.get(target)?.state);
       const step = stepIncidents(
-        decodeIncidentState(states.get(target)?.state),
+        this.repairStatesFrom === null || before === null ? before : dropEvidenceFrom(before, this.repairStatesFrom),
         { target, observations: entry.observations, ...(entry.probe ? { probe: entry.probe } : {}) },
         entry.time,
         { consecutiveWindows: config.consecutiveWindows, mode: config.mode, expiringWithinSeconds: config.expiringWithinSeconds },
