@@ -13,7 +13,8 @@ import {
   type ProbeSummary,
 } from './incidents.js';
 import { ObserveLimits } from './limits.js';
-import { observeTarget, type ObservationContext, type VantagePoint } from './observation.js';
+import { observeTarget, type Observation, type ObservationContext, type VantagePoint } from './observation.js';
+import type { RemoteObserver } from './queue.js';
 import { probeTarget } from './probe.js';
 import type { IncidentRecord, ObservationIndexRecord, ObservatoryStore, TargetStateRecord } from './store.js';
 
@@ -104,6 +105,8 @@ export interface ObserveServiceOptions {
   targets?: () => AsyncIterable<string>;
   /** Evidence entries between mid-window checkpoints (default ObserveLimits.checkpointEveryEntries; tests lower it). */
   checkpointEveryEntries?: number;
+  /** Observations made by queue workers (queue.ts) instead of in this process; probes stay here. */
+  remote?: RemoteObserver;
   /** CT watch, once per window (ct-watch.ts): its events open incidents at once. */
   ctWatch?: (now: Date) => Promise<IncidentEvent[]>;
 }
@@ -283,15 +286,10 @@ export class ObserveService {
       for (const vp of this.vantagePoints) tasks.push({ target, vp });
       if (this.probes.has(target)) tasks.push({ target, vp: null });
     }
-    await pool(tasks, config.concurrency, async ({ target, vp }) => {
+    // Every observation, made here or by a queue worker, goes through this: evidence first, then the index row.
+    const record = async (target: string, obs: Observation, seconds: number) => {
       const entry = perTarget.get(target)!;
-      if (vp === null) {
-        entry.probe = await probeTarget(target, this.probes.get(target)!, this.vantagePoints[0]!.spec, ObserveLimits.probeTimeoutMs);
-        return;
-      }
-      const began = performance.now();
-      const obs = await observeTarget(target, vp, entry.time, this.ctx);
-      this.o.metrics?.observation((performance.now() - began) / 1000, obs.record.status);
+      this.o.metrics?.observation(seconds, obs.record.status);
       if (obs.summary.status === 'error') errors++;
       let leafIndex: number | null = null;
       if (evidence) {
@@ -302,12 +300,32 @@ export class ObserveService {
           // other evidence failure stops the service loudly.
           const e = reportError(err);
           if (e.code !== 'EVIDENCE_ENTRY_TOO_LARGE') throw err;
-          this.log({ event: 'evidence-entry-skipped', target, vantagePoint: vp.name, error: e });
+          this.log({ event: 'evidence-entry-skipped', target, vantagePoint: obs.record.vantagePoint, error: e });
         }
       }
       entry.observations.push({ ...obs.summary, leafIndex });
-      index.push({ target, time: obs.record.time, vantagePoint: vp.name, status: obs.record.status, leafIndex });
-    });
+      index.push({ target, time: obs.record.time, vantagePoint: obs.record.vantagePoint, status: obs.record.status, leafIndex });
+    };
+    const probe = async (target: string) => {
+      perTarget.get(target)!.probe = await probeTarget(target, this.probes.get(target)!, this.vantagePoints[0]!.spec, ObserveLimits.probeTimeoutMs);
+    };
+    const remote = this.o.remote;
+    if (remote) {
+      const dns = tasks.filter((t): t is { target: string; vp: VantagePoint } => t.vp !== null);
+      const [results] = await Promise.all([
+        remote.observe(dns.map((t) => ({ target: t.target, vantagePoint: t.vp.name, time: perTarget.get(t.target)!.time.toISOString() }))),
+        pool(tasks.filter((t) => t.vp === null), config.concurrency, ({ target }) => probe(target)),
+      ]);
+      // One writer: records are appended in task order, whatever order the workers finished in.
+      for (const [i, r] of results.entries()) await record(dns[i]!.target, r.observation, r.seconds);
+    } else {
+      await pool(tasks, config.concurrency, async ({ target, vp }) => {
+        if (vp === null) return probe(target);
+        const began = performance.now();
+        const obs = await observeTarget(target, vp, perTarget.get(target)!.time, this.ctx);
+        await record(target, obs, (performance.now() - began) / 1000);
+      });
+    }
     // Vantage points in config order, so the machine's input does not depend on which answer came first.
     const order = new Map(this.vantagePoints.map((v, i) => [v.name, i]));
     const newStates: TargetStateRecord[] = [];
