@@ -99,6 +99,13 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
         return;
       }
       const ctWatchRound = config.ct ? (await import('../../observatory/ct-watch.js')).ctWatchRound : null;
+      // The CT watch also follows the usable logs of the log list, each as its entry says (RFC 6962 or tiled).
+      let listedLogs: import('../../ct/log-list.js').ListedLog[] | undefined;
+      if (config.ct && config.logList) {
+        const { loadLogLists } = await import('../../ct/log-list-source.js');
+        const { isUsableState } = await import('../../ct/log-list.js');
+        listedLogs = (await loadLogLists([config.logList])).logs.filter((l) => isUsableState(l.state));
+      }
       const extra = await runtime.orgTargets(config);
       const store = await runtime.openStore(config.database);
       const evidence = await runtime.openEvidence(config, clock);
@@ -125,7 +132,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const service = new ObserveService({
         config, store, evidence, alerts: alerting.sinks, ...(alerting.metrics ? { metrics: alerting.metrics } : {}), clock, log,
         targets: configTargets(config, extra),
-        ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log }, now) } : {}),
+        ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log, ...(listedLogs ? { listed: listedLogs } : {}) }, now) } : {}),
         verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments }),
         trustedKeys: trustedJwks,
         ...(remote ? { remote } : {}),
