@@ -107,7 +107,8 @@ export class QueueObserver implements RemoteObserver {
     private readonly events: QueueEvents,
   ) {}
 
-  /** Connects (QUEUE_UNREACHABLE after ScanLimits.queueConnectTimeoutMs) and removes a previous run's stale jobs. */
+  /** Connects (QUEUE_UNREACHABLE after ScanLimits.queueConnectTimeoutMs) and removes a previous run's stale jobs.
+   *  After a failure ioredis may keep retrying in the background: the caller exits (the CLI does). */
   static async open(config: ObserveQueueConfig, vantagePoints: readonly VantagePoint[]): Promise<QueueObserver> {
     const location = queueLocation(config);
     const queue = new Queue<ObserveJobData, ObserveJobResult>(location.queueName, { connection: location.connection });
@@ -117,7 +118,9 @@ export class QueueObserver implements RemoteObserver {
       // A queue serves one coordinator: jobs left by a crashed run belong to windows that are over.
       await queue.obliterate({ force: true });
     } catch (err) {
-      await Promise.allSettled([queue.close(), events.close()]);
+      // close() would wait for a connection that never comes (ioredis retries forever): drop the sockets instead.
+      // Bounded: with no Redis at all even that may wait on the connection, and the error matters more.
+      await Promise.race([Promise.allSettled([queue.close(), events.close()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
       throw err;
     }
     // Each job waited for adds a 'closing' listener to the queue: a batch's jobs at most.

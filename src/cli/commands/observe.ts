@@ -119,7 +119,11 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
           await alerting.close();
           await evidence?.close();
           await store.close();
-          throw err;
+          const e = err as { code?: string; message?: string };
+          log({ event: 'stopped-on-error', error: { code: String(e.code ?? 'ERROR'), message: String(e.message ?? err) } });
+          process.stderr.write(`emblem observe: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}\n`);
+          // ioredis keeps retrying the unreachable server in the background; nothing else is running yet.
+          process.exit(ExitCode.NOT_VALID);
         }
       }
       const controller = new AbortController();
