@@ -34,6 +34,18 @@ export interface CtWatchConfig {
   logs: Array<{ url: string; kind: 'rfc6962' | 'static'; publicKey?: string }>;
 }
 
+/** Observation jobs on BullMQ workers (`emblem observe --worker`), for more targets than one process handles. */
+export interface ObserveQueueConfig {
+  /** redis://[user:password@]host[:port][/db] */
+  redis: string;
+  /** The BullMQ queue (one coordinator per queue; its stale jobs are removed at start). */
+  name: string;
+  /** A job without a result after this long becomes error observations (OBSERVE_JOB_TIMEOUT). */
+  jobTimeoutSeconds: number;
+  /** A worker that stops renewing its job's lock this long is presumed dead and the job is handed to another. */
+  lockSeconds: number;
+}
+
 export interface ObserveConfig {
   /** The file the config was read from (relative paths in it are relative to its folder). */
   path: string;
@@ -63,12 +75,13 @@ export interface ObserveConfig {
   queryTimeoutMs: number;
   queryAttempts: number;
   ct?: CtWatchConfig;
+  queue?: ObserveQueueConfig;
 }
 
 const KEYS = new Set([
   'targets', 'targetsFile', 'orgDir', 'vantagePoints', 'windowSeconds', 'consecutiveWindows', 'jitter', 'concurrency', 'evidenceDir',
   'database', 'metrics', 'webhooks', 'logList', 'mode', 'probes', 'expiringWithinSeconds', 'era', 'trustedKeys', 'trustStore',
-  'skipCommitmentCheck', 'queryTimeoutMs', 'queryAttempts', 'ct',
+  'skipCommitmentCheck', 'queryTimeoutMs', 'queryAttempts', 'ct', 'queue',
 ]);
 
 class Problems {
@@ -297,6 +310,22 @@ export function validateObserveConfig(doc: unknown, path: string): ObserveConfig
     }
   }
 
+  let queue: ObserveQueueConfig | undefined;
+  if (doc.queue !== undefined && doc.queue !== null) {
+    const q = doc.queue;
+    if (!isObj(q)) p.add('config.queue', 'must be a mapping {redis, name}');
+    else {
+      unknownKeys(p, q, ['redis', 'name', 'jobTimeoutSeconds', 'lockSeconds'], 'config.queue');
+      const redis = str(p, q, 'redis', 'config.queue', true);
+      if (redis !== undefined && !/^redis:\/\/[^/?#]+(\/\d{1,2})?$/.test(redis)) p.add('config.queue.redis', 'expected redis://[user:password@]host[:port][/db]');
+      const name = str(p, q, 'name', 'config.queue') ?? 'emblem-observe';
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) p.add('config.queue.name', '1-64 of [A-Za-z0-9_.-]');
+      const jobTimeoutSeconds = int(p, q, 'jobTimeoutSeconds', 'config.queue', 1, ObserveLimits.maxWindowSeconds, Math.max(ObserveLimits.defaultJobTimeoutSeconds, windowSeconds));
+      const lockSeconds = int(p, q, 'lockSeconds', 'config.queue', 1, 3_600, ObserveLimits.defaultQueueLockSeconds);
+      if (redis !== undefined) queue = { redis, name, jobTimeoutSeconds, lockSeconds };
+    }
+  }
+
   if (p.list.length) {
     throw new EmblemError('OBSERVE_CONFIG_INVALID', `${path}: ${p.list.slice(0, 10).join('; ')}${p.list.length > 10 ? ` (+${p.list.length - 10} more)` : ''}`);
   }
@@ -304,6 +333,7 @@ export function validateObserveConfig(doc: unknown, path: string): ObserveConfig
     path, targets, ...(targetsFile ? { targetsFile } : {}), ...(orgDir ? { orgDir } : {}), vantagePoints, windowSeconds, consecutiveWindows, jitter,
     concurrency, ...(evidenceDir ? { evidenceDir } : {}), database, ...(metrics ? { metrics } : {}), webhooks, ...(logList ? { logList } : {}),
     mode, probes, expiringWithinSeconds, era, trustedKeys, trustStore, skipCommitmentCheck, queryTimeoutMs, queryAttempts, ...(ct ? { ct } : {}),
+    ...(queue ? { queue } : {}),
   };
 }
 

@@ -87,6 +87,16 @@ export interface IncidentOptions {
   expiringWithinSeconds: number;
 }
 
+/**
+ * The state without evidence leaf indexes >= `size`: after a crash the evidence log reopens at its last published
+ * checkpoint and reuses later indexes, so a state saved before the crash may name observations that no longer exist.
+ */
+export function dropEvidenceFrom(state: TargetIncidentState, size: number): TargetIncidentState {
+  const evidence: TargetIncidentState['evidence'] = {};
+  for (const [type, leaves] of Object.entries(state.evidence) as Array<[IncidentType, number[]]>) evidence[type] = leaves.filter((l) => l < size);
+  return { ...state, evidence };
+}
+
 export function initialIncidentState(): TargetIncidentState {
   return { v: 1, baseline: null, held: {}, cleared: {}, evidence: {}, open: [] };
 }

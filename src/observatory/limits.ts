@@ -36,4 +36,15 @@ export const ObserveLimits = {
   /** Default per-query timeout and attempts for observations (a vantage point that times out yields an error observation). */
   defaultQueryTimeoutMs: 2_000,
   defaultQueryAttempts: 2,
+  /** Observations per BullMQ job: small enough that a dead worker's job is redone quickly, large enough that Redis
+   *  round trips are a small share of the work (each observation is a few DNS queries and one verification). */
+  queueJobObservations: 100,
+  /** Default wait for a job's result (at least the window): a job not done by then is error observations. */
+  defaultJobTimeoutSeconds: 60,
+  /** Default lock: a worker killed mid-job loses its job to another worker after about this long. */
+  defaultQueueLockSeconds: 30,
+  /** Attempts per job (a worker dying counts as a stalled attempt); then its observations are errors. */
+  queueJobAttempts: 3,
+  /** Finished jobs kept in Redis (the coordinator removes each after reading it; this bounds leftovers). */
+  queueKeptJobs: 1_000,
 } as const;

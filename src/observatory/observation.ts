@@ -79,6 +79,35 @@ export function summarize(report: CheckReport, vantagePoint: string, records: st
   };
 }
 
+const STATUSES = new Set(['protected', 'indeterminate', 'contested', 'not-covered', 'expired', 'invalid', 'no-emblem', 'nxdomain', 'error']);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.length <= 256 && v.every((x) => typeof x === 'string');
+
+/**
+ * What the incident machine needs, recomputed from an evidence record (a record a queue worker returned): the
+ * summary then follows from exactly the bytes that go into the evidence log. Throws on a record whose report does
+ * not have the shape `emblem check` writes (records from Redis are input like any other).
+ */
+export function summaryFromRecord(record: ObservationRecord): Omit<ObservationSummary, 'leafIndex'> {
+  const report = record.report as CheckReport;
+  if (!report || typeof report !== 'object' || !STATUSES.has(String(report.status)) || !Array.isArray(report.sets) || report.sets.length > 256 || !Array.isArray(report.errors)) {
+    throw new Error('the report is not an emblem check report');
+  }
+  if (report.level !== null && typeof report.level !== 'string') throw new Error('the report level is not a string');
+  const summary = summarize(report, record.vantagePoint, report.status === 'error' ? '' : recordsDigest(record.answers.map((a) => Buffer.from(a.wire, 'base64'))));
+  if (!isStrings(summary.endorsedBy) || !isStrings(summary.keys) || (summary.expires !== null && typeof summary.expires !== 'string')) throw new Error('the report\'s covering set is malformed');
+  return summary;
+}
+
+/** An observation that could not be made (e.g. a queue job that failed or timed out): status "error" with a code. */
+export function errorObservation(target: string, vantage: Pick<VantagePoint, 'name' | 'resolver'>, now: Date, code: string, message: string): Observation {
+  const error = { code, message };
+  const report: CheckReport = { target, status: 'error', level: null, sets: [], discovery: null, errors: [error as CheckReport['errors'][number]] };
+  return {
+    record: { v: 1, target, time: now.toISOString(), vantagePoint: vantage.name, resolver: vantage.resolver, answers: [], error, status: 'error', report },
+    summary: summarize(report, vantage.name, ''),
+  };
+}
+
 /**
  * One observation: the same discovery and verification as `emblem check`, through one vantage point, with every
  * raw DNS response kept for the evidence record. Never throws: a resolver that times out gives an observation with

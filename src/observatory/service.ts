@@ -5,6 +5,7 @@ import type { ObserveConfig } from './config.js';
 import { normalizeTarget } from './config.js';
 import {
   decodeIncidentState,
+  dropEvidenceFrom,
   encodeIncidentState,
   stepIncidents,
   type IncidentEvent,
@@ -12,7 +13,8 @@ import {
   type ProbeSummary,
 } from './incidents.js';
 import { ObserveLimits } from './limits.js';
-import { observeTarget, type ObservationContext, type VantagePoint } from './observation.js';
+import { observeTarget, type Observation, type ObservationContext, type VantagePoint } from './observation.js';
+import type { RemoteObserver } from './queue.js';
 import { probeTarget } from './probe.js';
 import type { IncidentRecord, ObservationIndexRecord, ObservatoryStore, TargetStateRecord } from './store.js';
 
@@ -103,6 +105,8 @@ export interface ObserveServiceOptions {
   targets?: () => AsyncIterable<string>;
   /** Evidence entries between mid-window checkpoints (default ObserveLimits.checkpointEveryEntries; tests lower it). */
   checkpointEveryEntries?: number;
+  /** Observations made by queue workers (queue.ts) instead of in this process; probes stay here. */
+  remote?: RemoteObserver;
   /** CT watch, once per window (ct-watch.ts): its events open incidents at once. */
   ctWatch?: (now: Date) => Promise<IncidentEvent[]>;
 }
@@ -163,6 +167,9 @@ export class ObserveService {
   private lastCount = 0;
   /** The evidence log's size at the last checkpoint this service published. */
   private publishedSize = 0;
+  /** Until the first window has run: the log's size at start-up. Target states saved before it (a previous run)
+   *  may name leaves at or past it, which a crash lost; they are dropped as each state is first read. */
+  private repairStatesFrom: number | null = null;
   private readonly ctx: ObservationContext;
 
   constructor(private readonly o: ObserveServiceOptions) {
@@ -185,7 +192,12 @@ export class ObserveService {
       // indexes; index rows written for the lost entries would point at wrong leaves, so they go first.
       const dropped = await this.o.store.discardObservationsFromLeaf(this.o.evidence.size);
       if (dropped > 0) this.log({ event: 'index-repaired', size: this.o.evidence.size, dropped });
+      // Incidents name their triggering observations by leaf index: the lost ones go too (noted in the detail).
+      for (const r of await this.o.store.discardIncidentObservationsFromLeaf(this.o.evidence.size)) {
+        this.log({ event: 'incident-repaired', id: r.id, size: this.o.evidence.size, dropped: r.dropped });
+      }
       this.publishedSize = this.o.evidence.size;
+      this.repairStatesFrom = this.o.evidence.size;
     }
     for (let w = 0; options.windows === undefined || w < options.windows; w++) {
       if (options.signal?.aborted) break;
@@ -239,6 +251,7 @@ export class ObserveService {
       if (batch.length >= ObserveLimits.batchSize) await flush();
     }
     if (!signal?.aborted) await flush();
+    if (!signal?.aborted) this.repairStatesFrom = null; // every target's state has been read (and rewritten) once
     this.lastCount = summary.targets;
     if (this.o.ctWatch && !signal?.aborted) {
       for (const e of await this.o.ctWatch(this.o.clock.now())) {
@@ -273,15 +286,10 @@ export class ObserveService {
       for (const vp of this.vantagePoints) tasks.push({ target, vp });
       if (this.probes.has(target)) tasks.push({ target, vp: null });
     }
-    await pool(tasks, config.concurrency, async ({ target, vp }) => {
+    // Every observation, made here or by a queue worker, goes through this: evidence first, then the index row.
+    const record = async (target: string, obs: Observation, seconds: number) => {
       const entry = perTarget.get(target)!;
-      if (vp === null) {
-        entry.probe = await probeTarget(target, this.probes.get(target)!, this.vantagePoints[0]!.spec, ObserveLimits.probeTimeoutMs);
-        return;
-      }
-      const began = performance.now();
-      const obs = await observeTarget(target, vp, entry.time, this.ctx);
-      this.o.metrics?.observation((performance.now() - began) / 1000, obs.record.status);
+      this.o.metrics?.observation(seconds, obs.record.status);
       if (obs.summary.status === 'error') errors++;
       let leafIndex: number | null = null;
       if (evidence) {
@@ -292,12 +300,32 @@ export class ObserveService {
           // other evidence failure stops the service loudly.
           const e = reportError(err);
           if (e.code !== 'EVIDENCE_ENTRY_TOO_LARGE') throw err;
-          this.log({ event: 'evidence-entry-skipped', target, vantagePoint: vp.name, error: e });
+          this.log({ event: 'evidence-entry-skipped', target, vantagePoint: obs.record.vantagePoint, error: e });
         }
       }
       entry.observations.push({ ...obs.summary, leafIndex });
-      index.push({ target, time: obs.record.time, vantagePoint: vp.name, status: obs.record.status, leafIndex });
-    });
+      index.push({ target, time: obs.record.time, vantagePoint: obs.record.vantagePoint, status: obs.record.status, leafIndex });
+    };
+    const probe = async (target: string) => {
+      perTarget.get(target)!.probe = await probeTarget(target, this.probes.get(target)!, this.vantagePoints[0]!.spec, ObserveLimits.probeTimeoutMs);
+    };
+    const remote = this.o.remote;
+    if (remote) {
+      const dns = tasks.filter((t): t is { target: string; vp: VantagePoint } => t.vp !== null);
+      const [results] = await Promise.all([
+        remote.observe(dns.map((t) => ({ target: t.target, vantagePoint: t.vp.name, time: perTarget.get(t.target)!.time.toISOString() }))),
+        pool(tasks.filter((t) => t.vp === null), config.concurrency, ({ target }) => probe(target)),
+      ]);
+      // One writer: records are appended in task order, whatever order the workers finished in.
+      for (const [i, r] of results.entries()) await record(dns[i]!.target, r.observation, r.seconds);
+    } else {
+      await pool(tasks, config.concurrency, async ({ target, vp }) => {
+        if (vp === null) return probe(target);
+        const began = performance.now();
+        const obs = await observeTarget(target, vp, perTarget.get(target)!.time, this.ctx);
+        await record(target, obs, (performance.now() - began) / 1000);
+      });
+    }
     // Vantage points in config order, so the machine's input does not depend on which answer came first.
     const order = new Map(this.vantagePoints.map((v, i) => [v.name, i]));
     const newStates: TargetStateRecord[] = [];
@@ -308,8 +336,9 @@ export class ObserveService {
       const first = entry.observations.find((o) => o.status !== 'error');
       const status = first ? first.status : 'error';
       byStatus[status] = (byStatus[status] ?? 0) + 1;
+      const before = decodeIncidentState(states.get(target)?.state);
       const step = stepIncidents(
-        decodeIncidentState(states.get(target)?.state),
+        this.repairStatesFrom === null || before === null ? before : dropEvidenceFrom(before, this.repairStatesFrom),
         { target, observations: entry.observations, ...(entry.probe ? { probe: entry.probe } : {}) },
         entry.time,
         { consecutiveWindows: config.consecutiveWindows, mode: config.mode, expiringWithinSeconds: config.expiringWithinSeconds },

@@ -74,6 +74,12 @@ export interface ObservatoryStore {
    * Rows without a leaf (evidence logging off) stay. Idempotent.
    */
   discardObservationsFromLeaf(size: number): Promise<number>;
+  /**
+   * The same repair for incidents: removes leaf indexes >= `size` from every incident's observation list (they
+   * named observations a crash lost, whose indexes the log reuses) and notes it in the incident's detail. Returns
+   * the incidents changed and the indexes dropped from each. Idempotent.
+   */
+  discardIncidentObservationsFromLeaf(size: number): Promise<Array<{ id: number; dropped: number[] }>>;
   /** Observations of one target with from <= time <= to, oldest first, at most `limit`. */
   observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]>;
 

@@ -28,6 +28,12 @@ describe('observe config', () => {
     assert.equal(c.vantagePoints[0]!.spec.kind, 'doh');
   });
 
+  it('queue: defaults (name, a job timeout of at least the window, a 30 s lock)', () => {
+    const c = validateObserveConfig({ ...base, queue: { redis: 'redis://127.0.0.1:6380/2' } }, '/etc/emblem/observe.yaml');
+    assert.deepEqual(c.queue, { redis: 'redis://127.0.0.1:6380/2', name: 'emblem-observe', jobTimeoutSeconds: 600, lockSeconds: 30 });
+    assert.equal(validateObserveConfig(base, '/x.yaml').queue, undefined);
+  });
+
   it('rejects with OBSERVE_CONFIG_INVALID naming each bad field', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ ...base, targets: undefined }, 'needs "targets"'],
@@ -38,6 +44,11 @@ describe('observe config', () => {
       [{ ...base, windowSeconds: 0 }, 'windowSeconds'],
       [{ ...base, consecutiveWindows: 0 }, 'consecutiveWindows'],
       [{ ...base, database: 'mysql://x' }, 'config.database'],
+      [{ ...base, queue: { name: 'q' } }, 'config.queue.redis: required'],
+      [{ ...base, queue: { redis: 'http://127.0.0.1:6379' } }, 'config.queue.redis'],
+      [{ ...base, queue: { redis: 'redis://127.0.0.1:6379', name: 'a b' } }, 'config.queue.name'],
+      [{ ...base, queue: { redis: 'redis://127.0.0.1:6379', lockSeconds: 0 } }, 'config.queue.lockSeconds'],
+      [{ ...base, queue: { redis: 'redis://127.0.0.1:6379', extra: 1 } }, 'config.queue.extra: unknown key'],
       [{ ...base, webhooks: [{ url: 'ftp://x', secret: 'short' }] }, 'webhooks[0].url'],
       [{ ...base, webhooks: [{ url: 'https://x.example', secret: 'short' }] }, 'webhooks[0].secret'],
       [{ ...base, mode: 'spy' }, 'config.mode'],

@@ -30,6 +30,17 @@ export class MemoryStore implements ObservatoryStore {
     this.observationRows = this.observationRows.filter((o) => o.leafIndex === null || o.leafIndex < size);
     return before - this.observationRows.length;
   }
+  async discardIncidentObservationsFromLeaf(size: number): Promise<Array<{ id: number; dropped: number[] }>> {
+    const out: Array<{ id: number; dropped: number[] }> = [];
+    for (const i of this.incidentRows) {
+      const dropped = i.observations.filter((l) => l >= size);
+      if (dropped.length === 0) continue;
+      i.observations = i.observations.filter((l) => l < size);
+      i.detail += ` [repaired after a crash: ${dropped.join(', ')}]`;
+      out.push({ id: i.id, dropped });
+    }
+    return out;
+  }
   async observations(target: string, from: string, to: string, limit = 1000): Promise<ObservationIndexRecord[]> {
     return this.observationRows.filter((o) => o.target === target && o.time >= from && o.time <= to).slice(0, limit);
   }

@@ -183,6 +183,25 @@ export function runStoreSuite(backend: StoreBackend): void {
       });
     });
 
+    test('incidents: discardIncidentObservationsFromLeaf(size) drops leaf indexes >= size and notes it in the detail', async () => {
+      await withStore(async (store) => {
+        const a = await store.openIncident({ type: 'EMBLEM_MISSING', target: 'a.example', severity: 'critical', opened: at(1), observations: [3, 9, 10, 12], detail: 'protected -> no-emblem' });
+        const b = await store.openIncident({ type: 'KEY_CHANGED', target: 'b.example', severity: 'warning', opened: at(1), observations: [1, 2], detail: 'keys' });
+        await store.closeIncident(b.id, at(2), [4]);
+        assert.deepEqual(await store.discardIncidentObservationsFromLeaf(10), [{ id: a.id, dropped: [10, 12] }]);
+        const [ra, rb] = await store.incidents();
+        assert.deepEqual(ra!.observations, [3, 9]);
+        assert.match(ra!.detail, /^protected -> no-emblem \[repaired after a crash: observation leaves 10, 12 .*log size 10/);
+        assert.deepEqual([rb!.observations, rb!.detail], [[1, 2, 4], 'keys'], 'an incident without lost leaves is untouched');
+        assert.deepEqual(await store.discardIncidentObservationsFromLeaf(10), [], 'idempotent');
+        await assert.rejects(store.discardIncidentObservationsFromLeaf(-1), code(StoreErrorCodes.STORE_INPUT_INVALID));
+        const long = await store.openIncident({ type: 'LEVEL_DROPPED', target: 'c.example', severity: 'critical', opened: at(1), observations: [20], detail: 'x'.repeat(StoreLimits.maxDetailBytes) });
+        await store.discardIncidentObservationsFromLeaf(10);
+        const rc = (await store.incidents({ target: 'c.example' })).find((i) => i.id === long.id)!;
+        assert.ok(Buffer.byteLength(rc.detail) <= StoreLimits.maxDetailBytes && rc.detail.includes('repaired after a crash'), 'the note fits the detail bound');
+      });
+    });
+
     test('observations: a batch with one bad record is refused whole (STORE_INPUT_INVALID), nothing stored', async () => {
       await withStore(async (store) => {
         const good: ObservationIndexRecord = { target: 'a.example', time: at(1), vantagePoint: 'vp', status: 'x', leafIndex: 1 };

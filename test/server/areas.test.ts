@@ -23,6 +23,7 @@ function fakeStore(): ObservatoryStore {
     putTargetStates: async (records) => records.forEach((r) => states.set(r.target, r)),
     addObservations: async (records) => void observations.push(...records),
     discardObservationsFromLeaf: async () => 0,
+    discardIncidentObservationsFromLeaf: async () => [],
     observations: async (target, from, to, limit = Infinity) => observations.filter((o) => o.target === target && o.time >= from && o.time <= to).slice(0, limit),
     openIncident: async (i) => {
       const rec = { ...i, id: incidents.length + 1, closed: null };

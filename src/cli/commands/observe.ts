@@ -7,6 +7,7 @@ interface ObserveFlags {
   startAt?: string;
   windows?: string;
   windowSeconds?: string;
+  worker?: boolean;
 }
 
 interface IncidentsFlags {
@@ -35,6 +36,7 @@ export function registerObserve(program: Command): void {
     .option('--start-at <time>', 'simulate time from this ISO-8601 instant: windows run back to back without sleeping')
     .option('--windows <n>', 'stop after N windows (default: run until SIGTERM)')
     .option('--window-seconds <s>', 'override windowSeconds from the config')
+    .option('--worker', 'be a queue worker: make the observation jobs of the config\'s "queue" (needs queue: in the config)')
     .addHelpText(
       'after',
       `
@@ -45,6 +47,12 @@ Who sees the queries: only the vantage points' resolvers (and the zones' name se
 mode nothing is ever sent to a target; owner mode may add TCP reachability probes (config "probes").
 Exit codes: 0 stopped cleanly; 1 the service stopped on an error (e.g. the database went away: nothing is
 silently dropped); 2 bad usage or an invalid config (OBSERVE_CONFIG_INVALID names the field).
+
+With "queue: {redis, name}" in the config, the service enqueues each batch's observations in Redis and
+"emblem observe --worker --config FILE" processes (one or more, same vantagePoints and trust settings) make them;
+the service keeps the incidents, the store and the evidence log. A worker logs JSON lines ("worker-ready",
+"job-start", "job-done", "worker-stopped") and stops on SIGTERM after the jobs in hand (exit 0; 1 if the queue is
+unreachable).
 
 Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target NAME]`,
     )
@@ -66,12 +74,58 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const log = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: clock.now().toISOString(), ...line })}\n`);
 
       const trusted = await runtime.trustedMaterial(config);
-      const ctWatchRound = config.ct ? (await import('../../observatory/ct-watch.js')).ctWatchRound : null;
       const commitments = await commitmentCheckerFromOptions({ skipCommitmentCheck: config.skipCommitmentCheck, ...(config.logList ? { logList: [config.logList] } : {}) });
+      const trustedJwks = trusted.map((m) => (m.kind === 'jwk' ? m.jwk : null)).filter((k) => k !== null);
+      if (opts.worker) {
+        if (!config.queue) throw new UsageError('--worker needs "queue: {redis, name}" in the config');
+        const { runObserveWorker } = await import('../../observatory/queue.js');
+        const controller = new AbortController();
+        for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => controller.abort());
+        const done = await runObserveWorker({
+          config: { ...config, queue: config.queue },
+          ctx: {
+            era: config.era, timeoutMs: config.queryTimeoutMs, attempts: config.queryAttempts, trustedKeys: trustedJwks,
+            verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments }),
+          },
+          log: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+          signal: controller.signal,
+        }).catch((err: unknown) => {
+          const e = err as { code?: string; message?: string };
+          process.stderr.write(`emblem observe --worker: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}\n`);
+          process.exitCode = ExitCode.NOT_VALID;
+          return null;
+        });
+        if (done) process.stdout.write(`${JSON.stringify({ event: 'worker-stopped', ...done })}\n`);
+        return;
+      }
+      const ctWatchRound = config.ct ? (await import('../../observatory/ct-watch.js')).ctWatchRound : null;
+      // The CT watch also follows the usable logs of the log list, each as its entry says (RFC 6962 or tiled).
+      let listedLogs: import('../../ct/log-list.js').ListedLog[] | undefined;
+      if (config.ct && config.logList) {
+        const { loadLogLists } = await import('../../ct/log-list-source.js');
+        const { isUsableState } = await import('../../ct/log-list.js');
+        listedLogs = (await loadLogLists([config.logList])).logs.filter((l) => isUsableState(l.state));
+      }
       const extra = await runtime.orgTargets(config);
       const store = await runtime.openStore(config.database);
       const evidence = await runtime.openEvidence(config, clock);
       const alerting = await runtime.openAlerting(config, log, clock);
+      let remote: import('../../observatory/queue.js').RemoteObserver | undefined;
+      if (config.queue) {
+        const { QueueObserver } = await import('../../observatory/queue.js');
+        try {
+          remote = await QueueObserver.open(config.queue, config.vantagePoints);
+        } catch (err) {
+          await alerting.close();
+          await evidence?.close();
+          await store.close();
+          const e = err as { code?: string; message?: string };
+          log({ event: 'stopped-on-error', error: { code: String(e.code ?? 'ERROR'), message: String(e.message ?? err) } });
+          process.stderr.write(`emblem observe: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}\n`);
+          // ioredis keeps retrying the unreachable server in the background; nothing else is running yet.
+          process.exit(ExitCode.NOT_VALID);
+        }
+      }
       const controller = new AbortController();
       const stop = (signal: string) => {
         process.stderr.write(`emblem observe: ${signal}: finishing in-flight work\n`);
@@ -82,11 +136,12 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
       const service = new ObserveService({
         config, store, evidence, alerts: alerting.sinks, ...(alerting.metrics ? { metrics: alerting.metrics } : {}), clock, log,
         targets: configTargets(config, extra),
-        ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log }, now) } : {}),
+        ...(ctWatchRound && config.ct ? { ctWatch: (now: Date) => ctWatchRound({ config: config.ct!, store, log, ...(listedLogs ? { listed: listedLogs } : {}) }, now) } : {}),
         verify: (material, _era, now) => verifyMaterial(material, { now, trustedKeys: trusted, commitments }),
-        trustedKeys: trusted.map((m) => (m.kind === 'jwk' ? m.jwk : null)).filter((k) => k !== null),
+        trustedKeys: trustedJwks,
+        ...(remote ? { remote } : {}),
       });
-      log({ event: 'started', mode: config.mode, vantagePoints: config.vantagePoints.map((v) => v.name), windowSeconds: config.windowSeconds, simulated: simulated !== undefined });
+      log({ event: 'started', mode: config.mode, ...(config.queue ? { queue: config.queue.name } : {}), vantagePoints: config.vantagePoints.map((v) => v.name), windowSeconds: config.windowSeconds, simulated: simulated !== undefined });
       let failed = false;
       try {
         await service.run(simulated ?? clock.now(), { ...(windows !== undefined ? { windows } : {}), signal: controller.signal });
@@ -106,6 +161,7 @@ Subcommands: emblem observe incidents --config FILE [--json] [--open] [--target 
           await evidence.close();
         }
         await alerting.close();
+        await remote?.close();
         await store.close();
       }
       log({ event: 'stopped', evidenceEntries: evidence?.size ?? 0 });

@@ -27,6 +27,8 @@ import {
   observationLimit,
   type IncidentRow,
   type ObservationRow,
+  toSafeInteger,
+  withoutLeavesFrom,
 } from './records.js';
 
 /** Any constant: serialises concurrent migrate() calls (two services starting at once) on one database. */
@@ -146,6 +148,26 @@ export class PostgresObservatoryStore implements ObservatoryStore {
     return this.withClient('discardObservationsFromLeaf', async (client) => {
       const result = await client.query('DELETE FROM observatory_observations WHERE leaf_index >= $1', [from]);
       return result.rowCount ?? 0;
+    });
+  }
+
+  async discardIncidentObservationsFromLeaf(size: number): Promise<Array<{ id: number; dropped: number[] }>> {
+    const from = checkLeafIndex('size', size);
+    return this.transaction('discardIncidentObservationsFromLeaf', async (client) => {
+      const { rows } = await client.query<IncidentRow>(
+        `SELECT * FROM observatory_incidents
+         WHERE EXISTS (SELECT 1 FROM jsonb_array_elements_text(observations::jsonb) AS leaf WHERE leaf::bigint >= $1)
+         ORDER BY id FOR UPDATE`,
+        [from],
+      );
+      const out: Array<{ id: number; dropped: number[] }> = [];
+      for (const row of rows) {
+        const repaired = withoutLeavesFrom(row, from);
+        if (!repaired) continue;
+        await client.query('UPDATE observatory_incidents SET observations = $1, detail = $2 WHERE id = $3', [JSON.stringify(repaired.observations), repaired.detail, row.id]);
+        out.push({ id: toSafeInteger(row.id), dropped: repaired.dropped });
+      }
+      return out;
     });
   }
 

@@ -206,6 +206,21 @@ export function mergeObservations(existing: readonly number[], added: readonly n
   return out.slice(0, StoreLimits.maxIncidentObservations);
 }
 
+/**
+ * An incident's leaf indexes without those at `size` or later (lost in a crash: not in a published checkpoint), and
+ * its detail with a note saying so (kept within StoreLimits.maxDetailBytes). Null when nothing was dropped.
+ */
+export function withoutLeavesFrom(row: IncidentRow, size: number): { observations: number[]; detail: string; dropped: number[] } | null {
+  const all = incidentFromRow(row).observations;
+  const dropped = all.filter((l) => l >= size);
+  if (dropped.length === 0) return null;
+  const note = ` [repaired after a crash: observation leaves ${dropped.join(', ')} were not in a published checkpoint (log size ${size}) and were dropped]`;
+  let base = row.detail;
+  while (base.length > 0 && Buffer.byteLength(base + note) > StoreLimits.maxDetailBytes) base = base.slice(0, -256);
+  const detail = base + note;
+  return { observations: all.filter((l) => l < size), detail, dropped };
+}
+
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

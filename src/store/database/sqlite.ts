@@ -27,6 +27,8 @@ import {
   observationLimit,
   type IncidentRow,
   type ObservationRow,
+  toSafeInteger,
+  withoutLeavesFrom,
 } from './records.js';
 
 /**
@@ -134,6 +136,25 @@ export class SqliteObservatoryStore implements ObservatoryStore {
     const from = checkLeafIndex('size', size);
     return this.run('discardObservationsFromLeaf', () =>
       this.statement(`DELETE FROM observatory_observations WHERE leaf_index >= ?`).run(from).changes);
+  }
+
+  async discardIncidentObservationsFromLeaf(size: number): Promise<Array<{ id: number; dropped: number[] }>> {
+    const from = checkLeafIndex('size', size);
+    return this.run('discardIncidentObservationsFromLeaf', (db) =>
+      db.transaction(() => {
+        const rows = this.statement(
+          `SELECT * FROM observatory_incidents WHERE EXISTS (SELECT 1 FROM json_each(observations) WHERE value >= ?) ORDER BY id`,
+        ).all(from) as IncidentRow[];
+        const out: Array<{ id: number; dropped: number[] }> = [];
+        for (const row of rows) {
+          const repaired = withoutLeavesFrom(row, from);
+          if (!repaired) continue;
+          this.statement(`UPDATE observatory_incidents SET observations = ?, detail = ? WHERE id = ?`).run(JSON.stringify(repaired.observations), repaired.detail, row.id);
+          out.push({ id: toSafeInteger(row.id), dropped: repaired.dropped });
+        }
+        return out;
+      }).immediate(),
+    );
   }
 
   async observations(target: string, from: string, to: string, limit?: number): Promise<ObservationIndexRecord[]> {
