@@ -24,6 +24,8 @@ import { startDohResolver, startPageServer, tempDir, type DohResolver, type Loca
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION = join(ROOT, 'dist', 'extension');
 const CHROMIUM = '/usr/bin/chromium';
+/** The log URL of the log list configured in the "log unreachable" test (nothing listens on the discard port). */
+const UNREACHABLE_LOG = 'http://127.0.0.1:9/';
 
 interface TabResult {
   tabId: number;
@@ -174,8 +176,8 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
   it('shows a CT commitment it could not check (log list imported, log unreachable) as not checked, never as invalid', async () => {
     const list = JSON.parse(fixture.ct!.logListText) as { operators: Array<{ logs?: Array<{ url: string }>; tiled_logs?: Array<{ monitoring_url: string }> }> };
     for (const op of list.operators) {
-      for (const l of op.logs ?? []) l.url = 'http://127.0.0.1:9/';
-      for (const l of op.tiled_logs ?? []) l.monitoring_url = 'http://127.0.0.1:9/';
+      for (const l of op.logs ?? []) l.url = UNREACHABLE_LOG;
+      for (const l of op.tiled_logs ?? []) l.monitoring_url = UNREACHABLE_LOG;
     }
     await configure('check', false, JSON.stringify(list)); // the authority stays pinned from the test above
     const r = await visit('clinic.hospital.example');
@@ -241,8 +243,10 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.ok(stats.get >= 5, `the resolver was asked (${JSON.stringify(stats)})`);
     assert.deepEqual([stats.post, stats.rejected], [0, 0], 'only RFC 8484 GETs, all answered');
     const pageOrigin = (u: string) => /^http:\/\/[a-z]+\.hospital\.example:\d+\//.test(u) && new URL(u).port === String(pages.port);
+    // The configured CT logs: the local log, and the unreachable one a test configured for a while.
     const ctLog = fixture.ct!.logUrl;
-    const allowed = (u: string) => u.startsWith(`chrome-extension://${extensionId}/`) || u.startsWith(doh.url) || u.startsWith(ctLog) || pageOrigin(u) || u === 'about:blank';
+    const toCtLog = (u: string) => u.startsWith(ctLog) || u.startsWith(UNREACHABLE_LOG);
+    const allowed = (u: string) => u.startsWith(`chrome-extension://${extensionId}/`) || u.startsWith(doh.url) || toCtLog(u) || pageOrigin(u) || u === 'about:blank';
     assert.deepEqual(seen.filter((u) => !allowed(u)), []);
     // Chromium's net log sees every URL request of the browser, the service worker's fetches included.
     await context.close();
@@ -251,7 +255,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const jobs = log.events.filter((e) => e.type === start && e.params?.url).map((e) => ({ url: e.params!.url!, initiator: e.params!.initiator ?? '' }));
     const fromExtension = jobs.filter((j) => j.initiator === `chrome-extension://${extensionId}`);
     assert.ok(fromExtension.length >= 5, 'the net log shows the service worker asking the resolver');
-    assert.deepEqual(fromExtension.filter((j) => !j.url.startsWith(doh.url) && !j.url.startsWith(ctLog)), [], 'the extension asks the resolver and the CT log, nothing else');
+    assert.deepEqual(fromExtension.filter((j) => !j.url.startsWith(doh.url) && !toCtLog(j.url)), [], 'the extension asks the resolver and the configured CT logs, nothing else');
     const ctPaths = new Set(fromExtension.filter((j) => j.url.startsWith(ctLog)).map((j) => new URL(j.url).pathname.replace(/\/\d+$/, '').replace(/\/[0-9x/.]+$/, '')));
     assert.ok(ctPaths.has('/ct/v1/get-sth') && ctPaths.has('/ct/v1/get-proof-by-hash') && ctPaths.has('/ct/v1/get-entries'), `RFC 6962 API asked: ${[...ctPaths].join(' ')}`);
     assert.ok([...ctPaths].some((p) => p.endsWith('/checkpoint')), `static-ct checkpoint asked: ${[...ctPaths].join(' ')}`);
