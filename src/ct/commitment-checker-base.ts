@@ -164,6 +164,11 @@ export class CtCommitmentCheckerBase implements CommitmentChecker {
     return { status, errors, policy: this.policy, entries, warnings };
   }
 
+  /** The logs of the current log list (for naming log IDs in reports, e.g. the dashboard's chain drawing). */
+  async listedLogs(): Promise<ListedLog[]> {
+    return (await this.logDirectory()).logs;
+  }
+
   private logDirectory(): Promise<LogDirectory> {
     const now = this.clock();
     const ttl = this.options.logListTtlMs ?? 10 * 60_000;

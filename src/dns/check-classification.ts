@@ -23,6 +23,8 @@ export interface CheckedTokenSet extends VerificationReport {
   coveredBy: { asset: string; via: 'name' | 'address'; address?: string } | null;
   /** For a contested set: the candidate (index into `contested`) that names the queried name, and how. */
   contestedCoveredBy?: { candidate: number; asset: string; via: 'name' | 'address'; address?: string };
+  /** The set's tokens as `emblem verify` reads them (one per line), when asked for (`emblem check --with-tokens`). */
+  tokens?: string[];
 }
 
 export interface CheckReport {

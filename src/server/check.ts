@@ -1,3 +1,4 @@
+import { reportError } from '../core/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { publicKeyMaterial } from '../cli/inputs.js';
 import { runCheck } from '../validator/check-workflow.js';
@@ -12,6 +13,7 @@ export interface CheckQuery {
   resolver?: string;
   at?: string;
   skipCommitmentCheck?: boolean;
+  tokens?: boolean;
 }
 
 /** Resolver of one request: its own (when allowed) or the server's default. */
@@ -40,6 +42,7 @@ export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, v
             resolver: { type: 'string', maxLength: 300, description: 'ip[:port], "system", or a DoH URL (default: the server\'s)' },
             at: { type: 'string', maxLength: 64 },
             skipCommitmentCheck: { type: 'boolean' },
+            tokens: { type: 'boolean', description: 'add each set\'s token texts (sets[].tokens), as `emblem check --json --with-tokens`' },
           },
         },
         response: { ...kit.errorResponses },
@@ -51,14 +54,15 @@ export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, v
       const skip = q.skipCommitmentCheck === true;
       const where = requestResolver(settings, q.resolver);
       // Without ?at= the time moves on, so only explicit times and whole seconds of "now" share an answer.
-      const key = JSON.stringify([q.name, where.resolver ?? null, where.doh ?? null, q.at ? now.toISOString() : Math.floor(now.getTime() / 1000), skip]);
+      const withTokens = q.tokens === true;
+      const key = JSON.stringify([q.name, where.resolver ?? null, where.doh ?? null, q.at ? now.toISOString() : Math.floor(now.getTime() / 1000), skip, withTokens]);
       const hit = cache.get(key);
       const t = performance.now();
       if (hit && hit.until > t) {
         reply.header('x-emblem-cache', 'hit');
         return hit.value;
       }
-      const value = answer(q.name, where, now, skip);
+      const value = answer(q.name, where, now, skip, withTokens);
       if (cache.size >= ServerLimits.maxCachedChecks) cache.delete(cache.keys().next().value!);
       cache.set(key, { until: t + ServerLimits.checkCacheMs, value });
       value.catch(() => cache.delete(key));
@@ -66,7 +70,26 @@ export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, v
     },
   );
 
-  async function answer(name: string, where: { resolver?: string; doh?: string }, now: Date, skip: boolean): Promise<unknown> {
+  app.get(
+    '/api/ct/logs',
+    {
+      schema: {
+        summary: 'the CT logs of the server\'s log list (ID, kind, description), to name the log IDs tokens carry; empty when CT is not checked',
+        tags: ['check'],
+        response: { ...kit.errorResponses },
+      },
+    },
+    async () => {
+      try {
+        return { logs: (await verify.ctLogs?.()) ?? [] };
+      } catch (err) {
+        // An unreachable log list is not an error of this request: the names are a convenience.
+        return { logs: [], error: reportError(err) };
+      }
+    },
+  );
+
+  async function answer(name: string, where: { resolver?: string; doh?: string }, now: Date, skip: boolean, withTokens: boolean): Promise<unknown> {
     const report = await runCheck({
       name,
       ...where,
@@ -78,6 +101,7 @@ export async function registerCheckRoutes(app: FastifyInstance, kit: RouteKit, v
       trustedKeys: trusted,
       commitments: await verify.commitments(skip),
       policy: verify.policy,
+      withTokens,
     });
     const bundle = await verify.ctBundle(now, skip);
     return bundle ? { ...report, ctBundle: bundle } : report;

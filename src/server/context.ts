@@ -10,6 +10,18 @@ export interface VerifySettings {
   commitments(skip: boolean): Promise<CommitmentChecker>;
   /** The offline CT bundle's info, as `emblem verify --ct-bundle` adds it to the report, or null. */
   ctBundle(now: Date, skip: boolean): Promise<{ path: string; createdAt: string; ageSeconds: number } | null>;
+  /** The CT logs of the server's log list, to name the log IDs tokens carry; absent or [] when CT is not checked. */
+  ctLogs?(): Promise<CtLogView[]>;
+}
+
+/** One log of the log list as GET /api/ct/logs answers it. */
+export interface CtLogView {
+  /** Standard base64 of the log ID, as JWS-era tokens carry it. */
+  id: string;
+  kind: 'rfc6962' | 'tiled';
+  description: string;
+  operator: string;
+  url: string | null;
 }
 
 export interface CheckSettings {

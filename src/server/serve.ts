@@ -11,6 +11,7 @@ import { DEFAULT_IHLE_TYPE } from '../dns/rr-type.js';
 import { readPublicKeyFile } from '../cli/inputs.js';
 import { commitmentCheckerFromOptions, ctBundleInfo } from '../cli/commitment-options.js';
 import type { ServeFlags } from '../cli/commands/serve.js';
+import { CtCommitmentChecker } from '../ct/commitment-checker.js';
 import { trustStoreKeys } from '../trust/store.js';
 import { buildApp, type AppOptions } from './app.js';
 import type { AuditEvent, CheckSettings, VerifySettings } from './context.js';
@@ -68,6 +69,15 @@ async function verifySettings(opts: ServeFlags): Promise<VerifySettings> {
       return real;
     },
     ctBundle: (now, skip) => (skip ? Promise.resolve(null) : ctBundleInfo(opts, now)),
+    ctLogs: async () => {
+      if (opts.skipCommitmentCheck) return [];
+      real ??= commitmentCheckerFromOptions(opts);
+      const checker = await real;
+      if (!(checker instanceof CtCommitmentChecker)) return [];
+      return (await checker.listedLogs()).map((l) => ({
+        id: l.logIdBase64, kind: l.kind, description: l.description, operator: l.operator, url: l.url ?? l.monitoringUrl ?? null,
+      }));
+    },
   };
 }
 

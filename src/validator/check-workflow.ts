@@ -1,3 +1,4 @@
+import { hexEncode } from '../core/encoding.js';
 import { EmblemError } from '../core/errors.js';
 import type { Material } from '../core/material/material.js';
 import type { CommitmentChecker } from '../core/verify/commitment.js';
@@ -23,6 +24,25 @@ export interface CheckRequest {
   trustedKeys: Material[];
   commitments: CommitmentChecker;
   policy: 'spec' | 'prototype';
+  /** Add each set's token texts (`sets[].tokens`), so a reader can draw the chain or re-verify offline. */
+  withTokens?: boolean;
+}
+
+/** A set's material as the lines `emblem verify` reads: JWS compact text, JWK JSON, CWT and COSE_Key as hex. */
+export function materialTexts(material: readonly Material[]): string[] {
+  return material.map((m) => {
+    switch (m.kind) {
+      case 'jws':
+        return m.text;
+      case 'jwk':
+        return JSON.stringify(m.jwk);
+      case 'cwt':
+      case 'cose-key':
+        return hexEncode(m.bytes);
+      case 'spki-pem':
+        return m.pem;
+    }
+  });
 }
 
 /** The workflow behind `emblem check` and `GET /api/check`. Bad names and resolvers are USAGE errors. */
@@ -39,6 +59,10 @@ export async function runCheck(request: CheckRequest): Promise<CheckReport> {
   return checkName(
     name,
     { resolver, era: request.era, ihleType: request.ihleType, ihleQueryType: request.ihleQueryType, timeoutMs: request.timeoutMs, attempts: request.attempts },
-    (material) => verifyMaterial(material, { now, trustedKeys, commitments, policy: { unauthenticatedChain: policy } }),
+    async (material) => {
+      const report = await verifyMaterial(material, { now, trustedKeys, commitments, policy: { unauthenticatedChain: policy } });
+      // The classification spreads the report into the checked set, so the texts travel with their own set.
+      return request.withTokens ? { ...report, tokens: materialTexts(material) } : report;
+    },
   );
 }

@@ -9,6 +9,8 @@ import { INTEROP_AT, INTEROP_DNS, writeInteropZone } from '../dns/fixtures.js';
 import { tempDir } from '../dns/servers.js';
 import { startListening, type Started } from './helpers.js';
 import { testApp, tested } from './app-fixture.js';
+import { EmblemError } from '../../src/core/errors.js';
+import { skipCommitmentCheck } from '../../src/core/verify/commitment.js';
 
 const FELIX = readFileSync(join(INTEROP_DNS, 'emblem.felixlinker.de.txt'), 'utf8');
 
@@ -71,11 +73,42 @@ describe('emblem serve API: verify and check answer what the CLI prints', () => 
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), JSON.parse(cli.stdout), name);
     }
+    // ?tokens=true is `--with-tokens`: the same object plus each set's token texts, which re-verify to the set's report.
+    const cli = await runCli(['check', 'emblem.felixlinker.de', '--json', '--with-tokens', '--skip-commitment-check', '--at', INTEROP_AT, '--resolver', resolver, '--timeout', '1000', '--attempts', '1']);
+    const withTokens = await app.inject(`/api/check?name=emblem.felixlinker.de&resolver=${resolver}&at=${INTEROP_AT}&skipCommitmentCheck=true&tokens=true`);
+    assert.deepEqual(withTokens.json(), JSON.parse(cli.stdout));
+    const set = withTokens.json().sets[0];
+    assert.ok(set.tokens.length >= 2, 'the set carries its token texts');
+    const again = await app.inject({ method: 'POST', url: `/api/verify?at=${INTEROP_AT}&skipCommitmentCheck=true`, payload: set.tokens.join('\n'), headers: { 'content-type': 'text/plain' } });
+    assert.deepEqual(again.json().result, set.result);
+    assert.deepEqual(again.json().levels, set.levels);
+    const plain = await app.inject(`/api/check?name=emblem.felixlinker.de&resolver=${resolver}&at=${INTEROP_AT}&skipCommitmentCheck=true`);
+    assert.equal(plain.json().sets[0].tokens, undefined, 'token texts only when asked for');
     const missing = await app.inject('/api/check');
     assert.equal(missing.statusCode, 400);
     assert.equal(missing.json().error.code, 'USAGE');
     const badName = await app.inject(`/api/check?name=${encodeURIComponent('a..b')}&resolver=${resolver}`);
     assert.equal(badName.statusCode, 400);
+  });
+
+  it('GET /api/ct/logs names the logs of the server\'s log list, and is empty when CT is not checked', async () => {
+    tested('GET /api/ct/logs');
+    assert.deepEqual((await app.inject('/api/ct/logs')).json(), { logs: [] });
+    const log = { id: 'aGVsbG8gbG9nIGlkIDMyIGJ5dGVzIGxvbmcgeHh4eHg=', kind: 'tiled' as const, description: 'Test log', operator: 'Tests', url: 'http://127.0.0.1:9/' };
+    const withLogs = await testApp({ verify: { trustedKeys: [], policy: 'spec', commitments: async () => skipCommitmentCheck, ctBundle: async () => null, ctLogs: async () => [log] } });
+    try {
+      assert.deepEqual((await withLogs.app.inject('/api/ct/logs')).json(), { logs: [log] });
+    } finally {
+      await withLogs.app.close();
+    }
+    const failing = await testApp({ verify: { trustedKeys: [], policy: 'spec', commitments: async () => skipCommitmentCheck, ctBundle: async () => null, ctLogs: async () => { throw new EmblemError('CT_LOG_LIST_UNAVAILABLE', 'no list') } } });
+    try {
+      const res = await failing.app.inject('/api/ct/logs');
+      assert.equal(res.statusCode, 200, 'the names are a convenience: an unavailable list is not a failed request');
+      assert.deepEqual(res.json(), { logs: [], error: { code: 'CT_LOG_LIST_UNAVAILABLE', message: 'no list' } });
+    } finally {
+      await failing.app.close();
+    }
   });
 
   it('GET /api/openapi.json is an OpenAPI 3 document', async () => {

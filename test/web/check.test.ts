@@ -48,6 +48,13 @@ test('check: a deep link shows the demo chain ENDORSED-TRUSTED, with the levels 
   assert.ok(text.includes(world.kids.emblem), 'emblem key kid shown');
   assert.ok(text.includes(world.kids.root), 'root key kid shown');
   assert.match(text, /Authority https:\/\/authority\.example/);
+  // The API is asked for the set's token texts (?tokens=true), so a name check draws what pasted tokens draw: the
+  // authority's kid and each endorsement's window and CT log entries.
+  assert.ok(text.includes(world.kids.authority), 'authority kid shown');
+  assert.match(text, /index \d+|leaf hash/, 'the CT log entries of the commitments');
+  // Log IDs are named after the server's log list (GET /api/ct/logs); the name appears once the list is fetched.
+  await page.locator('.set .chain .log-name').first().waitFor({ timeout: 10_000 });
+  assert.match(await page.locator('.set .chain .log-name').first().innerText(), /Emblem (demo|local) CT log/);
   assert.match(text, /ORGANIZATIONAL: reached/);
   assert.match(text, /ENDORSED: reached/);
   assert.match(text, /CT commitment\s+verified/);

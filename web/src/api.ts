@@ -94,7 +94,7 @@ export function query(params: Record<string, string | boolean | number | null | 
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined || v === null || v === '' || v === false) continue;
-    q.set(k, v === true ? '1' : String(v));
+    q.set(k, String(v)); // booleans as true: the API's schema coerces "true", not "1"
   }
   const s = q.toString();
   return s ? `?${s}` : '';

@@ -4,6 +4,8 @@ import { parseMaterialText } from '../../src/core/material/parse-text.js';
 import { parseJwsToken } from '../../src/core/tokens/jws.js';
 import { parseCwtToken } from '../../src/core/tokens/cwt.js';
 import { base64Encode, hexEncode } from '../../src/core/encoding.js';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson } from './api.js';
 import { html } from './html.js';
 import { Badge, ErrorList, fmtSeconds, fmtTime } from './components.js';
 
@@ -150,8 +152,30 @@ export function chainNodes(report: VerificationReport, tokenText?: string): Chai
 
 const STATE_TONE: Record<ChainNode['state'], string> = { reached: 'good', 'not established': 'partial', failed: 'bad', 'not reached': 'none' };
 
+/** Log ID (base64) -> the log list's description, fetched once per page load from GET /api/ct/logs. */
+let logNames: Promise<Map<string, string>> | null = null;
+function fetchLogNames(): Promise<Map<string, string>> {
+  logNames ??= getJson<{ logs: { id: string; description: string }[] }>('/api/ct/logs').then(
+    (r) => new Map(r.logs.map((l) => [l.id, l.description])),
+    () => new Map(), // without names the drawing shows log IDs, as before
+  );
+  return logNames;
+}
+
+function useLogNames(wanted: boolean): Map<string, string> {
+  const [names, setNames] = useState<Map<string, string>>(new Map());
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    void fetchLogNames().then((n) => live && setNames(n));
+    return () => void (live = false);
+  }, [wanted]);
+  return names;
+}
+
 export function ChainDrawing({ report, tokenText }: { report: VerificationReport; tokenText?: string }) {
   const nodes = chainNodes(report, tokenText);
+  const names = useLogNames(nodes.some((n) => n.logs.length > 0));
   return html`<figure class="chain-figure">
     <figcaption>Chain: emblem → emblem key → root key → endorsing authorities</figcaption>
     <ol class="chain">
@@ -163,7 +187,7 @@ export function ChainDrawing({ report, tokenText }: { report: VerificationReport
           ${n.detail.map((d) => html`<div class="detail">${d}</div>`)}
           ${n.commitment ? html`<div class="commitment"><span class="muted">CT commitment</span> <${Badge} value=${n.commitment === 'verified' ? 'protected' : n.commitment === 'failed' ? 'invalid' : n.commitment === 'unavailable' ? 'indeterminate' : null} label=${n.commitment} /></div>` : null}
           ${n.logs.length
-            ? html`<ul class="logs">${n.logs.map((l) => html`<li><span class="muted">log</span> <code>${l.logId.slice(0, 12)}…</code> ${l.index !== null ? html`index <code>${l.index}</code>` : html`leaf hash <code>${(l.leafHash ?? '').slice(0, 16)}…</code>`}</li>`)}</ul>`
+            ? html`<ul class="logs">${n.logs.map((l) => html`<li><span class="muted">log</span> ${names.has(l.logId) ? html`<span class="log-name" title=${l.logId}>${names.get(l.logId)}</span>` : html`<code title=${l.logId}>${l.logId.slice(0, 12)}…</code>`} ${l.index !== null ? html`index <code>${l.index}</code>` : html`leaf hash <code>${(l.leafHash ?? '').slice(0, 16)}…</code>`}</li>`)}</ul>`
             : null}
         </li>`,
       )}

@@ -21,6 +21,7 @@ interface CheckFlags extends CommitmentFlags {
   trustStore?: string[];
   at?: string;
   json?: boolean;
+  withTokens?: boolean;
   policy: 'spec' | 'prototype';
   ihleType: string;
   queryType?: string;
@@ -99,6 +100,7 @@ export function registerCheck(program: Command): void {
     .option('--timeout <ms>', 'timeout per query attempt', '3000')
     .option('--attempts <n>', 'attempts per query (UDP/DoH timeouts are retried)', '2')
     .option('--json', 'print the JSON report')
+    .option('--with-tokens', 'with --json: add each set\'s token texts (sets[].tokens), e.g. to re-verify them with emblem verify')
     .addHelpText(
       'after',
       `
@@ -144,7 +146,7 @@ Examples:
     const commitments = await commitmentCheckerFor(opts);
     const report = await runCheck({
       name: nameText, resolver: opts.resolver, doh: opts.doh, era: opts.era, ihleType, ihleQueryType, timeoutMs, attempts,
-      now, trustedKeys: trusted, commitments, policy: opts.policy,
+      now, trustedKeys: trusted, commitments, policy: opts.policy, withTokens: opts.withTokens === true,
     });
     const bundle = await ctBundleInfoFor(opts, now);
     const json = bundle ? { ...report, ctBundle: bundle } : report;

@@ -48,11 +48,9 @@ function coverWords(set: CheckedTokenSet): string {
   return 'does not verify';
 }
 
-/** A set as the API answers it; `tokens` (the set's tokens and keys as text), when the server includes them, lets
- *  the chain show each endorsement's window and CT log entries as for pasted tokens. */
-type ApiCheckedSet = CheckedTokenSet & { tokens?: string[] };
-
-function SetView({ set, index }: { set: ApiCheckedSet; index: number }) {
+/** `set.tokens` (asked for with ?tokens=true) lets the chain show each endorsement's kid, window and CT log entries as
+ *  for pasted tokens. */
+function SetView({ set, index }: { set: CheckedTokenSet; index: number }) {
   return html`<section class="card set">
     <h3>Token set ${index + 1}${set.identifier ? html` <span class="muted">(${set.identifier})</span>` : null}: ${coverWords(set)}</h3>
     <${ReportSummary} report=${set} heading="Result" />
@@ -73,7 +71,7 @@ function CheckResult({ report }: { report: CheckReport }) {
       : null}
     <${ErrorList} title="Lookup errors" errors=${report.errors.map((e) => ({ code: String(e.code), message: e.message }))} />
     ${report.sets.map((s, i) => html`<${SetView} set=${s} index=${i} />`)}
-    <${JsonBlock} value=${report} label="JSON report (emblem check --json)" />
+    <${JsonBlock} value=${report} label="JSON report (emblem check --json --with-tokens)" />
   </div>`;
 }
 
@@ -115,7 +113,7 @@ export function CheckPage({ search }: { search: URLSearchParams }) {
     const ctl = new AbortController();
     setBusy(true);
     setError(null);
-    getJson<CheckReport>(`/api/check${query({ name: n, resolver: search.get('resolver'), at: search.get('at'), skipCommitmentCheck: search.get('skipCommitmentCheck') === '1' || search.get('skipCommitmentCheck') === 'true' })}`, ctl.signal)
+    getJson<CheckReport>(`/api/check${query({ name: n, resolver: search.get('resolver'), at: search.get('at'), skipCommitmentCheck: search.get('skipCommitmentCheck') === '1' || search.get('skipCommitmentCheck') === 'true', tokens: true })}`, ctl.signal)
       .then((report) => setOutcome({ kind: 'check', report }))
       .catch((err) => { if ((err as Error).name !== 'AbortError') { setError(err); setOutcome(null); } })
       .finally(() => setBusy(false));
