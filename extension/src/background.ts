@@ -1,28 +1,65 @@
 import { checkHost } from '../../src/browser/host-check.js';
 import { BrowserLimits } from '../../src/browser/limits.js';
+import { createBrowserCommitmentChecker } from '../../src/browser/ct-commitment-checker.js';
+import { reportError } from '../../src/core/errors.js';
 import { skipCommitmentCheck, type CommitmentChecker } from '../../src/core/verify/commitment.js';
+import type { DetailedCommitmentOutcome } from '../../src/ct/commitment-checker-base.js';
 import { DEFAULT_IHLE_TYPE } from '../../src/dns/rr-type.js';
 import { badgeFor } from './badge.js';
-import { checkResolverUrl, loadSettings, tabKey, trustedKeys, type Settings, type TabState } from './settings.js';
+import { checkResolverUrl, loadSettings, tabKey, trustedKeys, type CtEntryView, type Settings, type TabState } from './settings.js';
 
 /**
  * The service worker: on each top-level navigation to an http(s) page, asks the configured DoH resolver for the
- * host's emblem records, verifies them with the core (WebCrypto signatures), and sets the tab's badge. Nothing is
- * sent anywhere but the resolver; with no resolver chosen, nothing is sent at all.
+ * host's emblem records, verifies them with the core (WebCrypto signatures), checks root-key commitments in the
+ * CT logs of the imported log list, and sets the tab's badge. Nothing is sent anywhere but the resolver and those
+ * logs; with no resolver chosen, nothing is sent at all.
  */
 
-/** This extension has no CT client yet: commitments are "unavailable" (shown as not checked), never "failed". */
-const notCheckedInBrowser: CommitmentChecker = {
-  async check() {
-    return {
-      status: 'unavailable',
-      errors: [{ code: 'COMMITMENT_UNVERIFIED', message: 'root-key commitments in Certificate Transparency are not checked by this extension' }],
-    };
-  },
-};
+/** Commitments that are not checked (no log list, or the options say so): "unavailable", never "failed". */
+function notChecked(why: string): CommitmentChecker {
+  return { async check() { return { status: 'unavailable', errors: [{ code: 'COMMITMENT_UNVERIFIED', message: why }] }; } };
+}
+
+/** One checker per log list text, so tree heads and proven entries are reused between pages (bounded TTLs). */
+let cached: { text: string; checker: CommitmentChecker } | null = null;
 
 function commitmentsFor(settings: Settings): CommitmentChecker {
-  return settings.commitments === 'skip' ? skipCommitmentCheck : notCheckedInBrowser;
+  if (settings.commitments === 'skip') return skipCommitmentCheck;
+  if (settings.commitments === 'not-checked') return notChecked('root-key commitments are not checked (the options say so)');
+  if (!settings.logList) return notChecked('no CT log list imported in the options: root-key commitments are not checked');
+  if (cached?.text !== settings.logList) {
+    try {
+      cached = { text: settings.logList, checker: createBrowserCommitmentChecker({ logListText: settings.logList }) };
+    } catch (err) {
+      const e = reportError(err);
+      return notChecked(`the imported CT log list is unusable (${e.code}: ${e.message})`);
+    }
+  }
+  return cached.checker;
+}
+
+/** Wraps a checker to keep, for the popup, which log entries were checked and how. */
+function recording(checker: CommitmentChecker, into: CtEntryView[]): CommitmentChecker {
+  return {
+    async check(request) {
+      const outcome = (await checker.check(request)) as DetailedCommitmentOutcome;
+      for (const e of outcome.entries ?? []) {
+        if (into.length >= 32) break;
+        into.push({
+          log: e.logDescription ?? e.log.id,
+          kind: e.log.ver === 'v1' || e.log.ver === 'static' ? e.log.ver : e.log.index !== undefined ? 'static' : e.log.hash ? 'v1' : 'unknown',
+          status: e.status,
+          ...(e.leafIndex !== undefined ? { leafIndex: e.leafIndex } : {}),
+          ...(e.treeSize !== undefined ? { treeSize: e.treeSize } : {}),
+          notes: [
+            ...e.errors.map((x) => `${x.code}: ${x.message}`),
+            ...(e.chain && e.chain.valid === 'not-checked' ? ['certificate chain not checked in the browser'] : []),
+          ].slice(0, 8),
+        });
+      }
+      return outcome;
+    },
+  };
 }
 
 /** Latest navigation per tab, so a slow answer for a page the user already left is dropped. */
@@ -65,6 +102,7 @@ export async function checkTab(tabId: number, pageUrl: string): Promise<void> {
     return;
   }
   const now = settings.at ? new Date(settings.at) : new Date();
+  const ct: CtEntryView[] = [];
   const result = await checkHost(host, {
     dohUrl: resolver,
     era: settings.era,
@@ -72,11 +110,11 @@ export async function checkTab(tabId: number, pageUrl: string): Promise<void> {
     timeoutMs: BrowserLimits.dohTimeoutMs,
     trustedKeys: trustedKeys(settings),
     now: Number.isNaN(now.getTime()) ? new Date() : now,
-    commitments: commitmentsFor(settings),
+    commitments: recording(commitmentsFor(settings), ct),
     fetch: (u, init) => fetch(u, init),
   });
   if (latest.get(tabId) !== navigation) return;
-  await show(tabId, { url: pageUrl, host, state: 'done', checkedAt: new Date().toISOString(), result, commitments: settings.commitments });
+  await show(tabId, { url: pageUrl, host, state: 'done', checkedAt: new Date().toISOString(), result, commitments: settings.commitments, ct });
 }
 
 chrome.webNavigation.onCommitted.addListener((details) => {

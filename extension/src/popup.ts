@@ -1,7 +1,7 @@
 import type { ChainToken, HostCheck } from '../../src/browser/host-check.js';
 import { badgeFor } from './badge.js';
 import { h } from './dom.js';
-import { loadSettings, tabKey, type TabState } from './settings.js';
+import { loadSettings, tabKey, type CtEntryView, type TabState } from './settings.js';
 
 /** The popup: the result for one tab (`popup.html?tab=ID`, or the active tab), read from the service worker's state. */
 
@@ -39,9 +39,19 @@ function node(t: ChainToken, index: number, trustedKids: Set<string>): HTMLEleme
   return h('li', { 'data-kind': t.kind }, h('strong', {}, what), dl);
 }
 
+function ctEntry(e: CtEntryView): HTMLElement {
+  const where = e.leafIndex !== undefined ? ` entry #${e.leafIndex}${e.treeSize !== undefined ? ` of ${e.treeSize}` : ''}` : '';
+  const word = e.status === 'verified' ? 'verified' : e.status === 'failed' ? 'FAILED' : 'not checked';
+  return h('li', { 'data-status': e.status },
+    h('span', { class: e.status === 'verified' ? 'ok' : e.status === 'failed' ? 'bad' : 'muted' }, word),
+    ` ${e.log}${where} (${e.kind === 'static' ? 'static-ct tiles' : e.kind === 'v1' ? 'RFC 6962' : 'log'})`,
+    ...(e.notes.length ? [h('br'), h('small', {}, e.notes.join('; '))] : []),
+  );
+}
+
 function commitmentText(report: HostCheck['sets'][number]): string {
   switch (report.commitment) {
-    case 'verified': return 'verified in Certificate Transparency';
+    case 'verified': return 'verified in Certificate Transparency (certificate chain not checked in the browser)';
     case 'skipped': return 'skipped (the options say so)';
     case 'failed': return 'FAILED';
     case 'unavailable': return 'not checked';
@@ -89,6 +99,7 @@ async function render(): Promise<void> {
         ...(best.emblem ? [h('dt', {}, 'emblem valid'), h('dd', {}, `${best.emblem.notBefore} – ${best.emblem.expires}`)] : []),
       ),
     );
+    if (state.ct?.length) main.append(h('h2', {}, 'CT log entries'), h('ul', { class: 'ct', id: 'ct' }, ...state.ct.map(ctEntry)));
     if (r.chain.length > 0) main.append(h('h2', {}, 'Chain'), h('ol', { class: 'chain', id: 'chain' }, ...r.chain.map((t, i) => node(t, i, trustedKids))));
     if (best.notEstablished?.length) {
       main.append(h('h2', {}, 'Not established'), h('ul', { class: 'errors' }, ...best.notEstablished.map((n) => h('li', {}, `${n.level}: ${n.message}`))));
@@ -96,7 +107,7 @@ async function render(): Promise<void> {
   }
   const errors = [...r.errors, ...(best?.errors ?? [])];
   if (errors.length > 0) main.append(h('h2', {}, 'Why'), h('ul', { class: 'errors', id: 'errors' }, ...errors.map((e) => h('li', {}, h('code', {}, String(e.code)), ` ${e.message}`))));
-  main.append(h('p', { class: 'note' }, `Looked up via ${r.discovery?.resolver ?? 'the configured resolver'}${state.checkedAt ? ` at ${state.checkedAt}` : ''}. Only that resolver saw the name.`));
+  main.append(h('p', { class: 'note' }, `Looked up via ${r.discovery?.resolver ?? 'the configured resolver'}${state.checkedAt ? ` at ${state.checkedAt}` : ''}. Only that resolver saw the name${state.ct?.length ? '; the CT logs listed above saw which entries were looked at' : ''}.`));
 }
 
 void render();

@@ -2,6 +2,7 @@ import type { PublicKey } from '../../src/core/tokens/keys.js';
 import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import type { DiscoveryEra } from '../../src/dns/discovery-report.js';
 import type { TrustedKeyEntry } from '../../src/trust/store-format.js';
+import { isReachableUrl } from '../../src/browser/ct-commitment-checker.js';
 
 /**
  * What the user chose in the options page, kept in chrome.storage.local (never synced: the trust store and the
@@ -14,16 +15,19 @@ export interface Settings {
   /** Pinned authority keys, in the CLI trust store's entry format (src/trust/store-format.ts). */
   trustStore: TrustedKeyEntry[];
   /**
-   * Root-key commitments in Certificate Transparency. 'not-checked': this extension cannot check them yet, so a
-   * level that depends on one is shown as not established (never as invalid). 'skip': like the CLI's
-   * --skip-commitment-check, levels are reached without them and the popup says they were skipped.
+   * Root-key commitments in Certificate Transparency. 'check': through the HTTP APIs of the logs in `logList`
+   * (none imported: not checked). 'not-checked': no CT log is contacted; a level that depends on a commitment is
+   * shown as not established (never as invalid). 'skip': like the CLI's --skip-commitment-check, levels are
+   * reached without them and the popup says they were skipped.
    */
-  commitments: 'not-checked' | 'skip';
+  commitments: 'check' | 'not-checked' | 'skip';
+  /** The v3 log list (the JSON `emblem --log-list` reads), as imported; '' = none, so nothing is checked. */
+  logList: string;
   /** Verify as of this ISO-8601 time instead of now (like --at); '' = now. */
   at: string;
 }
 
-export const DEFAULT_SETTINGS: Settings = { resolver: '', era: 'any', trustStore: [], commitments: 'not-checked', at: '' };
+export const DEFAULT_SETTINGS: Settings = { resolver: '', era: 'any', trustStore: [], commitments: 'check', logList: '', at: '' };
 
 export async function loadSettings(): Promise<Settings> {
   const stored = (await chrome.storage.local.get('settings')) as { settings?: Partial<Settings> };
@@ -50,11 +54,10 @@ export function trustedKeys(settings: Settings): PublicKey[] {
 /** A resolver URL the extension accepts: https, or http on loopback only (a local test server). */
 export function checkResolverUrl(text: string): URL {
   const url = new URL(text);
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.username || url.password) throw new Error('the resolver URL must not carry credentials');
+  if (!isReachableUrl(url)) {
     throw new Error('the resolver needs an https:// URL (http:// only on 127.0.0.1/localhost, for a local test server)');
   }
-  if (url.username || url.password) throw new Error('the resolver URL must not carry credentials');
   return url;
 }
 
@@ -71,6 +74,19 @@ export interface TabState {
   checkedAt?: string;
   result?: import('../../src/browser/host-check.js').HostCheck;
   commitments?: Settings['commitments'];
+  /** The CT log entries checked for this page (log name, index, tree size, outcome), for the popup. */
+  ct?: CtEntryView[];
+}
+
+/** One checked CT log entry, as the popup shows it. */
+export interface CtEntryView {
+  log: string;
+  kind: 'v1' | 'static' | 'unknown';
+  status: 'verified' | 'failed' | 'unavailable';
+  leafIndex?: number;
+  treeSize?: number;
+  /** Why it failed or could not be checked; for verified entries, what was not checked (the chain). */
+  notes: string[];
 }
 
 export const tabKey = (tabId: number) => `tab:${tabId}`;

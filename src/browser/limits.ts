@@ -8,3 +8,13 @@ export const BrowserLimits = {
   /** Pasted or uploaded trust material: the same cap as a trust store file read by the CLI (src/trust/store.ts). */
   maxTrustImportBytes: 4 * 1024 * 1024,
 } as const;
+
+/** Bounds of the browser's CT commitment checker (responses, proofs and certificates: src/ct/limits.ts, reused). */
+export const BrowserCtLimits = {
+  /** A pasted or uploaded log list: Google's v3 list is ~80 KB, the CLI accepts up to CtLimits.maxLogListBytes. */
+  maxLogListBytes: 4 * 1024 * 1024,
+  /** Most distinct log origins the extension asks host permission for (Google's list names ~60 logs). */
+  maxLogOrigins: 256,
+  /** Imported WebCrypto keys kept per service worker lifetime (one per listed log is enough). */
+  maxCachedKeys: 256,
+} as const;

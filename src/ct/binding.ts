@@ -1,5 +1,5 @@
 import type { ReportedError } from '../core/errors.js';
-import type { CertificateSummary } from './certificate.js';
+import type { CertificateSummary } from './certificate-parse.js';
 import { CtErrorCodes } from './errors.js';
 
 /** Whether an expired (or not yet valid) binding certificate fails the commitment. */

@@ -1,18 +1,25 @@
-/** Byte helpers for the CT adapter: std base64 (CT JSON and log lists use padded standard base64), hex, concat. */
+import { base64Decode, base64Encode, hexEncode } from '../core/encoding.js';
+
+/**
+ * Byte helpers for the CT adapter: std base64 (CT JSON and log lists use padded standard base64), hex, concat.
+ * Pure (the core's codecs, no Buffer), so the browser extension's CT checker can use this adapter's parsers.
+ */
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return base64Encode(bytes);
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** Strict standard base64 decoding; returns null on anything else (Buffer.from silently skips junk). */
+/** Strict, canonical standard base64 decoding; returns null on anything else. */
 export function fromBase64(text: unknown): Uint8Array | null {
-  if (typeof text !== 'string' || text.length % 4 !== 0 || !BASE64.test(text)) return null;
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  if (typeof text !== 'string') return null;
+  try {
+    return base64Decode(text);
+  } catch {
+    return null;
+  }
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return hexEncode(bytes);
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -3,13 +3,16 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { EmblemError } from '../core/errors.js';
 import { toBase64 } from './bytes.js';
-import { isPrecertificate, PRECERT_POISON_OID, subjectPublicKeyInfoOf, tbsOf, tbsWithoutExtension } from './certificate.js';
+import { isPrecertificate, PRECERT_POISON_OID, subjectPublicKeyInfoOf, tbsOf, tbsWithoutExtension } from './certificate-parse.js';
 import { ctError, CtErrorCodes } from './errors.js';
 import { CtLimits } from './limits.js';
 import type { ListedLog } from './log-list.js';
 import type { TimestampedEntry } from './merkle-tree-leaf.js';
 import type { TileLeaf } from './tile-leaf.js';
 import { TlsReader } from './tls-codec.js';
+import type { ChainReport, LogChainSource } from './chain-report.js';
+
+export type { ChainReport, LogChainSource } from './chain-report.js';
 
 /**
  * Validation of the certificate chain a CT log stores with an entry (issue 9 §6). A log attests that it saw a
@@ -318,36 +321,12 @@ export function parseExtraData(extraData: Uint8Array, entry: TimestampedEntry): 
   return { leaf, issuers };
 }
 
-/** What `emblem ct check` reports about the chain stored with an entry (only validated chains get this far). */
-export interface ChainReport {
-  /** Certificates (RFC 6962 extra_data) or issuer fingerprints (static-ct) stored with the entry. */
-  length: number;
-  /** Subject of the first chain certificate. */
-  issuer?: string;
-  /** Whether that certificate's key verifies the logged certificate's signature (always true once validated). */
-  issuerSignatureValid?: boolean;
-  /** The chain passed validation: signatures, CA flags and keyCertSign, validity at the entry's timestamp, root. */
-  valid: true;
-  /** The root the chain ends at (one the log accepts). */
-  root: string;
-  /** The trust-store CA it leads to, when a trust store is used. */
-  trustAnchor?: string;
-}
-
 export interface LogChainValidatorOptions {
   /** DER certificates of the trust store (`--ca-bundle`); null = only the log's roots decide. */
   trustStore?: readonly Uint8Array[] | null;
   /** How long a log's get-roots answer is reused. */
   rootsTtlMs?: number;
   now?: () => number;
-}
-
-/** Fetchers the validator needs for one log (bound to its clients by the commitment checker). */
-export interface LogChainSource {
-  /** get-roots (RFC 6962 url, or the static-ct submission prefix). */
-  roots(): Promise<Uint8Array[]>;
-  /** static-ct only: the issuer certificate with this SHA-256 fingerprint (hash verified by the fetcher). */
-  issuer?(fingerprint: Uint8Array): Promise<Uint8Array>;
 }
 
 /**

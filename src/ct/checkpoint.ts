@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import { bytesEqual } from '../core/merkle/hash.js';
 import { concatBytes, fromBase64, toBase64 } from './bytes.js';
 import { ctError, CtErrorCodes } from './errors.js';
-import { encodeDigitallySigned, parseDigitallySigned, verifyDigitallySigned, type DigitallySigned } from './signature.js';
+import { encodeDigitallySigned, parseDigitallySigned, type DigitallySigned, type DigitallySignedVerifier } from './digitally-signed.js';
 import { TlsReader, TlsWriter } from './tls-codec.js';
 import { treeHeadSignatureInput, type TreeHead } from './tree-head.js';
 
@@ -39,12 +39,7 @@ export function checkpointOrigin(submissionUrl: string): string {
 
 /** C2SP static-ct-api key ID: first 4 bytes of SHA-256(name || 0x0A || 0x05 || log ID). */
 export function rfc6962NoteKeyHash(name: string, logId: Uint8Array): Uint8Array {
-  return new Uint8Array(
-    createHash('sha256')
-      .update(concatBytes(new TextEncoder().encode(name), Uint8Array.of(0x0a, RFC6962_NOTE_SIGNATURE_TYPE), logId))
-      .digest()
-      .subarray(0, 4),
-  );
+  return sha256(concatBytes(new TextEncoder().encode(name), Uint8Array.of(0x0a, RFC6962_NOTE_SIGNATURE_TYPE), logId)).slice(0, 4);
 }
 
 export function parseCheckpoint(text: string): Checkpoint {
@@ -76,9 +71,13 @@ export function parseCheckpoint(text: string): Checkpoint {
 /**
  * Verifies a checkpoint against a listed tiled log: origin matches its submission URL, no extension lines, and a
  * signature from the log's key (key ID rule above) over the RFC 6962 TreeHeadSignature of the body's size and
- * root with the note's timestamp. Returns the verified tree head.
+ * root with the note's timestamp. Returns the verified tree head. `verify` is node:crypto's or WebCrypto's.
  */
-export function verifyCheckpoint(text: string, log: { logId: Uint8Array; key: Uint8Array; submissionUrl: string }): TreeHead {
+export async function verifyCheckpoint(
+  text: string,
+  log: { logId: Uint8Array; key: Uint8Array; submissionUrl: string },
+  verify: DigitallySignedVerifier,
+): Promise<TreeHead> {
   const cp = parseCheckpoint(text);
   const origin = checkpointOrigin(log.submissionUrl);
   if (cp.origin !== origin) malformed(`origin "${cp.origin}" is not this log's ("${origin}")`);
@@ -97,7 +96,7 @@ export function verifyCheckpoint(text: string, log: { logId: Uint8Array; key: Ui
       continue;
     }
     const head = { treeSize: cp.treeSize, timestamp, rootHash: cp.rootHash };
-    if (verifyDigitallySigned(log.key, treeHeadSignatureInput(head), ds)) return head;
+    if (await verify(log.key, treeHeadSignatureInput(head), ds)) return head;
   }
   malformed('no signature verifies with the listed log key');
 }

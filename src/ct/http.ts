@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import { ctError, CtErrorCodes } from './errors.js';
 import { CtLimits } from './limits.js';
 
@@ -16,7 +15,7 @@ export interface HttpRequest {
   body?: string;
 }
 
-/** The one way the CT adapter talks HTTP; injectable so tests and benchmarks can count or tamper. */
+/** The one way the CT adapter talks HTTP (fetch only: the browser extension uses it too); injectable so tests and benchmarks can count or tamper. */
 export type HttpClient = (url: string, request: HttpRequest) => Promise<HttpResponse>;
 
 // static-ct logs ask clients to identify themselves with a contact URL in the user agent ("+https://...").
@@ -85,20 +84,17 @@ function describe(err: unknown): string {
   return String(err);
 }
 
-/** Static-ct tiles may be stored gzip-compressed and served without Content-Encoding; inflate them, bounded. */
-export function maybeGunzip(body: Uint8Array, maxBytes: number, what: string): Uint8Array {
-  if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b) return body;
-  try {
-    return new Uint8Array(gunzipSync(body, { maxOutputLength: maxBytes }));
-  } catch (err) {
-    throw ctError(CtErrorCodes.CT_RESPONSE_MALFORMED, `${what}: bad gzip data or larger than ${maxBytes} bytes`, err);
-  }
+/** Inflates a gzip body to at most `maxBytes` (static-ct tiles may be stored compressed); node:zlib or the browser's DecompressionStream. */
+export type Gunzip = (body: Uint8Array, maxBytes: number, what: string) => Uint8Array | Promise<Uint8Array>;
+
+export function isGzip(body: Uint8Array): boolean {
+  return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
 }
 
 /** Parses a JSON body, mapping failure to CT_RESPONSE_MALFORMED. */
 export function parseJsonBody(res: HttpResponse, what: string): unknown {
   try {
-    return JSON.parse(Buffer.from(res.body).toString('utf8'));
+    return JSON.parse(new TextDecoder().decode(res.body));
   } catch (err) {
     throw ctError(CtErrorCodes.CT_RESPONSE_MALFORMED, `${what}: not JSON`, err);
   }

@@ -1,6 +1,6 @@
 import { hashLeaf } from '../core/merkle/hash.js';
 import { toBase64 } from './bytes.js';
-import { embeddedSctList, issuerKeyHash, SCT_LIST_OID, tbsOf, tbsWithoutExtension } from './certificate.js';
+import { embeddedSctList, issuerKeyHash, SCT_LIST_OID, tbsOf, tbsWithoutExtension } from './certificate-parse.js';
 import { ctError, CtErrorCodes } from './errors.js';
 import { encodeMerkleTreeLeaf, type TimestampedEntry } from './merkle-tree-leaf.js';
 import { leafIndexFromExtensions, parseSctList, type SignedCertificateTimestamp } from './sct.js';

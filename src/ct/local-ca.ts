@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { toBase64 } from './bytes.js';
-import { SCT_LIST_OID, PRECERT_POISON_OID, toPem } from './certificate.js';
+import { SCT_LIST_OID, PRECERT_POISON_OID, toPem } from './certificate-parse.js';
 import type { HttpClient } from './http.js';
 import { leafHashOf, logEntriesFromChain, x509EntryFor, type LogEntryJson } from './leaf-hash.js';
 import { encodeSctList, leafIndexFromExtensions, type SignedCertificateTimestamp } from './sct.js';

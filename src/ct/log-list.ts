@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/hash.js';
 import { fromBase64, toBase64 } from './bytes.js';
 import { ctError, CtErrorCodes } from './errors.js';
 
@@ -130,7 +130,7 @@ export function parseLogList(json: unknown, source: string): LogDirectory {
           continue;
         }
         // RFC 6962 §3.2: the log ID is the SHA-256 of the key. A list that disagrees with itself is not trusted.
-        const computed = createHash('sha256').update(key).digest('base64');
+        const computed = toBase64(sha256(key));
         if (computed !== toBase64(logId)) {
           warnings.push(`${source}: ${description}: log_id does not match the SHA-256 of its key`);
           continue;

@@ -1,6 +1,6 @@
 import type { CommitmentStatus } from '../core/verify/commitment.js';
 import { CtErrorCodes } from './errors.js';
-import type { CommitmentPolicy } from './commitment-checker.js';
+import type { CommitmentPolicy } from './commitment-checker-base.js';
 
 /**
  * Codes that mean "could not check", not "proven false": the log list, a log or the network was unavailable

@@ -1,27 +1,7 @@
 import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { TlsReader, TlsWriter } from './tls-codec.js';
+import { DS_ECDSA as ECDSA, DS_RSA as RSA, DS_SHA256 as SHA256, type DigitallySigned } from './digitally-signed.js';
 
-/** RFC 5246 §4.7 DigitallySigned as CT uses it: SHA-256 (4) with ECDSA (3) or RSA PKCS#1 v1.5 (1). */
-export interface DigitallySigned {
-  hashAlgorithm: number;
-  signatureAlgorithm: number;
-  signature: Uint8Array;
-}
-
-const SHA256 = 4;
-const RSA = 1;
-const ECDSA = 3;
-
-export function parseDigitallySigned(bytes: Uint8Array, what: string): DigitallySigned {
-  const r = new TlsReader(bytes, what);
-  const out = { hashAlgorithm: r.uint(1), signatureAlgorithm: r.uint(1), signature: r.vector(2) };
-  r.end();
-  return out;
-}
-
-export function encodeDigitallySigned(ds: DigitallySigned): Uint8Array {
-  return new TlsWriter().uint(1, ds.hashAlgorithm).uint(1, ds.signatureAlgorithm).vector(2, ds.signature).finish();
-}
+export { encodeDigitallySigned, parseDigitallySigned, type DigitallySigned, type DigitallySignedVerifier } from './digitally-signed.js';
 
 const keyCache = new Map<string, KeyObject>();
 

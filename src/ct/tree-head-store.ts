@@ -1,25 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { bytesEqual } from '../core/merkle/hash.js';
-import { verifyConsistency } from '../core/merkle/consistency.js';
-import { fromBase64, toBase64 } from './bytes.js';
-import { ctError, CtErrorCodes } from './errors.js';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../store/atomic-write.js';
-import type { TreeHead } from './tree-head.js';
+import { fromBase64, toBase64 } from './bytes.js';
+import { TreeHeadHistory } from './tree-head-history.js';
 
-/** Fetches the consistency proof between two sizes of one log (RFC 6962 get-sth-consistency, or from tiles). */
-export type ConsistencyProver = (oldSize: number, newSize: number) => Promise<Uint8Array[]>;
+export type { ConsistencyProver } from './tree-head-history.js';
 
-/**
- * The verified tree heads a client has seen, per log. Each new head must be consistent with the largest one
- * seen before (RFC 9162 §8.1.2): a log that shows us two different histories — a split view — is caught the
- * second time we talk to it. Optionally persisted, so the memory survives between CLI runs.
- */
-export class TreeHeadStore {
-  private readonly heads = new Map<string, TreeHead>();
-
+/** TreeHeadHistory, optionally persisted, so the memory survives between CLI runs. */
+export class TreeHeadStore extends TreeHeadHistory {
   constructor(private readonly file: string | null = null) {
+    super();
     if (file) {
       try {
         const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { treeSize: number; timestamp: number; rootHash: string }>;
@@ -33,44 +24,13 @@ export class TreeHeadStore {
     }
   }
 
-  latest(logId: string): TreeHead | undefined {
-    return this.heads.get(logId);
-  }
-
-  /**
-   * Checks `head` against the stored one and remembers the larger. Throws CT_LOG_INCONSISTENT when the log cannot
-   * prove the two consistent.
-   */
-  async observe(logId: string, head: TreeHead, prove: ConsistencyProver): Promise<void> {
-    const known = this.heads.get(logId);
-    if (known) {
-      const [older, newer] = known.treeSize <= head.treeSize ? [known, head] : [head, known];
-      if (older.treeSize === newer.treeSize) {
-        if (!bytesEqual(older.rootHash, newer.rootHash)) {
-          throw ctError(CtErrorCodes.CT_LOG_INCONSISTENT, `log ${logId} signed two different roots for tree size ${older.treeSize}`);
-        }
-      } else if (older.treeSize > 0) {
-        let proof: Uint8Array[];
-        try {
-          proof = await prove(older.treeSize, newer.treeSize);
-        } catch (err) {
-          // A log that will not prove consistency is treated like one that cannot.
-          throw ctError(CtErrorCodes.CT_LOG_INCONSISTENT, `log ${logId}: no consistency proof from ${older.treeSize} to ${newer.treeSize}: ${err instanceof Error ? err.message : String(err)}`, err);
-        }
-        if (!verifyConsistency(older.treeSize, newer.treeSize, older.rootHash, newer.rootHash, proof)) {
-          throw ctError(CtErrorCodes.CT_LOG_INCONSISTENT, `log ${logId}: tree heads of size ${older.treeSize} and ${newer.treeSize} are not consistent (the log forked)`);
-        }
-      }
-      if (known.treeSize >= head.treeSize) return;
-    }
-    this.heads.set(logId, head);
-    if (this.file) {
-      const json: Record<string, unknown> = {};
-      for (const [id, h] of this.heads) json[id] = { treeSize: h.treeSize, timestamp: h.timestamp, rootHash: toBase64(h.rootHash) };
-      const file = this.file;
-      await mkdir(dirname(file), { recursive: true })
-        .then(() => writeFileAtomic(file, JSON.stringify(json, null, 1)))
-        .catch(() => undefined); // memory still holds the head; only cross-run fork detection is lost
-    }
+  protected override async remembered(): Promise<void> {
+    if (!this.file) return;
+    const json: Record<string, unknown> = {};
+    for (const [id, h] of this.heads) json[id] = { treeSize: h.treeSize, timestamp: h.timestamp, rootHash: toBase64(h.rootHash) };
+    const file = this.file;
+    await mkdir(dirname(file), { recursive: true })
+      .then(() => writeFileAtomic(file, JSON.stringify(json, null, 1)))
+      .catch(() => undefined); // memory still holds the head; only cross-run fork detection is lost
   }
 }

@@ -1,7 +1,7 @@
 import { fromBase64, toBase64 } from './bytes.js';
 import { ctError, CtErrorCodes } from './errors.js';
 import { CtLimits } from './limits.js';
-import { parseDigitallySigned, verifyDigitallySigned, type DigitallySigned } from './signature.js';
+import { parseDigitallySigned, type DigitallySigned, type DigitallySignedVerifier } from './digitally-signed.js';
 import { TlsWriter } from './tls-codec.js';
 
 /** A tree head a log signed: from RFC 6962 get-sth or a static-ct checkpoint (same signed structure). */
@@ -17,16 +17,12 @@ export function treeHeadSignatureInput(th: TreeHead): Uint8Array {
   return new TlsWriter().uint(1, 0).uint(1, 1).uint64(th.timestamp).uint64(th.treeSize).bytes(th.rootHash).finish();
 }
 
-export function verifyTreeHeadSignature(logKey: Uint8Array, th: TreeHead, signature: DigitallySigned): boolean {
-  return verifyDigitallySigned(logKey, treeHeadSignatureInput(th), signature);
-}
-
 function nonNegativeInteger(v: unknown, max: number): number | null {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max ? v : null;
 }
 
 /** Parses and verifies a get-sth answer (RFC 6962 §4.3); a log's word is worth nothing without its signature. */
-export function verifiedSthFromJson(json: unknown, logKey: Uint8Array, source: string): TreeHead {
+export async function verifiedSthFromJson(json: unknown, logKey: Uint8Array, source: string, verify: DigitallySignedVerifier): Promise<TreeHead> {
   const o = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
   const treeSize = nonNegativeInteger(o.tree_size, CtLimits.maxTreeSize);
   const timestamp = nonNegativeInteger(o.timestamp, Number.MAX_SAFE_INTEGER);
@@ -42,7 +38,7 @@ export function verifiedSthFromJson(json: unknown, logKey: Uint8Array, source: s
   } catch {
     throw ctError(CtErrorCodes.CT_STH_SIGNATURE_INVALID, `${source}: tree head signature is malformed`);
   }
-  if (!verifyTreeHeadSignature(logKey, th, ds)) {
+  if (!(await verify(logKey, treeHeadSignatureInput(th), ds))) {
     throw ctError(CtErrorCodes.CT_STH_SIGNATURE_INVALID, `${source}: tree head signature does not verify with the listed log key`);
   }
   return th;

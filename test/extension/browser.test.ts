@@ -5,7 +5,8 @@
  * prepared hosts are opened at http://HOST.hospital.example:PORT/ (--host-resolver-rules maps them to loopback).
  * The badge is read through chrome.action in the service worker, the popup from popup.html?tab=ID. Every request
  * the browser makes is recorded (Playwright's request events and Chromium's own net log, which also sees the
- * service worker's fetches) to show that nothing goes anywhere but the DoH resolver.
+ * service worker's fetches) to show that nothing goes anywhere but the DoH resolver and the CT log. The chain's
+ * root keys are committed in the project's local CT log as the demo does, and the extension checks them there.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,8 @@ import { startDohResolver, startPageServer, tempDir, type DohResolver, type Loca
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXTENSION = join(ROOT, 'dist', 'extension');
 const CHROMIUM = '/usr/bin/chromium';
+/** The log URL of the log list configured in the "log unreachable" test (nothing listens on the discard port). */
+const UNREACHABLE_LOG = 'http://127.0.0.1:9/';
 
 interface TabResult {
   tabId: number;
@@ -47,7 +50,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
   before(async () => {
     const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-extension.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
-    fixture = await buildFixture();
+    fixture = await buildFixture({ ctDir: dir.path });
     doh = await startDohResolver(dir.write('hospital.example.zone', fixture.zoneText), join(dir.path, 'stats.json'));
     pages = await startPageServer();
     context = await chromium.launchPersistentContext(join(dir.path, 'profile'), {
@@ -70,6 +73,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     await context?.close();
     await doh?.close();
     await pages?.close();
+    await fixture?.ct?.close();
     dir.remove();
   });
 
@@ -99,7 +103,7 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
   }
 
   /** Opens the popup page for a tab; with `screenshot`, saves it under dist/test-artifacts/ (a test artifact). */
-  async function popup(tabId: number, screenshot?: string): Promise<{ level: string; issuer: string; endorsers: string; commitment: string; chain: string; errors: string; chainNodes: string }> {
+  async function popup(tabId: number, screenshot?: string): Promise<{ level: string; issuer: string; endorsers: string; commitment: string; chain: string; errors: string; chainNodes: string; ct: string; ctVerified: string }> {
     const page = await context.newPage();
     await page.goto(`chrome-extension://${extensionId}/popup.html?tab=${tabId}`);
     await page.waitForSelector('#level');
@@ -111,16 +115,18 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const out = {
       level: await text('#level'), issuer: await text('#issuer'), endorsers: await text('#endorsers'), commitment: await text('#commitment'),
       chain: await text('#chain'), errors: await text('#errors'), chainNodes: String(await page.locator('#chain > li').count()),
+      ct: await text('#ct'), ctVerified: String(await page.locator('#ct > li[data-status="verified"]').count()),
     };
     await page.close();
     return out;
   }
 
-  async function configure(commitments: 'skip' | 'not-checked', pin: boolean): Promise<void> {
+  async function configure(commitments: 'check' | 'skip' | 'not-checked', pin: boolean, logList?: string): Promise<void> {
     const page = await context.newPage();
     await page.goto(`chrome-extension://${extensionId}/options.html`);
     await page.fill('#resolver', doh.url);
     await page.selectOption('#commitments', commitments);
+    if (logList !== undefined) await page.fill('#log-list', logList);
     await page.fill('#at', NOW.toISOString());
     if (pin) {
       await page.fill('#import-text', JSON.stringify(fixture.authorityJwk));
@@ -146,8 +152,8 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.equal((await doh.stats()).requests, 0);
   });
 
-  it('shows ENDORSED-TRUSTED for the demo chain with the authority pinned, and the chain in the popup', async () => {
-    await configure('skip', true);
+  it('shows ENDORSED-TRUSTED for the demo chain with the authority pinned, its CT commitments verified in the local log', async () => {
+    await configure('check', true, fixture.ct!.logListText);
     const r = await visit('clinic.hospital.example');
     assert.equal(r.status, 'protected');
     assert.equal(r.level, 'ENDORSED-TRUSTED');
@@ -159,7 +165,28 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.equal(p.endorsers, 'https://authority.example');
     assert.equal(p.chainNodes, '3');
     for (const kid of Object.values(fixture.kids)) assert.ok(p.chain.includes(kid), `chain shows kid ${kid}`);
-    assert.match(p.commitment, /skipped/);
+    assert.match(p.commitment, /^verified in Certificate Transparency/);
+    assert.match(p.commitment, /chain not checked/);
+    // Two endorsements carry an RFC 6962 and a static-ct pointer each: four entries, each with the log's name and index.
+    assert.equal(p.ctVerified, '4', p.ct);
+    assert.match(p.ct, /verified Emblem demo CT log entry #\d+ of \d+ \(RFC 6962\)/);
+    assert.match(p.ct, /verified Emblem demo CT log entry #\d+ of \d+ \(static-ct tiles\)/);
+  });
+
+  it('shows a CT commitment it could not check (log list imported, log unreachable) as not checked, never as invalid', async () => {
+    const list = JSON.parse(fixture.ct!.logListText) as { operators: Array<{ logs?: Array<{ url: string }>; tiled_logs?: Array<{ monitoring_url: string }> }> };
+    for (const op of list.operators) {
+      for (const l of op.logs ?? []) l.url = UNREACHABLE_LOG;
+      for (const l of op.tiled_logs ?? []) l.monitoring_url = UNREACHABLE_LOG;
+    }
+    await configure('check', false, JSON.stringify(list)); // the authority stays pinned from the test above
+    const r = await visit('clinic.hospital.example');
+    assert.deepEqual([r.status, r.level, r.badge], ['indeterminate', 'SIGNED-UNTRUSTED', 'SIG?']);
+    const p = await popup(r.tabId);
+    assert.equal(p.commitment, 'not checked');
+    assert.match(p.ct, /not checked Emblem demo CT log/);
+    assert.doesNotMatch(p.ct, /FAILED/);
+    await configure('check', false, fixture.ct!.logListText);
   });
 
   it('shows SIGNED-UNTRUSTED, INVALID and no emblem for the prepared hosts', async () => {
@@ -211,12 +238,15 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     assert.deepEqual(violations, { options: [], 'popup clinic': [], 'popup invalid': [], 'popup plain': [] });
   });
 
-  it('sends requests only to the DoH resolver (and the pages themselves)', async () => {
+  it('sends requests only to the DoH resolver and the CT log (and the pages themselves)', async () => {
     const stats = await doh.stats();
     assert.ok(stats.get >= 5, `the resolver was asked (${JSON.stringify(stats)})`);
     assert.deepEqual([stats.post, stats.rejected], [0, 0], 'only RFC 8484 GETs, all answered');
     const pageOrigin = (u: string) => /^http:\/\/[a-z]+\.hospital\.example:\d+\//.test(u) && new URL(u).port === String(pages.port);
-    const allowed = (u: string) => u.startsWith(`chrome-extension://${extensionId}/`) || u.startsWith(doh.url) || pageOrigin(u) || u === 'about:blank';
+    // The configured CT logs: the local log, and the unreachable one a test configured for a while.
+    const ctLog = fixture.ct!.logUrl;
+    const toCtLog = (u: string) => u.startsWith(ctLog) || u.startsWith(UNREACHABLE_LOG);
+    const allowed = (u: string) => u.startsWith(`chrome-extension://${extensionId}/`) || u.startsWith(doh.url) || toCtLog(u) || pageOrigin(u) || u === 'about:blank';
     assert.deepEqual(seen.filter((u) => !allowed(u)), []);
     // Chromium's net log sees every URL request of the browser, the service worker's fetches included.
     await context.close();
@@ -225,7 +255,10 @@ describe('browser extension in Chromium', { skip: !existsSync(CHROMIUM) && proce
     const jobs = log.events.filter((e) => e.type === start && e.params?.url).map((e) => ({ url: e.params!.url!, initiator: e.params!.initiator ?? '' }));
     const fromExtension = jobs.filter((j) => j.initiator === `chrome-extension://${extensionId}`);
     assert.ok(fromExtension.length >= 5, 'the net log shows the service worker asking the resolver');
-    assert.deepEqual(fromExtension.filter((j) => !j.url.startsWith(doh.url)), [], 'the extension asks the resolver and nothing else');
+    assert.deepEqual(fromExtension.filter((j) => !j.url.startsWith(doh.url) && !toCtLog(j.url)), [], 'the extension asks the resolver and the configured CT logs, nothing else');
+    const ctPaths = new Set(fromExtension.filter((j) => j.url.startsWith(ctLog)).map((j) => new URL(j.url).pathname.replace(/\/\d+$/, '').replace(/\/[0-9x/.]+$/, '')));
+    assert.ok(ctPaths.has('/ct/v1/get-sth') && ctPaths.has('/ct/v1/get-proof-by-hash') && ctPaths.has('/ct/v1/get-entries'), `RFC 6962 API asked: ${[...ctPaths].join(' ')}`);
+    assert.ok([...ctPaths].some((p) => p.endsWith('/checkpoint')), `static-ct checkpoint asked: ${[...ctPaths].join(' ')}`);
     // Chromium's own services (component updater, account and spelling-dictionary fetches, initiator "not an
     // origin") run despite the flags; they are the browser's, never carry the visited names, and are listed here
     // so any other destination fails the test.

@@ -110,6 +110,9 @@ export function createLocalLogServer(log: LocalCtLog, options: LocalLogHttpOptio
       return;
     }
     if (req.method !== 'GET') throw new HttpFailure(405, 'method not allowed');
+    // The read API is public data: allow cross-origin reads (no credentials), so a browser client such as the
+    // extension's CT checker can read it without a host permission, as it can read a CORS-enabled DoH resolver.
+    res.setHeader('access-control-allow-origin', '*');
     switch (path) {
       case 'log_list.json':
         // no-store: ports (and so URLs) are reused by later runs with other keys; never let a client cache this.
