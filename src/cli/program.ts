@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { allCommands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { ExitCode, UsageError } from './exit.js';
 import { EmblemError } from '../core/errors.js';
 import { installNodeSignatureVerifier } from '../crypto/node-signature-verifier.js';
@@ -14,7 +14,8 @@ program
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const register of allCommands()) register(program);
+// Only the command being run is loaded and registered (all of them for --help and the like): see commandsFor.
+for (const register of await commandsFor(process.argv)) register(program);
 
 // Commander's own help command looks only one level down (`help sign emblem` showed the help of `sign`): this one
 // follows the whole path.

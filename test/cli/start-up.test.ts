@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { Command } from 'commander';
+import { COMMANDS } from '../../src/cli/commands/index.js';
 import { CLI, runCli, SHARED } from '../helpers/cli.js';
 
 const LIVE_SET = `${SHARED}interop/dns/emblem.felixlinker.de.txt`;
@@ -25,6 +27,14 @@ async function loadedModules(args: string[], env: Record<string, string | undefi
 
 /** Packages a verify must never load: they serve other commands (scan, serve, org, authority, CT). */
 const NOT_FOR_VERIFY = ['bullmq', 'ioredis', '@peculiar/x509', 'pkijs', 'asn1js', 'fastify', '@fastify', 'prom-client', 'yaml', 'better-sqlite3', 'pg', 'dns-packet', 'acme-client', 'jose', 'pkcs11js'];
+
+test('each entry of the command list registers exactly the command it is named after (the CLI registers only that one)', async () => {
+  for (const { name, load } of COMMANDS) {
+    const program = new Command();
+    (await load())(program);
+    assert.deepEqual(program.commands.map((c) => c.name()), [name]);
+  }
+});
 
 describe('start-up', { skip: !existsSync(LIVE_SET) && 'the live interop sets are not checked out next to the repository' }, () => {
   test('the bundle is built, and verify --skip-commitment-check loads it and none of the other commands\' packages', async () => {
@@ -49,11 +59,13 @@ describe('start-up', { skip: !existsSync(LIVE_SET) && 'the live interop sets are
   test('the bundle and the unbundled modules (EMBLEM_NO_CLI_BUNDLE=1) answer the same', async () => {
     // Every command's --help: scripts/cli-help-snapshot.mjs (run it with and without EMBLEM_NO_CLI_BUNDLE=1).
     for (const args of [['--help'], ['help', 'sign', 'emblem'], [...VERIFY, '--json'], ['nosuch']]) {
-      const [bundled, unbundled] = await Promise.all([
-        runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: undefined } }),
-        runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: '1' } }),
+      const [bundled, unbundled, allRegistered] = await Promise.all([
+        runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: undefined, EMBLEM_NO_LAZY_COMMANDS: undefined } }),
+        runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: '1', EMBLEM_NO_LAZY_COMMANDS: undefined } }),
+        runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: undefined, EMBLEM_NO_LAZY_COMMANDS: '1' } }),
       ]);
-      assert.deepEqual(bundled, unbundled, `emblem ${args.join(' ')}`);
+      assert.deepEqual(bundled, unbundled, `emblem ${args.join(' ')}: bundled vs EMBLEM_NO_CLI_BUNDLE=1`);
+      assert.deepEqual(bundled, allRegistered, `emblem ${args.join(' ')}: one command registered vs EMBLEM_NO_LAZY_COMMANDS=1`);
     }
   });
 });
