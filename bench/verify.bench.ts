@@ -124,26 +124,34 @@ async function rawThreads(threads: number, seconds: number): Promise<number> {
   return perSecond;
 }
 
-/** Median wall milliseconds of `verify` and of `node -e ''`, spawned in turn `runs` times after one warm-up each. */
-function startUp(runs: number, file: string): { verify: number; empty: number } | null {
+/**
+ * Median wall milliseconds of `verify` (the bundled CLI), of the same with EMBLEM_NO_CLI_BUNDLE=1 (the modules as tsc
+ * compiled them) and of `node -e ''`, spawned in turn `runs` times after one warm-up each.
+ */
+function startUp(runs: number, file: string): { verify: number; unbundled: number; empty: number } | null {
   const cli = ROOT + 'dist/cli/main.js';
   if (!existsSync(cli)) return null;
   const verifyArgs = [cli, 'verify', '--skip-commitment-check', '--at', IN_WINDOW.toISOString(), file];
-  const time = (args: string[]) => {
+  const time = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
     const t = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore', env });
     if (r.status !== 0 && args.length > 2) throw new Error(`emblem verify exited ${r.status}`);
     return performance.now() - t;
   };
-  time(verifyArgs);
+  const bundled = { ...process.env, EMBLEM_NO_CLI_BUNDLE: undefined };
+  const unbundledEnv = { ...process.env, EMBLEM_NO_CLI_BUNDLE: '1' };
+  time(verifyArgs, bundled);
+  time(verifyArgs, unbundledEnv);
   time(['-e', '']);
   const v: number[] = [];
+  const u: number[] = [];
   const e: number[] = [];
   for (let i = 0; i < runs; i++) {
-    v.push(time(verifyArgs));
+    v.push(time(verifyArgs, bundled));
+    u.push(time(verifyArgs, unbundledEnv));
     e.push(time(['-e', '']));
   }
-  return { verify: median(v), empty: median(e) };
+  return { verify: median(v), unbundled: median(u), empty: median(e) };
 }
 
 const LIVE: Array<{ name: string; file: string }> = [
@@ -227,7 +235,8 @@ const suite: BenchSuite = {
       const diff = s.verify - s.empty;
       console.log(
         `start-up: \`emblem verify --skip-commitment-check\` median ${s.verify.toFixed(0)} ms wall, \`node -e ''\` ${s.empty.toFixed(0)} ms, ` +
-          `difference ${diff.toFixed(0)} ms (target <= 100 ms: ${verdict(diff <= 100)}; 15 runs each, interleaved)`,
+          `difference ${diff.toFixed(0)} ms (target <= 100 ms: ${verdict(diff <= 100)}; 15 runs each, interleaved); ` +
+          `unbundled (EMBLEM_NO_CLI_BUNDLE=1) ${s.unbundled.toFixed(0)} ms, difference ${(s.unbundled - s.empty).toFixed(0)} ms`,
       );
     }
   },

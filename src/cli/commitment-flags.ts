@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CommitmentPolicy } from '../ct/commitment-checker.js';
-import { DEFAULT_LOG_LIST_URLS } from '../ct/log-list-source.js';
+import { DEFAULT_LOG_LIST_URLS } from '../ct/log-list-urls.js';
 import { skipCommitmentCheck, type CommitmentChecker } from '../core/verify/commitment.js';
 
 // The flags alone, without the CT stack behind them (X.509, ASN.1): registering a command must stay cheap, so the

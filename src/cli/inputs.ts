@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { EmblemError } from '../core/errors.js';
 import type { Material } from '../core/material/material.js';
 import { parsePublicJwk, parsePublicKeyPem, type PublicKey } from '../core/tokens/keys.js';
-import { assertUsablePassphrase, readPrivateKeyFile } from '../store/key-file.js';
-import { loadSigningKey, type SigningKey } from '../core/tokens/sign.js';
+import type { SigningKey } from '../core/tokens/sign.js';
 import { UsageError } from './exit.js';
 
 /** Most bytes read from one input file or stdin: far above any real token set, small enough to never exhaust memory. */
@@ -75,11 +74,14 @@ export function publicKeyMaterial(key: PublicKey, source: string): Material {
 export async function readPassphrase(passphraseFile?: string, envName = 'EMBLEM_PASSPHRASE'): Promise<string | undefined> {
   const passphrase = passphraseFile ? (await readTextFile(passphraseFile)).replace(/\r?\n$/, '') : process.env[envName];
   if (passphrase === undefined) return undefined;
+  // Loaded here, not at start-up: only the commands that read private keys need the key-file module.
+  const { assertUsablePassphrase } = await import('../store/key-file.js');
   assertUsablePassphrase(passphrase, passphraseFile ? `passphrase file ${passphraseFile}` : `$${envName}`);
   return passphrase;
 }
 
 export async function readSigningKey(path: string, passphraseFile?: string): Promise<SigningKey> {
+  const [{ readPrivateKeyFile }, { loadSigningKey }] = await Promise.all([import('../store/key-file.js'), import('../core/tokens/sign.js')]);
   const jwk = await readPrivateKeyFile(path, await readPassphrase(passphraseFile));
   try {
     return await loadSigningKey(jwk);

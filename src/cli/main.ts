@@ -1,61 +1,14 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { allCommands } from './commands/index.js';
-import { ExitCode, UsageError } from './exit.js';
-import { EmblemError } from '../core/errors.js';
-import { installNodeSignatureVerifier } from '../crypto/node-signature-verifier.js';
+// The emblem command. The program itself is ./program.ts; `npm run build` also bundles it with esbuild
+// (scripts/build-cli.mjs) into dist/cli-bundle/, where each command's modules are a few chunks loaded only when that
+// command runs: start-up then reads a few files instead of a hundred (docs/performance.md, "CLI start-up").
+// EMBLEM_NO_CLI_BUNDLE=1 runs the modules as tsc compiled them instead; so does a tree without the bundle (tsx).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-installNodeSignatureVerifier();
-
-const program = new Command();
-program
-  .name('emblem')
-  .description('Issue, publish, discover and verify ADEM digital emblems (JWS and CWT eras).')
-  .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
-
-for (const register of allCommands()) register(program);
-
-// Commander's own help command looks only one level down (`help sign emblem` showed the help of `sign`): this one
-// follows the whole path.
-program.helpCommand(false);
-program
-  .command('help')
-  .argument('[command...]', 'a command, with its subcommand if any (e.g. sign emblem)')
-  .description('display help for a command')
-  .action((path: string[]) => {
-    let cmd: Command = program;
-    for (const name of path) {
-      const sub = cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
-      if (!sub) throw new UsageError(`help: no command ${JSON.stringify([...path.slice(0, path.indexOf(name)), name].join(' '))}; see emblem --help`);
-      cmd = sub;
-    }
-    cmd.help();
-  });
-
-program.addHelpText(
-  'after',
-  `
-Exit codes:
-  0  success; for verify/check: the result is neither INVALID nor UNSIGNED
-  1  verification ran and the result is INVALID or UNSIGNED (check: no valid emblem)
-  2  bad usage or unreadable input (one-line error on stderr)`,
-);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // --help and --version exit through here with code 0.
-    process.exitCode = err.exitCode === 0 ? 0 : ExitCode.USAGE;
-  } else if (err instanceof UsageError || err instanceof EmblemError) {
-    process.stderr.write(`emblem: ${err.message} [${err.code}]\n`);
-    process.exitCode = ExitCode.USAGE;
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`emblem: ${message}\n`);
-    if (process.env.EMBLEM_DEBUG) console.error(err);
-    process.exitCode = ExitCode.USAGE;
-  }
+const bundle = new URL('../cli-bundle/program.js', import.meta.url);
+if (process.env.EMBLEM_NO_CLI_BUNDLE !== '1' && import.meta.url.endsWith('.js') && existsSync(fileURLToPath(bundle))) {
+  await import(bundle.href);
+} else {
+  await import('./program.js');
 }

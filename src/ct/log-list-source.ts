@@ -8,11 +8,9 @@ import { fetchHttp, parseJsonBody, type HttpClient } from './http.js';
 import { CtLimits } from './limits.js';
 import { LogDirectory, parseLogList } from './log-list.js';
 
-/** The lists real users trust by default (SPEC-NOTES §4.1); both prototypes merge these two. */
-export const DEFAULT_LOG_LIST_URLS = [
-  'https://www.gstatic.com/ct/log_list/v3/log_list.json',
-  'https://valid.apple.com/ct/log_list/current_log_list.json',
-] as const;
+import { DEFAULT_LOG_LIST_URLS } from './log-list-urls.js';
+
+export { DEFAULT_LOG_LIST_URLS };
 
 export interface LogListLoadOptions {
   http?: HttpClient;

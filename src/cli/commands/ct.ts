@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_LOG_LIST_URLS } from '../../ct/log-list-source.js';
+import { DEFAULT_LOG_LIST_URLS } from '../../ct/log-list-urls.js';
 import { addCommitmentOptions, type CommitmentFlags } from '../commitment-flags.js';
 import { acceptJsonFlag } from '../json-option.js';
 

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { loadSigningKey } from '../../core/tokens/sign.js';
-import { parsePrivateKeyText, readKeyFileText, writePrivateKeyFile, type KeyFileFormat } from '../../store/key-file.js';
+import type { KeyFileFormat } from '../../store/key-file.js';
 import { readPassphrase } from '../inputs.js';
 import { UsageError } from '../exit.js';
-import { canPrompt, promptExistingPassphrase, promptNewPassphrase } from '../passphrase-prompt.js';
 import { addClockOption, clockOf, writingTo, type ClockFlag } from '../key-files.js';
 
 /**
@@ -20,6 +18,16 @@ interface KeyFlags extends ClockFlag {
 const KEPT_NOTE = `
 The new file is written atomically with mode 0600. The old file is kept as FILE.replaced-<UTC time>
 (mode 0600), e.g. org-root.jwk.replaced-20261201T081906Z.`;
+
+/** The key-file modules load when a key command runs, not at start-up (docs/performance.md, "CLI start-up"). */
+async function keyModules() {
+  const [keyFile, { loadSigningKey }, prompt] = await Promise.all([
+    import('../../store/key-file.js'),
+    import('../../core/tokens/sign.js'),
+    import('../passphrase-prompt.js'),
+  ]);
+  return { ...keyFile, loadSigningKey, ...prompt };
+}
 
 export function registerKey(program: Command): void {
   const key = program
@@ -39,6 +47,7 @@ you have checked the encrypted file (e.g. by signing with it).
 Example:
   emblem key encrypt --passphrase-file pass.txt org-root.jwk`),
   ).action(async (file: string, opts: KeyFlags) => {
+    const { readKeyFileText, writePrivateKeyFile } = await keyModules();
     const { text, format } = await readKeyFileText(file);
     expectFormat(file, format, 'jwk', 'it is already encrypted: use `emblem key passwd` to change its passphrase');
     const jwk = await checkedKey(file, text, format);
@@ -62,6 +71,7 @@ Example:
 Example:
   emblem key decrypt --yes-write-plaintext org-root.jwk`),
   ).action(async (file: string, opts: KeyFlags & { yesWritePlaintext?: boolean }) => {
+    const { readKeyFileText, writePrivateKeyFile } = await keyModules();
     if (!opts.yesWritePlaintext) throw new UsageError('key decrypt writes the private key unencrypted: pass --yes-write-plaintext to confirm');
     const { text, format } = await readKeyFileText(file);
     expectFormat(file, format, 'jwe', 'it is not encrypted');
@@ -85,6 +95,7 @@ delete it if that passphrase is no longer safe.
 Example:
   emblem key passwd --passphrase-file old.txt --new-passphrase-file new.txt org-root.jwk`),
   ).action(async (file: string, opts: KeyFlags & { newPassphraseFile?: string }) => {
+    const { readKeyFileText, writePrivateKeyFile, canPrompt, promptNewPassphrase } = await keyModules();
     const { text, format } = await readKeyFileText(file);
     expectFormat(file, format, 'jwe', 'it is not encrypted: use `emblem key encrypt`');
     // Every passphrase that cannot be asked for must be at hand before the slow decryption starts.
@@ -108,6 +119,7 @@ function expectFormat(file: string, format: KeyFileFormat, expected: KeyFileForm
 
 /** The key in the file, loaded as a signing key: only a usable private key is re-written. */
 async function checkedKey(file: string, text: string, format: KeyFileFormat, passphrase?: string): Promise<{ privateJwk: JsonWebKey; kid: string }> {
+  const { parsePrivateKeyText, loadSigningKey } = await keyModules();
   const privateJwk = await parsePrivateKeyText(file, text, format, passphrase);
   try {
     return { privateJwk, kid: (await loadSigningKey(privateJwk)).publicKey.jwsKid };
@@ -117,11 +129,13 @@ async function checkedKey(file: string, text: string, format: KeyFileFormat, pas
 }
 
 async function askNew(file: string, sources: string): Promise<string> {
+  const { canPrompt, promptNewPassphrase } = await keyModules();
   if (!canPrompt()) throw new UsageError(`a passphrase is needed: pass ${sources} (or run it on a terminal to be asked)`);
   return promptNewPassphrase(file);
 }
 
 async function askExisting(file: string, sources: string): Promise<string> {
+  const { canPrompt, promptExistingPassphrase } = await keyModules();
   if (!canPrompt()) throw new UsageError(`${file} is encrypted: pass ${sources} (or run it on a terminal to be asked)`);
   return promptExistingPassphrase(file);
 }

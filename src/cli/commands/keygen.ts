@@ -1,11 +1,7 @@
 import { Command, Option } from 'commander';
-import { generateSigningKey } from '../../core/tokens/sign.js';
 import type { SignatureAlgorithm } from '../../core/tokens/algorithms.js';
-import { writePrivateKeyFile } from '../../store/key-file.js';
-import { writeFileKeepingOld } from '../../store/replace-file.js';
 import { readPassphrase } from '../inputs.js';
 import { UsageError } from '../exit.js';
-import { canPrompt, promptNewPassphrase } from '../passphrase-prompt.js';
 import { addClockOption, assertDistinctFiles, assertFilesAbsent, assertReplaceable, clockOf, writingTo, type ClockFlag } from '../key-files.js';
 
 interface KeygenFlags extends ClockFlag {
@@ -47,6 +43,13 @@ Examples:
     );
   addClockOption(cmd).action(async (opts: KeygenFlags) => {
     const now = clockOf(opts);
+    // The action's modules load here, not at start-up (docs/performance.md, "CLI start-up").
+    const [{ generateSigningKey }, { writePrivateKeyFile }, { writeFileKeepingOld }, { canPrompt, promptNewPassphrase }] = await Promise.all([
+      import('../../core/tokens/sign.js'),
+      import('../../store/key-file.js'),
+      import('../../store/replace-file.js'),
+      import('../passphrase-prompt.js'),
+    ]);
     const targets = opts.publicOut ? [opts.out, opts.publicOut] : [opts.out];
     if (opts.publicOut) await assertDistinctFiles(opts.out, opts.publicOut, '--out', '--public-out', 'the public key would take the private key\'s place');
     // Checked before anything is written, so a refused run leaves no half-made pair behind; the writes below are

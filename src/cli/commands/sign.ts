@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { parseAssetIdentifier } from '../../core/identifiers/asset.js';
 import { Limits } from '../../core/limits.js';
 import { parseOrganizationIdentifier } from '../../core/identifiers/organization.js';
-import { signToken, type EmblemSpec, type EndorsementSpec, type SigningKey } from '../../core/tokens/sign.js';
+import type { EmblemSpec, EndorsementSpec, SigningKey } from '../../core/tokens/sign.js';
 import { DISTRIBUTION_BITS, PURPOSE_BITS, type DistributionName, type Era, type PurposeName } from '../../core/tokens/token.js';
 import { parseDuration, parseTime } from '../duration.js';
 import { UsageError } from '../exit.js';
@@ -11,6 +11,11 @@ import { readPublicKeyFile, readSigningKey } from '../inputs.js';
 import { parseLogOption } from '../log-option.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The signer loads when a token is signed, not at start-up (docs/performance.md, "CLI start-up"). */
+async function signToken(...args: Parameters<typeof import('../../core/tokens/sign.js').signToken>) {
+  return (await import('../../core/tokens/sign.js')).signToken(...args);
+}
 
 function checkOrganization(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
