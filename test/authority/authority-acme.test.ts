@@ -18,7 +18,7 @@ import { runCli } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { tempDir } from '../dns/servers.js';
 import { HAVE_PEBBLE, startCtServe, startPebble } from '../org/pebble.js';
-import { startKnotZones } from './knot-zones.js';
+import { startKnotZones } from '../org/primaries.js';
 
 const ORG_ZONE = 'hospital.example';
 const AUTH_ZONE = 'authority.example';

@@ -1,46 +1,27 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLocalCa, issueLoggedCertificate, type LocalCa } from '../../src/ct/local-ca.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { parseCwtToken } from '../../src/core/tokens/cwt.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { tempDir } from '../dns/servers.js';
 import { startKnotPrimary } from '../org/primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
 const AUTHORITY = 'https://authority.example';
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
 const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
 
 before(async () => {
-  work = tempDir('emblem-authority-cwt-test-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-authority-cwt-test-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
-
-/** A binding certificate naming both eras' kids (init's bindingNames), logged in the local CT log. */
-async function bind(kind: 'org' | 'authority', dir: string, dnsNames: string[]): Promise<void> {
-  const logged = await issueLoggedCertificate(ca, ctLog.url, { dnsNames });
-  writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-  writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-  const r = await cli([kind, 'set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
-  assert.equal(r.code, 0, r.stderr);
-}
+after(() => localCt.close());
 
 interface SetJson { era: string | null; result: string[]; endorsedBy: string[] }
 
@@ -49,21 +30,21 @@ test('CWT era: a request from an era-both folder gets a CWT endorsement too (pur
   const primary = await startKnotPrimary();
   try {
     const zone = primary.zone;
-    const orgDir = join(work.path, 'org');
+    const orgDir = join(localCt.dir, 'org');
     const init = await cli(['org', 'init', '--dir', orgDir, '--org', `https://${zone}`, '--asset', `clinic.${zone}`, '--era', 'both',
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { bindingNames: orgNames } = JSON.parse(init.stdout) as { bindingNames: string[] };
     assert.equal(orgNames.length, 4, 'era both: the CWT kid is named too');
-    await bind('org', orgDir, orgNames);
+    await setLocalBinding(localCt, cli, 'org', orgDir, orgNames);
 
-    const authDir = join(work.path, 'authority');
-    const ai = await cli(['authority', 'init', '--dir', authDir, '--authority', AUTHORITY, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+    const authDir = join(localCt.dir, 'authority');
+    const ai = await cli(['authority', 'init', '--dir', authDir, '--authority', AUTHORITY, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
     assert.equal(ai.code, 0, ai.stderr);
     const { coseKid: authCoseKid, bindingNames: authNames } = JSON.parse(ai.stdout) as { coseKid: string; bindingNames: string[] };
-    await bind('authority', authDir, authNames);
+    await setLocalBinding(localCt, cli, 'authority', authDir, authNames);
 
-    const req = join(work.path, 'req.json');
+    const req = join(localCt.dir, 'req.json');
     const made = await cli(['org', 'request-endorsement', '--dir', orgDir, '--authority', AUTHORITY, '--constrain-asset', `*.${zone}`, '--constrain-purpose', 'protective', '--out', req, '--at', T0]);
     assert.equal(made.code, 0, made.stderr);
     const request = JSON.parse(readFileSync(req, 'utf8')) as { eras: string[]; rootKey: { coseKid: string } };
@@ -79,7 +60,7 @@ test('CWT era: a request from an era-both folder gets a CWT endorsement too (pur
     assert.match(text.stdout, /CWT_CONSTRAINT_UNSUPPORTED: .*validators of the CWT era will not enforce/);
 
     // grant refuses by default (safer), nothing signed or recorded.
-    const resp = join(work.path, 'resp.json');
+    const resp = join(localCt.dir, 'resp.json');
     const refused = await cli(['authority', 'grant', '--dir', authDir, req, '--accept-warnings', '--out', resp, '--at', at(0.01)]);
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
     assert.match(refused.stderr, /CWT_CONSTRAINT_UNSUPPORTED/);
@@ -112,14 +93,14 @@ test('CWT era: a request from an era-both folder gets a CWT endorsement too (pur
     const applied = await cli(['org', 'apply', '--dir', orgDir, '--at', at(0.02), '--json']);
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 
-    const check = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'),
+    const check = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle,
       '--trusted-key', join(authDir, 'keys/root.pub.jwk'), '--at', at(0.1), '--json']);
     const report = JSON.parse(check.stdout) as { status: string; level: string; sets: SetJson[] };
     assert.equal(report.level, 'ENDORSED-TRUSTED', check.stdout);
     for (const era of ['jws', 'cwt']) {
       assert.ok(report.sets.some((s) => s.era === era && s.result.includes('ENDORSED-TRUSTED') && s.endorsedBy.includes(AUTHORITY)), `${era}: ${check.stdout}`);
     }
-    const cwtOnly = await cli(['check', `clinic.${zone}`, '--era', 'cwt', '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'),
+    const cwtOnly = await cli(['check', `clinic.${zone}`, '--era', 'cwt', '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle,
       '--trusted-key', join(authDir, 'keys/root.pub.jwk'), '--at', at(0.1), '--json']);
     const cr = JSON.parse(cwtOnly.stdout) as { level: string; sets: SetJson[] };
     assert.equal(cr.level, 'ENDORSED-TRUSTED', cwtOnly.stdout);

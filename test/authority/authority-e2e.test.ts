@@ -3,51 +3,33 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
+import { issueBindingCertificate } from '../../src/ct/local-ca.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { tempDir } from '../dns/servers.js';
 import { startKnotPrimary } from '../org/primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
 const AUTHORITY = 'https://authority.example';
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
 const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
 
 before(async () => {
-  work = tempDir('emblem-authority-test-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-authority-test-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
-
-/** A root key's binding certificate from the local CA, logged in the local CT log, stored with set-binding. */
-async function bind(kind: 'org' | 'authority', dir: string, host: string, kid: string): Promise<void> {
-  const logged = await issueBindingCertificate(ca, ctLog.url, { host, kid });
-  writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-  writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-  const r = await cli([kind, 'set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
-  assert.equal(r.code, 0, r.stderr);
-}
+after(() => localCt.close());
 
 async function initAuthority(name: string): Promise<{ dir: string; kid: string }> {
-  const dir = join(work.path, name);
-  const init = await cli(['authority', 'init', '--dir', dir, '--authority', AUTHORITY, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+  const dir = join(localCt.dir, name);
+  const init = await cli(['authority', 'init', '--dir', dir, '--authority', AUTHORITY, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
   assert.equal(init.code, 0, init.stderr);
   const { kid } = JSON.parse(init.stdout) as { kid: string };
   assert.match(readFileSync(join(dir, 'keys/root.jwk'), 'utf8'), /^ey[^.]*\.[^.]*\.[^.]*\.[^.]*\.[^.]*$/m, 'authority root key encrypted at rest (JWE)');
-  await bind('authority', dir, 'authority.example', kid);
+  await setLocalBinding(localCt, cli, 'authority', dir, { host: 'authority.example', kid });
   return { dir, kid };
 }
 
@@ -60,24 +42,24 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
   const primary = await startKnotPrimary();
   try {
     const zone = primary.zone;
-    const orgDir = join(work.path, 'org');
+    const orgDir = join(localCt.dir, 'org');
     const init = await cli(['org', 'init', '--dir', orgDir, '--org', `https://${zone}`, '--asset', `clinic.${zone}`, '--asset', `ward.${zone}`,
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
 
     // Without a binding there is nothing an authority could check.
-    const early = await cli(['org', 'request-endorsement', '--dir', orgDir, '--authority', AUTHORITY, '--out', join(work.path, 'early.json'), '--at', T0]);
+    const early = await cli(['org', 'request-endorsement', '--dir', orgDir, '--authority', AUTHORITY, '--out', join(localCt.dir, 'early.json'), '--at', T0]);
     assert.equal(early.code, 2);
     assert.match(early.stderr, /BINDING_MISSING/);
-    await bind('org', orgDir, zone, rootKid);
+    await setLocalBinding(localCt, cli, 'org', orgDir, { host: zone, kid: rootKid });
     // The organisation publishes before it asks: its sets are self-endorsed until the import below.
     const first = await cli(['org', 'apply', '--dir', orgDir, '--at', T0, '--json']);
     assert.equal(first.code, 0, first.stderr + first.stdout);
     assert.deepEqual((JSON.parse(first.stdout) as { assets: Array<{ level: string }> }).assets.map((a) => a.level), ['ORGANIZATIONAL-UNTRUSTED', 'ORGANIZATIONAL-UNTRUSTED']);
 
     const auth = await initAuthority('authority');
-    const req = join(work.path, 'req.json');
+    const req = join(localCt.dir, 'req.json');
     const made = await cli(['org', 'request-endorsement', '--dir', orgDir, '--authority', AUTHORITY, '--constrain-purpose', 'protective', '--max-lifetime', '30d', '--contact', 'ops@hospital', '--out', req, '--at', T0, '--json']);
     assert.equal(made.code, 0, made.stderr);
     const request = JSON.parse(readFileSync(req, 'utf8')) as Record<string, unknown> & { rootKey: { kid: string }; constraints: { assets: string[] } };
@@ -98,21 +80,21 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.match(text.stdout, new RegExp(`clinic\\.${zone.replace('.', '\\.')}`));
 
     // A tampered request (wider assets) no longer matches its proof.
-    const tampered = join(work.path, 'tampered.json');
+    const tampered = join(localCt.dir, 'tampered.json');
     writeFileSync(tampered, JSON.stringify({ ...request, constraints: { ...request.constraints, assets: [`*.${zone}`] } }));
     const tr = await cli(['authority', 'review', '--dir', auth.dir, tampered, '--at', at(0.01), '--json']);
     assert.equal(tr.code, 1);
     const trv = JSON.parse(tr.stdout) as { verdict: string; findings: Array<{ code: string }> };
     assert.equal(trv.verdict, 'refuse');
     assert.ok(trv.findings.some((f) => f.code === 'PROOF_OF_POSSESSION'));
-    const tg = await cli(['authority', 'grant', '--dir', auth.dir, tampered, '--out', join(work.path, 'tampered-resp.json'), '--at', at(0.01)]);
+    const tg = await cli(['authority', 'grant', '--dir', auth.dir, tampered, '--out', join(localCt.dir, 'tampered-resp.json'), '--at', at(0.01)]);
     assert.equal(tg.code, 2);
     assert.match(tg.stderr, /GRANT_REFUSED/);
-    assert.equal(existsSync(join(work.path, 'tampered-resp.json')), false);
+    assert.equal(existsSync(join(localCt.dir, 'tampered-resp.json')), false);
 
     // Malformed and expired requests: errors with codes, exit 2.
-    writeFileSync(join(work.path, 'junk.json'), '{"version": 1}');
-    const junk = await cli(['authority', 'review', '--dir', auth.dir, join(work.path, 'junk.json'), '--at', at(0.01)]);
+    writeFileSync(join(localCt.dir, 'junk.json'), '{"version": 1}');
+    const junk = await cli(['authority', 'review', '--dir', auth.dir, join(localCt.dir, 'junk.json'), '--at', at(0.01)]);
     assert.equal(junk.code, 2);
     assert.match(junk.stderr, /REQUEST_MALFORMED/);
     const old = await cli(['authority', 'review', '--dir', auth.dir, req, '--at', at(45)]);
@@ -120,7 +102,7 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.match(old.stderr, /REQUEST_EXPIRED/);
 
     // Granting never widens: an asset outside the request is refused, nothing recorded.
-    const resp = join(work.path, 'resp.json');
+    const resp = join(localCt.dir, 'resp.json');
     const wide = await cli(['authority', 'grant', '--dir', auth.dir, req, '--constrain-asset', `*.${zone}`, '--out', resp, '--at', at(0.01)]);
     assert.equal(wide.code, 2);
     assert.match(wide.stderr, /CONSTRAINT_WIDENED/);
@@ -135,7 +117,7 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.equal(granted.constraints.maxLifetime, 14 * 86_400, 'narrowed');
     assert.deepEqual(granted.constraints.assets, [`clinic.${zone}`, `ward.${zone}`]);
     // The same request again is a replay.
-    const replay = await cli(['authority', 'grant', '--dir', auth.dir, req, '--out', join(work.path, 'resp2.json'), '--at', at(0.02)]);
+    const replay = await cli(['authority', 'grant', '--dir', auth.dir, req, '--out', join(localCt.dir, 'resp2.json'), '--at', at(0.02)]);
     assert.equal(replay.code, 2);
     assert.match(replay.stderr, /NONCE_REPLAYED/);
 
@@ -151,14 +133,14 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
     assert.match(dig(primary.port, `clinic.${zone}`, 'TXT'), /adem-token-g2=/);
     assert.doesNotMatch(dig(primary.port, `clinic.${zone}`, 'TXT'), /adem-token-g1=/);
 
-    const check = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'),
+    const check = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle,
       '--trusted-key', join(auth.dir, 'keys/root.pub.jwk'), '--at', at(0.1), '--json']);
     const report = JSON.parse(check.stdout) as { status: string; level: string; sets: Array<{ endorsedBy: string[] }> };
     assert.equal(report.status, 'protected', check.stdout);
     assert.equal(report.level, 'ENDORSED-TRUSTED', check.stdout);
     assert.ok(report.sets.some((s) => s.endorsedBy.includes(AUTHORITY)), check.stdout);
     // Without pinning the authority: endorsed, untrusted.
-    const untrusted = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(0.1), '--json']);
+    const untrusted = await cli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(0.1), '--json']);
     assert.equal((JSON.parse(untrusted.stdout) as { level: string }).level, 'ENDORSED-UNTRUSTED');
 
     // Registry: list, show, renew, revoke.
@@ -196,12 +178,12 @@ test('org request -> authority review (ok) -> grant -> org import -> apply -> ch
 test('review refuses a root key without a commitment for the organisation and a binding for another name', { timeout: 120_000 }, async () => {
   const auth = await initAuthority('authority-2');
   // An organisation whose binding certificate names another organisation's host.
-  const dir = join(work.path, 'impostor');
-  const init = await cli(['org', 'init', '--dir', dir, '--org', 'https://impostor.example', '--asset', 'impostor.example', '--publish', 'octodns:x.yaml', '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+  const dir = join(localCt.dir, 'impostor');
+  const init = await cli(['org', 'init', '--dir', dir, '--org', 'https://impostor.example', '--asset', 'impostor.example', '--publish', 'octodns:x.yaml', '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
   assert.equal(init.code, 0, init.stderr);
   const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
-  await bind('org', dir, 'hospital.example', rootKid);
-  const req = join(work.path, 'impostor-req.json');
+  await setLocalBinding(localCt, cli, 'org', dir, { host: 'hospital.example', kid: rootKid });
+  const req = join(localCt.dir, 'impostor-req.json');
   const made = await cli(['org', 'request-endorsement', '--dir', dir, '--authority', AUTHORITY, '--constrain-asset', 'www.other.example', '--out', req, '--at', T0]);
   assert.equal(made.code, 0, made.stderr);
   const r = await cli(['authority', 'review', '--dir', auth.dir, req, '--at', at(0.01), '--json']);
@@ -219,14 +201,14 @@ test('review refuses a root key without a commitment for the organisation and a 
   assert.ok(!uv.findings.some((f) => f.code === 'BINDING_NAME_MISMATCH'));
 
   // A root key with no commitment: its `log` entry names a leaf the log does not hold (INVALID, refused).
-  const lone = join(work.path, 'uncommitted');
-  const li = await cli(['org', 'init', '--dir', lone, '--org', 'https://lone.example', '--asset', 'lone.example', '--publish', 'octodns:y.yaml', '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+  const lone = join(localCt.dir, 'uncommitted');
+  const li = await cli(['org', 'init', '--dir', lone, '--org', 'https://lone.example', '--asset', 'lone.example', '--publish', 'octodns:y.yaml', '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
   assert.equal(li.code, 0, li.stderr);
-  const real = await issueBindingCertificate(ca, ctLog.url, { host: 'lone.example', kid: (JSON.parse(li.stdout) as { rootKid: string }).rootKid });
+  const real = await issueBindingCertificate(localCt.ca, localCt.ctLog.url, { host: 'lone.example', kid: (JSON.parse(li.stdout) as { rootKid: string }).rootKid });
   writeFileSync(join(lone, 'chain.pem'), real.chainPem);
   writeFileSync(join(lone, 'log.json'), JSON.stringify([{ ...real.v1, hash: Buffer.alloc(32, 7).toString('base64') }]));
   assert.equal((await cli(['org', 'set-binding', '--dir', lone, '--chain', join(lone, 'chain.pem'), '--log', join(lone, 'log.json')])).code, 0);
-  const loneReq = join(work.path, 'lone-req.json');
+  const loneReq = join(localCt.dir, 'lone-req.json');
   assert.equal((await cli(['org', 'request-endorsement', '--dir', lone, '--authority', AUTHORITY, '--out', loneReq, '--at', T0])).code, 0);
   const lr = await cli(['authority', 'review', '--dir', auth.dir, loneReq, '--at', at(0.01), '--json']);
   assert.equal(lr.code, 1, lr.stdout + lr.stderr);

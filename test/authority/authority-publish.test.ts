@@ -1,40 +1,30 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLocalCa, issueLoggedCertificate, type LocalCa } from '../../src/ct/local-ca.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { parseCwtToken } from '../../src/core/tokens/cwt.js';
 import { parseJwsToken } from '../../src/core/tokens/jws.js';
 import { parsePublicJwk } from '../../src/core/tokens/keys.js';
 import { coseKeyFromJwk } from '../../src/dns/emblem-records.js';
 import { joinTxtPresentation } from '../../src/core/material/txt.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { tempDir } from '../dns/servers.js';
 import { startKnotPrimary } from '../org/primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
 const AUTHORITY = 'https://authority.example';
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache') });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache') });
 const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
 
 before(async () => {
-  work = tempDir('emblem-authority-publish-test-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-authority-publish-test-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
+after(() => localCt.close());
 
 function dig(port: number, name: string, type: string): string[] {
   const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+norecurse', name, type], { env: thirdPartyEnv(), encoding: 'utf8' });
@@ -52,16 +42,16 @@ test('authority publish: the key (adem-key TXT, COSE_Key IHLE) and its binding (
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen && command -v dig'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen/dig missing');
   const primary = await startKnotPrimary('authority.example');
   try {
-    const dir = join(work.path, 'authority');
+    const dir = join(localCt.dir, 'authority');
     // Without channels: a clear error.
-    const bare = join(work.path, 'bare');
+    const bare = join(localCt.dir, 'bare');
     assert.equal((await cli(['authority', 'init', '--dir', bare, '--authority', AUTHORITY, '--yes'])).code, 0);
     const none = await cli(['authority', 'publish', '--dir', bare, '--at', T0]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /CONFIG_INVALID/);
 
     const init = await cli(['authority', 'init', '--dir', dir, '--authority', AUTHORITY, '--publish', `rfc2136://127.0.0.1:${primary.port}/authority.example`, '--tsig-key', primary.keyFile,
-      '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+      '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { kid, coseKid, bindingNames } = JSON.parse(init.stdout) as { kid: string; coseKid: string; bindingNames: string[] };
     const config = JSON.parse(readFileSync(join(dir, 'emblem-authority.json'), 'utf8')) as { channels: Array<{ url: string; tsigKey: string }> };
@@ -72,10 +62,7 @@ test('authority publish: the key (adem-key TXT, COSE_Key IHLE) and its binding (
     const early = await cli(['authority', 'publish', '--dir', dir, '--at', T0]);
     assert.equal(early.code, 2);
     assert.match(early.stderr, /BINDING_MISSING/);
-    const logged = await issueLoggedCertificate(ca, ctLog.url, { dnsNames: bindingNames });
-    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-    assert.equal((await cli(['authority', 'set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    await setLocalBinding(localCt, cli, 'authority', dir, bindingNames);
 
     const pub = await cli(['authority', 'publish', '--dir', dir, '--at', T0, '--json']);
     assert.equal(pub.code, 0, pub.stderr + pub.stdout);

@@ -1,68 +1,50 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { freePort, tempDir } from '../dns/servers.js';
+import { freePort } from '../dns/servers.js';
 import { startKnotPrimary } from '../org/primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
 const AUTHORITY = 'https://authority.example';
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
 const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
 
 type Review = { verdict: string; findings: Array<{ code: string; severity: string; message: string }>; published: { checked: boolean; names: Array<{ name: string; status: string; sets: Array<{ assets: string[]; outsideConstraints: string[]; rootKeyMatches: boolean; issuer: string }> }> } };
 
 before(async () => {
-  work = tempDir('emblem-review-dns-test-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-review-dns-test-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
-
-async function bind(kind: 'org' | 'authority', dir: string, host: string, kid: string): Promise<void> {
-  const logged = await issueBindingCertificate(ca, ctLog.url, { host, kid });
-  writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-  writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-  const r = await cli([kind, 'set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
-  assert.equal(r.code, 0, r.stderr);
-}
+after(() => localCt.close());
 
 test('review --resolver: what the organisation publishes (ok, outside the constraints, resolver down), covert and optional', { timeout: 240_000 }, async (t) => {
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
   const primary = await startKnotPrimary();
   try {
     const zone = primary.zone;
-    const orgDir = join(work.path, 'org');
+    const orgDir = join(localCt.dir, 'org');
     const init = await cli(['org', 'init', '--dir', orgDir, '--org', `https://${zone}`, '--asset', zone, '--asset', `clinic.${zone}`,
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
-    await bind('org', orgDir, zone, rootKid);
+    await setLocalBinding(localCt, cli, 'org', orgDir, { host: zone, kid: rootKid });
     const applied = await cli(['org', 'apply', '--dir', orgDir, '--at', T0, '--json']);
     assert.equal(applied.code, 0, applied.stderr + applied.stdout);
 
-    const authDir = join(work.path, 'authority');
-    const ai = await cli(['authority', 'init', '--dir', authDir, '--authority', AUTHORITY, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--yes', '--json']);
+    const authDir = join(localCt.dir, 'authority');
+    const ai = await cli(['authority', 'init', '--dir', authDir, '--authority', AUTHORITY, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--yes', '--json']);
     assert.equal(ai.code, 0, ai.stderr);
-    await bind('authority', authDir, 'authority.example', (JSON.parse(ai.stdout) as { kid: string }).kid);
+    await setLocalBinding(localCt, cli, 'authority', authDir, { host: 'authority.example', kid: (JSON.parse(ai.stdout) as { kid: string }).kid });
 
     const request = async (name: string, extra: string[]) => {
-      const out = join(work.path, name);
+      const out = join(localCt.dir, name);
       const r = await cli(['org', 'request-endorsement', '--dir', orgDir, '--authority', AUTHORITY, '--constrain-purpose', 'protective', '--max-lifetime', '30d', ...extra, '--out', out, '--at', T0]);
       assert.equal(r.code, 0, r.stderr);
       return out;

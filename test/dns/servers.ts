@@ -50,7 +50,8 @@ export function requireTool(t: TestContext, tool: string): boolean {
   return false;
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<void> {
+/** Resolves once `child` has exited; after `ms` it is killed (SIGKILL) and the promise resolves anyway. */
+export function waitForExit(child: ChildProcess, ms: number): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => {
@@ -140,15 +141,79 @@ export function udpAsk(port: number, message: Buffer, timeoutMs = 1_000): Promis
   });
 }
 
-async function waitForAnswer(port: number, zone: string, child: ChildProcess, log: () => string): Promise<void> {
-  // A SOA query for the first zone: once it answers, the server has loaded the zone.
+/** Polls a SOA query for `zone` until the server answers it (NOERROR with an answer): the zone is loaded. */
+async function waitForZone(port: number, zone: string, child: ChildProcess, log: () => string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`server exited: ${log()}`);
     const answer = await udpAsk(port, buildQuery(normalizeUserName(zone), 6, 4242), 200);
-    if (answer && (answer[3]! & 0xf) === 0) return;
+    if (answer && (answer[3]! & 0xf) === 0 && answer.readUInt16BE(6) > 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`server did not answer for ${zone}: ${log()}`);
+}
+
+/**
+ * Starts a third-party DNS server (NSD, Knot, BIND) in the foreground with thirdPartyEnv(), keeping its output for
+ * error messages, and resolves once it answers for each of `zones`. The returned stop() ends it (SIGKILL after 5 s)
+ * and removes `dir`; a server that does not come up is stopped the same way before the error is thrown.
+ */
+export async function startDnsDaemon(command: string, args: string[], dir: { remove(): void }, port: number, zones: readonly string[]): Promise<() => Promise<void>> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await waitForExit(child, 5_000);
+    dir.remove();
+  };
+  try {
+    for (const zone of zones) await waitForZone(port, zone, child, () => log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stop;
+}
+
+/** One zone of a knot.conf: its file (in the server's dir) and further options, one `name: value` a line. */
+export interface KnotZone {
+  domain: string;
+  file: string;
+  options?: readonly string[];
+}
+
+/** The zone options of a primary taking RFC 2136 UPDATE (TSIG key emblem-update): changes kept in the journal. */
+export const KNOT_UPDATE_ZONE_OPTIONS = ['acl: update', 'zonefile-sync: -1', 'zonefile-load: difference-no-serial', 'journal-content: all'];
+
+/**
+ * A knot.conf for a test server on 127.0.0.1:`port`, everything in `dir`: one UDP worker, warnings on stderr,
+ * optionally a control socket (knotc) and the TSIG key `emblem-update` with an `update` ACL.
+ */
+export function knotConf(o: { dir: string; port: number; tcpWorkers: number; control?: boolean; updateKeySecret?: string; zones: readonly KnotZone[] }): string {
+  const lines = [
+    'server:',
+    `    rundir: "${o.dir}"`,
+    `    listen: 127.0.0.1@${o.port}`,
+    '    udp-workers: 1',
+    `    tcp-workers: ${o.tcpWorkers}`,
+    '    background-workers: 1',
+    ...(o.control ? ['control:', `    listen: "${o.dir}/knot.sock"`] : []),
+    'database:',
+    `    storage: "${o.dir}"`,
+    'log:',
+    '  - target: stderr',
+    '    any: warning',
+  ];
+  if (o.updateKeySecret !== undefined) {
+    lines.push('key:', '  - id: emblem-update', '    algorithm: hmac-sha256', `    secret: ${o.updateKeySecret}`);
+    lines.push('acl:', '  - id: update', '    key: emblem-update', '    action: update');
+  }
+  lines.push('zone:');
+  for (const z of o.zones) {
+    lines.push(`  - domain: "${z.domain}"`, `    storage: "${o.dir}"`, `    file: "${z.file}"`, ...(z.options ?? []).map((x) => `    ${x}`));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export interface ZoneSpec {
@@ -188,60 +253,19 @@ remote-control:
   control-enable: no
 ${zoneBlocks.join('')}`,
   );
-  const child = spawn('nsd', ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  await waitForAnswer(port, zones[0]!.origin, child, () => log);
-  return {
-    name: 'nsd',
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child, 5_000);
-      dir.remove();
-    },
-  };
+  // Loaded once the first zone answers.
+  const stop = await startDnsDaemon('nsd', ['-d', '-c', conf], dir, port, [zones[0]!.origin]);
+  return { name: 'nsd', port, stop };
 }
 
 /** Knot DNS in the foreground with one UDP and one TCP worker. */
 export async function startKnot(zones: ZoneSpec[]): Promise<RunningServer> {
   const dir = tempDir('emblem-knot-');
   const port = await freePort();
-  const zoneBlocks = zones.map((z) => {
-    const copy = join(dir.path, basename(z.file));
-    copyFileSync(z.file, copy);
-    return `  - domain: "${z.origin}"\n    storage: "${dir.path}"\n    file: "${basename(z.file)}"\n`;
-  });
+  for (const z of zones) copyFileSync(z.file, join(dir.path, basename(z.file)));
   const conf = join(dir.path, 'knot.conf');
-  writeFileSync(
-    conf,
-    `server:
-    rundir: "${dir.path}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "${dir.path}"
-log:
-  - target: stderr
-    any: warning
-zone:
-${zoneBlocks.join('')}`,
-  );
-  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  await waitForAnswer(port, zones[0]!.origin, child, () => log);
-  return {
-    name: 'knot',
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child, 5_000);
-      dir.remove();
-    },
-  };
+  writeFileSync(conf, knotConf({ dir: dir.path, port, tcpWorkers: 1, zones: zones.map((z) => ({ domain: z.origin, file: basename(z.file) })) }));
+  // Loaded once the first zone answers.
+  const stop = await startDnsDaemon('knotd', ['-c', conf], dir, port, [zones[0]!.origin]);
+  return { name: 'knot', port, stop };
 }

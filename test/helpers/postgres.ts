@@ -11,11 +11,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { thirdPartyEnv } from './third-party.js';
+import { freeTcpPort } from './ports.js';
 
 export interface RunningPostgres {
   readonly port: number;
@@ -78,16 +78,6 @@ function unprivilegedUser(): RunAs | undefined {
   return created;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function chownTree(path: string, as: RunAs): void {
   const r = spawnSync('chown', ['-R', `${as.uid}:${as.gid}`, path]);
@@ -172,8 +162,8 @@ export async function startPostgres(): Promise<RunningPostgres> {
 
   let started = false;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
-    port = await freePort();
-    started = await launch(); // a port taken between freePort() and bind: try another
+    port = await freeTcpPort();
+    started = await launch(); // a port taken between freeTcpPort() and bind: try another
   }
   if (!started) {
     const tail = log();

@@ -4,8 +4,7 @@
  * the project's own verification.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,10 +17,9 @@ import { createCommitmentChecker, generateKey, logEntriesFromChain, signEmblem, 
 import { KeyStoreErrorCodes } from '../../src/keys/errors.js';
 import { signingKeyFromStore } from '../../src/keys/key-store.js';
 import { openPkcs11SigningKey, Pkcs11Key, Pkcs11Token, pkcs11PinFrom, type Pkcs11Algorithm } from '../../src/keys/pkcs11.js';
-import { thirdPartyEnv } from '../helpers/third-party.js';
+import { HAVE_SOFTHSM, initSoftHsmToken, SOFTHSM_MODULE } from '../helpers/softhsm.js';
 
-const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const HAVE_SOFTHSM = existsSync(MODULE) && existsSync('/usr/bin/softhsm2-util');
+const MODULE = SOFTHSM_MODULE;
 // Fixed instants: the tokens are signed and verified at these, never at the wall clock.
 const AT = new Date('2026-06-01T12:00:00Z');
 const VALIDITY = { notBefore: new Date('2026-06-01T00:00:00Z'), expires: new Date('2026-06-08T00:00:00Z') };
@@ -32,15 +30,8 @@ describe('PKCS#11 key store with SoftHSM2', { skip: !HAVE_SOFTHSM && 'softhsm2 n
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'emblem-softhsm-'));
-    mkdirSync(join(dir, 'tokens'));
-    writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
     // SoftHSM reads its configuration at C_Initialize, in this process too.
-    process.env.SOFTHSM2_CONF = join(dir, 'softhsm2.conf');
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'emblem-test', '--pin', '1234', '--so-pin', '5678'], {
-      env: thirdPartyEnv({ SOFTHSM2_CONF: join(dir, 'softhsm2.conf') }),
-      stdio: 'pipe',
-      timeout: 20_000,
-    });
+    process.env.SOFTHSM2_CONF = initSoftHsmToken(dir, 'emblem-test', '1234');
   });
 
   after(() => {

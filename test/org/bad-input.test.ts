@@ -3,35 +3,28 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createLocalCa, issueBindingCertificate, issueCertificate, type LocalCa } from '../../src/ct/local-ca.js';
+import { issueCertificate } from '../../src/ct/local-ca.js';
 import { toPem } from '../../src/ct/certificate.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { freePort, tempDir } from '../dns/servers.js';
+import { freePort } from '../dns/servers.js';
 import { startKnotPrimary, zoneText } from './primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
 const b64 = (n: number) => Buffer.alloc(32, n).toString('base64');
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: undefined, PATH: thirdPartyEnv().PATH ?? '' });
-const org = (args: string[]) => runCli(['org', ...args], { env: env(), timeoutMs: 60_000 });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'), EMBLEM_PASSPHRASE: undefined, PATH: thirdPartyEnv().PATH ?? '' });
+const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
+const org = (args: string[]) => cli(['org', ...args]);
 
 before(async () => {
-  work = tempDir('emblem-org-bad-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-org-bad-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
+after(() => localCt.close());
 
 /** Every TXT and IHLE record a primary answers at a name, sorted: "exactly the previous records". */
 function served(port: number, name: string): string[] {
@@ -45,21 +38,18 @@ test('two primaries, the second with a wrong TSIG secret: the first is rolled ba
   const good = await startKnotPrimary();
   const other = await startKnotPrimary();
   try {
-    const dir = join(work.path, 'two');
+    const dir = join(localCt.dir, 'two');
     const zone = good.zone;
     const asset = `clinic.${zone}`;
     const urlA = `rfc2136://127.0.0.1:${good.port}/${zone}`;
     const urlB = `rfc2136://127.0.0.1:${other.port}/${zone}`;
     const init = await org(['init', '--dir', dir, '--org', `https://${zone}`, '--asset', asset, '--publish', urlA, '--publish', urlB, '--tsig-key', good.keyFile,
-      '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const cfgPath = join(dir, 'emblem-org.yaml');
     const keyOf = (url: string, file: string) => (text: string) => text.replace(new RegExp(`(url: ${url.replace(/[/.]/g, '\\$&')}\\n\\s+tsigKey: )\\S+`), `$1${file}`);
     writeFileSync(cfgPath, keyOf(urlB, other.keyFile)(readFileSync(cfgPath, 'utf8')));
-    const logged = await issueBindingCertificate(ca, ctLog.url, { host: zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
-    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    await setLocalBinding(localCt, cli, 'org', dir, { host: zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
     const goodCfg = readFileSync(cfgPath, 'utf8');
     assert.match(goodCfg, new RegExp(`tsigKey: ${other.keyFile.replace(/[/.]/g, '\\$&')}`));
 
@@ -111,16 +101,16 @@ test('two primaries, the second with a wrong TSIG secret: the first is rolled ba
 });
 
 test('a zonefile channel whose reload command fails: CHANNEL_RELOAD_FAILED naming the command, the zone file restored byte for byte', { timeout: 60_000 }, async () => {
-  const dir = join(work.path, 'zf');
-  const zoneFile = join(work.path, 'hospital.example.zone');
+  const dir = join(localCt.dir, 'zf');
+  const zoneFile = join(localCt.dir, 'hospital.example.zone');
   const original = zoneText();
   writeFileSync(zoneFile, original);
   const init = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', `zonefile:${zoneFile}`,
     '--reload-command', 'echo zone not loaded >&2; exit 3', '--ttl', '60', '--yes']);
   assert.equal(init.code, 0, init.stderr);
-  writeFileSync(join(work.path, 'zf-chain.pem'), toPem(await issueCertificate(ca, { dnsNames: ['hospital.example'] })));
-  writeFileSync(join(work.path, 'zf-log.json'), JSON.stringify([{ ver: 'v1', id: b64(1), hash: b64(2) }]));
-  assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(work.path, 'zf-chain.pem'), '--log', join(work.path, 'zf-log.json')])).code, 0);
+  writeFileSync(join(localCt.dir, 'zf-chain.pem'), toPem(await issueCertificate(localCt.ca, { dnsNames: ['hospital.example'] })));
+  writeFileSync(join(localCt.dir, 'zf-log.json'), JSON.stringify([{ ver: 'v1', id: b64(1), hash: b64(2) }]));
+  assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(localCt.dir, 'zf-chain.pem'), '--log', join(localCt.dir, 'zf-log.json')])).code, 0);
   const r = await org(['apply', '--dir', dir, '--at', T0, '--json']);
   assert.equal(r.code, 1, r.stderr + r.stdout);
   const error = (JSON.parse(r.stdout) as { assets: Array<{ error: string }> }).assets[0]!.error;
@@ -143,8 +133,8 @@ test('emblem org --help documents the exit codes and the codes that name the fie
 });
 
 test('config errors stop apply before anything is written, naming the field: unknown key, wrong type, nested, a missing TSIG key file', { timeout: 60_000 }, async () => {
-  const dir = join(work.path, 'cfg');
-  const yaml = join(work.path, 'cfg-out.yaml');
+  const dir = join(localCt.dir, 'cfg');
+  const yaml = join(localCt.dir, 'cfg-out.yaml');
   const init = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', `octodns:${yaml}`, '--yes']);
   assert.equal(init.code, 0, init.stderr);
   const cfgPath = join(dir, 'emblem-org.yaml');
@@ -153,7 +143,7 @@ test('config errors stop apply before anything is written, naming the field: unk
     [`${good}colour: blue\n`, /config\.colour: unknown key \[CONFIG_INVALID\]/],
     [good.replace('ttl: 300', 'ttl: "long"'), /config\.ttl: expected integer, got string \[CONFIG_INVALID\]/],
     [good.replace(`url: octodns:${yaml}`, `url: octodns:${yaml}\n    reloadCommand: 5`), /config\.channels\[0\]\.reloadCommand: expected string, got integer/],
-    [good.replace(/channels:\n/, `channels:\n  - url: rfc2136://127.0.0.1:53/hospital.example\n    tsigKey: ${join(work.path, 'missing.key')}\n`), /config\.channels\[0\]\.tsigKey: cannot read .*missing\.key: ENOENT \[CONFIG_INVALID\]/],
+    [good.replace(/channels:\n/, `channels:\n  - url: rfc2136://127.0.0.1:53/hospital.example\n    tsigKey: ${join(localCt.dir, 'missing.key')}\n`), /config\.channels\[0\]\.tsigKey: cannot read .*missing\.key: ENOENT \[CONFIG_INVALID\]/],
   ];
   for (const [text, re] of cases) {
     writeFileSync(cfgPath, text);

@@ -10,11 +10,12 @@
  * clock of this process (also under `faketime -f +730d`).
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { initSoftHsmToken, SOFTHSM_MODULE } from '../helpers/softhsm.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 import { tempDir } from '../dns/servers.js';
 import { freePort, HAVE_PEBBLE, startCtServe, startPebble, type Pebble } from './pebble.js';
@@ -168,14 +169,10 @@ test('the same flow with the root key in a PKCS#11 token (SoftHSM2, P-521): gene
   if (skip) return t.skip(skip);
   const l = await loopback(() => startKnotPrimary());
   try {
-    const tokens = join(l.work, 'tokens');
-    mkdirSync(tokens);
-    const conf = join(l.work, 'softhsm2.conf');
-    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
     const pin = 'cert-flow-pin-2291';
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'emblem-cert-flow', '--pin', pin, '--so-pin', '5678'], { env: thirdPartyEnv({ SOFTHSM2_CONF: conf }), stdio: 'pipe', timeout: 20_000 });
+    const conf = initSoftHsmToken(l.work, 'emblem-cert-flow', pin);
     l.env = { ...l.env, SOFTHSM2_CONF: conf, EMBLEM_PKCS11_PIN: pin };
-    await flow(l, rfc2136(l.primary), ['--pkcs11-module', '/usr/lib/softhsm/libsofthsm2.so', '--pkcs11-token', 'emblem-cert-flow', '--alg', 'ES512']);
+    await flow(l, rfc2136(l.primary), ['--pkcs11-module', SOFTHSM_MODULE, '--pkcs11-token', 'emblem-cert-flow', '--alg', 'ES512']);
     const keys = readdirSync(join(l.work, 'org', 'keys')).sort();
     assert.ok(!keys.includes('root.jwk'), `no root private key file in the folder: ${keys.join(', ')}`);
     assert.match(readFileSync(join(l.work, 'org', 'emblem-org.yaml'), 'utf8'), /pkcs11:[\s\S]*token: emblem-cert-flow/);

@@ -4,14 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { installNodeSignatureVerifier } from '../../src/crypto/node-signature-verifier.js';
-import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
+import { issueBindingCertificate } from '../../src/ct/local-ca.js';
 import { applyAll } from '../../src/org/apply.js';
 import { openRuntime } from '../../src/org/runtime.js';
 import { loadState } from '../../src/org/state.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { tempDir } from '../dns/servers.js';
 import { startBindPrimary, startKnotPrimary, type Primary } from './primaries.js';
 
 const T0 = '2026-11-01T12:00:00Z';
@@ -19,38 +18,28 @@ const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOS
 
 installNodeSignatureVerifier();
 
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
-let work: { path: string; remove(): void };
-const env = () => ({ EMBLEM_CACHE_DIR: join(work.path, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
+let localCt: LocalCt;
+const env = () => ({ EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'), EMBLEM_PASSPHRASE: 'correct horse battery staple' });
 
 before(async () => {
-  work = tempDir('emblem-org-test-');
-  ca = await createLocalCa();
-  ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-  // The binding chain ends at the local CA: the org's verification trusts it instead of the system bundle.
-  writeFileSync(join(work.path, 'ca.pem'), ca.pem);
+  localCt = await startLocalCt('emblem-org-test-');
 });
 
-after(async () => {
-  await ctLog.close();
-  work.remove();
-});
+after(() => localCt.close());
 
 function dig(port: number, name: string, type: string): string {
   return spawnSync('dig', ['+short', '+norec', '-p', String(port), '@127.0.0.1', name, type], { env: thirdPartyEnv(), encoding: 'utf8', timeout: 10_000 }).stdout;
 }
 
-async function org(args: string[]) {
-  return runCli(['org', ...args], { env: env(), timeoutMs: 60_000 });
-}
+const cli = (args: string[]) => runCli(args, { env: env(), timeoutMs: 60_000 });
+const org = (args: string[]) => cli(['org', ...args]);
 
 /** init -> set-binding (local CA + local CT log instead of ACME) -> plan -> apply -> check -> renew -> withdraw. */
 async function flow(primary: Primary, name: string): Promise<void> {
-  const dir = join(work.path, name);
+  const dir = join(localCt.dir, name);
   const url = `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`;
   const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--asset', `ward.${primary.zone}`,
-    '--publish', url, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+    '--publish', url, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
   assert.equal(init.code, 0, init.stderr);
   const { rootKid } = JSON.parse(init.stdout) as { rootKid: string };
   assert.match(readFileSync(join(dir, 'keys/root.jwk'), 'utf8'), /^ey[^.]*\.[^.]*\.[^.]*\.[^.]*\.[^.]*$/m, 'root key encrypted at rest (JWE)');
@@ -61,11 +50,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.match(refused.stdout, /BINDING_MISSING/);
   assert.equal(dig(primary.port, `clinic.${primary.zone}`, 'TXT').trim(), '');
 
-  const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid: rootKid });
-  writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-  writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-  const bound = await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
-  assert.equal(bound.code, 0, bound.stderr);
+  await setLocalBinding(localCt, cli, 'org', dir, { host: primary.zone, kid: rootKid });
 
   const planned = await org(['plan', '--dir', dir, '--at', T0, '--json']);
   assert.equal(planned.code, 0, planned.stderr);
@@ -79,7 +64,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   assert.equal(result.ok, true);
   assert.deepEqual(result.assets.map((a) => a.level), ['ORGANIZATIONAL-UNTRUSTED', 'ORGANIZATIONAL-UNTRUSTED']);
 
-  const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(0.1), '--json'], { env: env() });
+  const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(0.1), '--json'], { env: env() });
   const report = JSON.parse(check.stdout) as { status: string; level: string; sets: Array<{ commitment?: unknown; result: string[] }> };
   assert.equal(report.status, 'protected', check.stdout);
   assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
@@ -101,7 +86,7 @@ async function flow(primary: Primary, name: string): Promise<void> {
   const txt = dig(primary.port, `clinic.${primary.zone}`, 'TXT');
   assert.match(txt, /adem-token-g2=/);
   assert.doesNotMatch(txt, /adem-token-g1=/);
-  const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(8), '--json'], { env: env() });
+  const later = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(8), '--json'], { env: env() });
   assert.equal(JSON.parse(later.stdout).status, 'protected');
 
   // Emblem-key rotation: the next apply re-signs with the new key (g3), then retires g2; only the new key is left.
@@ -198,7 +183,7 @@ test('emblem org against BIND: the same flow', { timeout: 180_000 }, async (t) =
 });
 
 test('config errors name the field; an unreachable channel names the server and changes nothing', { timeout: 60_000 }, async () => {
-  const dir = join(work.path, 'bad');
+  const dir = join(localCt.dir, 'bad');
   const init = await org(['init', '--dir', dir, '--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', 'rfc2136://127.0.0.1:1/hospital.example', '--yes']);
   assert.equal(init.code, 0, init.stderr);
   const cfgPath = join(dir, 'emblem-org.yaml');
@@ -225,22 +210,19 @@ test('era both against Knot: JWS under identifiers, CWT IHLE set swapped atomica
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
   const primary = await startKnotPrimary();
   try {
-    const dir = join(work.path, 'both');
+    const dir = join(localCt.dir, 'both');
     const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`, '--era', 'both',
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const { bindingNames } = JSON.parse(init.stdout) as { bindingNames: string[] };
     assert.equal(bindingNames.length, 4, 'both eras\' kids in the SANs');
     const { issueLoggedCertificate } = await import('../../src/ct/local-ca.js');
-    const logged = await issueLoggedCertificate(ca, ctLog.url, { dnsNames: bindingNames });
-    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    await setLocalBinding(localCt, cli, 'org', dir, bindingNames);
     for (const [when, label] of [[0, 'first'], [5.5, 'renewal']] as const) {
       const applied = await org(['apply', '--dir', dir, '--at', at(when), '--json']);
       assert.equal(applied.code, 0, `${label}: ${applied.stderr}${applied.stdout}`);
       for (const era of ['jws', 'cwt']) {
-        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(when + 0.1), '--json'], { env: env() });
+        const check = await runCli(['check', `clinic.${primary.zone}`, '--era', era, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(when + 0.1), '--json'], { env: env() });
         const r = JSON.parse(check.stdout) as { status: string; level: string };
         assert.equal(r.status, 'protected', `${label} ${era}: ${check.stdout.slice(0, 400)}`);
       }
@@ -257,13 +239,13 @@ test('root-key rotation against Knot: apply refuses until the new key has a bind
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen && command -v dig'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knot not installed');
   const primary = await startKnotPrimary();
   try {
-    const dir = join(work.path, 'root-rotation');
+    const dir = join(localCt.dir, 'root-rotation');
     const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', `clinic.${primary.zone}`,
-      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl,
-      '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`, '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl,
+      '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
     const bind = async (kid: string, tag: string) => {
-      const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid });
+      const logged = await issueBindingCertificate(localCt.ca, localCt.ctLog.url, { host: primary.zone, kid });
       writeFileSync(join(dir, `chain-${tag}.pem`), logged.chainPem);
       writeFileSync(join(dir, `log-${tag}.json`), JSON.stringify([logged.v1]));
       const r = await org(['set-binding', '--dir', dir, '--chain', join(dir, `chain-${tag}.pem`), '--log', join(dir, `log-${tag}.json`)]);
@@ -301,7 +283,7 @@ test('root-key rotation against Knot: apply refuses until the new key has a bind
     assert.ok(!txt.includes(oldRootX), 'the old root key is retired');
     assert.match(txt, /adem-token-g2=/);
     assert.doesNotMatch(txt, /adem-token-g1=/);
-    const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(1.1), '--json'], { env: env() });
+    const check = await runCli(['check', `clinic.${primary.zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(1.1), '--json'], { env: env() });
     const report = JSON.parse(check.stdout) as { status: string; level: string };
     assert.equal(report.status, 'protected', check.stdout);
     assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
@@ -315,15 +297,12 @@ test('a withdrawal during a daemon step is not undone: the step\'s state write k
   if (spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status !== 0) return t.skip('knotd/tsig-keygen missing');
   const primary = await startKnotPrimary();
   try {
-    const dir = join(work.path, 'race');
+    const dir = join(localCt.dir, 'race');
     const name = `clinic.${primary.zone}`;
     const init = await org(['init', '--dir', dir, '--org', `https://${primary.zone}`, '--asset', name, '--publish', `rfc2136://127.0.0.1:${primary.port}/${primary.zone}`,
-      '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
+      '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60', '--yes', '--json']);
     assert.equal(init.code, 0, init.stderr);
-    const logged = await issueBindingCertificate(ca, ctLog.url, { host: primary.zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
-    writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-    writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-    assert.equal((await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')])).code, 0);
+    await setLocalBinding(localCt, cli, 'org', dir, { host: primary.zone, kid: (JSON.parse(init.stdout) as { rootKid: string }).rootKid });
     assert.equal((await org(['apply', '--dir', dir, '--at', T0, '--json'])).code, 0);
     assert.match(dig(primary.port, name, 'TXT'), /adem-token-g1=/);
 
@@ -334,7 +313,7 @@ test('a withdrawal during a daemon step is not undone: the step\'s state write k
     assert.equal(dig(primary.port, name, 'TXT').trim(), '');
 
     // The daemon's step from its older copy (renewal due at day 5.5), in this process like org run does it.
-    process.env.EMBLEM_CACHE_DIR = join(work.path, 'cache');
+    process.env.EMBLEM_CACHE_DIR = join(localCt.dir, 'cache');
     const rt = await openRuntime(dir, { now: Math.floor(Date.parse(at(5.5)) / 1000), passphrase: env().EMBLEM_PASSPHRASE });
     const outcomes = await applyAll(rt, daemonCopy, new Set([name]));
     assert.deepEqual(outcomes, [], 'a withdrawn asset has no outcome');

@@ -6,23 +6,15 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
+import { freeTcpPort } from '../helpers/ports.js';
+
+export { freeTcpPort as freePort } from '../helpers/ports.js';
 
 export const HAVE_PEBBLE = existsSync('/usr/bin/pebble');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -53,7 +45,7 @@ export async function startPebble(dir: string, dnsPort: number): Promise<Pebble>
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '3650',
     '-keyout', join(dir, 'pebble.key'), '-out', join(dir, 'pebble.crt'),
   ], { env: thirdPartyEnv(), stdio: 'pipe', timeout: 10_000 });
-  const [acmePort, mgmtPort, httpPort, tlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [acmePort, mgmtPort, httpPort, tlsPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   writeFileSync(join(dir, 'pebble.json'), JSON.stringify({
     pebble: {
       listenAddress: `127.0.0.1:${acmePort}`,

@@ -6,42 +6,39 @@
  * `protected` with the commitment verified. Bad PINs and unknown tokens fail with their codes and write nothing.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLocalCa, issueBindingCertificate, type LocalCa } from '../../src/ct/local-ca.js';
-import { startLocalCtLog, type RunningLocalCtLog } from '../../src/ct/local-log/start-local-ct-log.js';
 import { Pkcs11Key, Pkcs11Token } from '../../src/keys/pkcs11.js';
 import { runCli } from '../helpers/cli.js';
+import { setLocalBinding, startLocalCt, type LocalCt } from '../helpers/local-ct.js';
+import { HAVE_SOFTHSM, initSoftHsmToken, SOFTHSM_MODULE } from '../helpers/softhsm.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
-import { tempDir } from '../dns/servers.js';
 import { startKnotPrimary } from './primaries.js';
 
-const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+const MODULE = SOFTHSM_MODULE;
 const TOKEN = 'emblem-org-test';
 const PIN = 'emblem-pin-8413';
-const HAVE_SOFTHSM = existsSync(MODULE) && existsSync('/usr/bin/softhsm2-util');
 const HAVE_KNOT = spawnSync('sh', ['-c', 'command -v knotd && command -v tsig-keygen'], { env: thirdPartyEnv() }).status === 0;
 
 const T0 = '2026-11-01T12:00:00Z';
 const at = (days: number) => new Date(Date.parse(T0) + days * 86_400_000).toISOString();
 
-let work: { path: string; remove(): void };
-let ca: LocalCa;
-let ctLog: RunningLocalCtLog;
+let localCt: LocalCt;
 let softhsmConf: string;
 
 /** The CLI's environment: SoftHSM's configuration, the PIN (unless overridden), no passphrase (unencrypted emblem key). */
 const env = (extra: Record<string, string | undefined> = {}) => ({
-  EMBLEM_CACHE_DIR: join(work.path, 'cache'),
+  EMBLEM_CACHE_DIR: join(localCt.dir, 'cache'),
   EMBLEM_PASSPHRASE: undefined,
   SOFTHSM2_CONF: softhsmConf,
   EMBLEM_PKCS11_PIN: PIN,
   ...extra,
 });
 
-const org = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(['org', ...args], { env: env(extra), timeoutMs: 60_000 });
+const cli = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { env: env(extra), timeoutMs: 60_000 });
+const org = (args: string[], extra: Record<string, string | undefined> = {}) => cli(['org', ...args], extra);
 
 function dig(port: number, name: string, type: string): string {
   return spawnSync('dig', ['+short', '+norec', '-p', String(port), '@127.0.0.1', name, type], { env: thirdPartyEnv(), encoding: 'utf8', timeout: 10_000 }).stdout;
@@ -67,32 +64,25 @@ const privateKeyCount = () => withToken((t) => t.find([{ type: t.lib.CKA_CLASS, 
 
 describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !HAVE_SOFTHSM && 'softhsm2 not installed', timeout: 400_000 }, () => {
   before(async () => {
-    work = tempDir('emblem-org-pkcs11-');
-    mkdirSync(join(work.path, 'tokens'));
-    softhsmConf = join(work.path, 'softhsm2.conf');
-    writeFileSync(softhsmConf, `directories.tokendir = ${join(work.path, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    localCt = await startLocalCt('emblem-org-pkcs11-');
+    softhsmConf = initSoftHsmToken(localCt.dir, TOKEN, PIN);
     // SoftHSM reads its configuration at C_Initialize: in the CLI children (env) and in this process (the checks).
     process.env.SOFTHSM2_CONF = softhsmConf;
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', TOKEN, '--pin', PIN, '--so-pin', '5678'], { env: thirdPartyEnv({ SOFTHSM2_CONF: softhsmConf }), stdio: 'pipe', timeout: 20_000 });
-    ca = await createLocalCa();
-    ctLog = await startLocalCtLog({ roots: [ca.certificate] });
-    writeFileSync(join(work.path, 'ca.pem'), ca.pem);
   });
 
   after(async () => {
-    await ctLog?.close();
     delete process.env.SOFTHSM2_CONF;
-    work?.remove();
+    await localCt?.close();
   });
 
   for (const [alg, crv] of [['ES256', 'P-256'], ['ES512', 'P-521']] as const) {
     test(`${alg} (${crv}): init in the token, set-binding, apply against Knot, check protected with the commitment verified; run --once renews in the token`, { skip: !HAVE_KNOT && 'knotd/tsig-keygen missing', timeout: 180_000 }, async () => {
       const primary = await startKnotPrimary();
       try {
-        const dir = join(work.path, `org-${alg}`);
+        const dir = join(localCt.dir, `org-${alg}`);
         const zone = primary.zone;
         const init = await org(['init', '--dir', dir, '--org', `https://${zone}`, '--asset', `clinic.${zone}`, '--publish', `rfc2136://127.0.0.1:${primary.port}/${zone}`,
-          '--tsig-key', primary.keyFile, '--ct-log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--lifetime', '7d', '--ttl', '60',
+          '--tsig-key', primary.keyFile, '--ct-log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--lifetime', '7d', '--ttl', '60',
           '--alg', alg, '--pkcs11-module', MODULE, '--pkcs11-token', TOKEN, '--pkcs11-label', `root-${alg}`, '--yes', '--json']);
         assert.equal(init.code, 0, init.stderr);
         const made = JSON.parse(init.stdout) as { rootKid: string; rootKey: { kind: string; token: string; label: string; id: string; alg: string } };
@@ -119,11 +109,7 @@ describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !
           assert.throws(() => token.attributes(key.privateHandle, [token.lib.CKA_VALUE]), /CKR_ATTRIBUTE_SENSITIVE/);
         });
 
-        const logged = await issueBindingCertificate(ca, ctLog.url, { host: zone, kid: made.rootKid });
-        writeFileSync(join(dir, 'chain.pem'), logged.chainPem);
-        writeFileSync(join(dir, 'log.json'), JSON.stringify([logged.v1]));
-        const bound = await org(['set-binding', '--dir', dir, '--chain', join(dir, 'chain.pem'), '--log', join(dir, 'log.json')]);
-        assert.equal(bound.code, 0, bound.stderr);
+        await setLocalBinding(localCt, cli, 'org', dir, { host: zone, kid: made.rootKid });
 
         // A wrong PIN at apply: a clear error, nothing signed or published.
         const refused = await org(['apply', '--dir', dir, '--at', T0, '--json'], { EMBLEM_PKCS11_PIN: '9999' });
@@ -142,7 +128,7 @@ describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !
         // The published root key is the token's key.
         assert.ok(dig(primary.port, `clinic.${zone}`, 'TXT').includes(rootPub.x!), 'root public key published');
 
-        const check = await runCli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(0.1), '--json'], { env: env() });
+        const check = await runCli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(0.1), '--json'], { env: env() });
         const report = JSON.parse(check.stdout) as { status: string; level: string };
         assert.equal(report.status, 'protected', check.stdout);
         assert.equal(report.level, 'ORGANIZATIONAL-UNTRUSTED');
@@ -154,7 +140,7 @@ describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !
         const txt = dig(primary.port, `clinic.${zone}`, 'TXT');
         assert.match(txt, /adem-token-g2=/);
         assert.doesNotMatch(txt, /adem-token-g1=/);
-        const later = await runCli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', ctLog.logListUrl, '--ca-bundle', join(work.path, 'ca.pem'), '--at', at(8), '--json'], { env: env() });
+        const later = await runCli(['check', `clinic.${zone}`, '--resolver', `127.0.0.1:${primary.port}`, '--log-list', localCt.ctLog.logListUrl, '--ca-bundle', localCt.caBundle, '--at', at(8), '--json'], { env: env() });
         assert.equal((JSON.parse(later.stdout) as { status: string }).status, 'protected', later.stdout);
         assert.deepEqual(files(join(dir, 'keys')), ['emblem.jwk', 'emblem.pub.jwk', 'root.pub.jwk']);
       } finally {
@@ -164,45 +150,45 @@ describe('emblem org with the root key in a PKCS#11 token (SoftHSM2)', { skip: !
   }
 
   test('a wrong PIN, no PIN, an unknown token, a taken label or an unsupported algorithm: a clear code, nothing written', { timeout: 120_000 }, async () => {
-    const base = ['--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', `octodns:${join(work.path, 'zone.yaml')}`, '--pkcs11-module', MODULE, '--yes'];
+    const base = ['--org', 'https://hospital.example', '--asset', 'clinic.hospital.example', '--publish', `octodns:${join(localCt.dir, 'zone.yaml')}`, '--pkcs11-module', MODULE, '--yes'];
     const keysBefore = await privateKeyCount();
     const cases: Array<[string, string[], Record<string, string | undefined>, RegExp]> = [
       ['wrong-pin', ['--pkcs11-token', TOKEN], { EMBLEM_PKCS11_PIN: '0000' }, /\[PKCS11_LOGIN_FAILED\]/],
       ['no-pin', ['--pkcs11-token', TOKEN], { EMBLEM_PKCS11_PIN: undefined }, /\[PKCS11_PIN_MISSING\]/],
       ['unknown-token', ['--pkcs11-token', 'no-such-token'], {}, /no PKCS#11 token labelled "no-such-token".*\[PKCS11_TOKEN_NOT_FOUND\]/],
-      ['bad-module', ['--pkcs11-token', TOKEN, '--pkcs11-module', join(work.path, 'missing.so')], {}, /\[PKCS11_MODULE_UNLOADABLE\]/],
+      ['bad-module', ['--pkcs11-token', TOKEN, '--pkcs11-module', join(localCt.dir, 'missing.so')], {}, /\[PKCS11_MODULE_UNLOADABLE\]/],
       ['es384', ['--pkcs11-token', TOKEN, '--alg', 'ES384'], {}, /ES256 \(P-256\) or ES512 \(P-521\).*\[USAGE\]/],
       ['module-only', [], {}, /--pkcs11-module and --pkcs11-token go together/],
     ];
     for (const [name, args, extra, want] of cases) {
-      const dir = join(work.path, `bad-${name}`);
+      const dir = join(localCt.dir, `bad-${name}`);
       const r = await org(['init', '--dir', dir, ...base, ...args], extra);
       assert.equal(r.code, 2, `${name}: ${r.stderr}`);
       assert.match(r.stderr, want, name);
       assert.equal(existsSync(dir), false, `${name}: ${dir} was created`);
     }
     // The PIN file: used when given, its path (never its content) kept for apply/run.
-    writeFileSync(join(work.path, 'wrong-pin'), '4321\n', { mode: 0o600 });
-    const pinFile = await org(['init', '--dir', join(work.path, 'bad-pin-file'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-pin-file', join(work.path, 'wrong-pin')]);
+    writeFileSync(join(localCt.dir, 'wrong-pin'), '4321\n', { mode: 0o600 });
+    const pinFile = await org(['init', '--dir', join(localCt.dir, 'bad-pin-file'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-pin-file', join(localCt.dir, 'wrong-pin')]);
     assert.equal(pinFile.code, 2);
     assert.match(pinFile.stderr, /\[PKCS11_LOGIN_FAILED\]/);
-    assert.equal(existsSync(join(work.path, 'bad-pin-file')), false);
+    assert.equal(existsSync(join(localCt.dir, 'bad-pin-file')), false);
 
     // A label already taken in the token: refused, no second key, no folder.
-    const first = await org(['init', '--dir', join(work.path, 'taken-1'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-label', 'shared-label']);
+    const first = await org(['init', '--dir', join(localCt.dir, 'taken-1'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-label', 'shared-label']);
     assert.equal(first.code, 0, first.stderr);
-    const second = await org(['init', '--dir', join(work.path, 'taken-2'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-label', 'shared-label']);
+    const second = await org(['init', '--dir', join(localCt.dir, 'taken-2'), ...base, '--pkcs11-token', TOKEN, '--pkcs11-label', 'shared-label']);
     assert.equal(second.code, 2);
     assert.match(second.stderr, /already holds an object labelled "shared-label".*\[PKCS11_KEY_EXISTS\]/);
-    assert.equal(existsSync(join(work.path, 'taken-2')), false);
+    assert.equal(existsSync(join(localCt.dir, 'taken-2')), false);
     assert.equal(await privateKeyCount(), keysBefore + 1, 'only the first init made a key in the token');
 
     // A folder whose reference no longer matches the token's key (CKA_ID changed in the config) refuses to sign.
-    const cfgPath = join(work.path, 'taken-1', 'emblem-org.yaml');
+    const cfgPath = join(localCt.dir, 'taken-1', 'emblem-org.yaml');
     const cfg = readFileSync(cfgPath, 'utf8');
     writeFileSync(cfgPath, cfg.replace(/id: [0-9a-f]+/, `id: ${'ab'.repeat(16)}`));
     const { openRuntime } = await import('../../src/org/runtime.js');
-    const rt = await openRuntime(join(work.path, 'taken-1'), { now: Date.parse(T0) / 1000 });
+    const rt = await openRuntime(join(localCt.dir, 'taken-1'), { now: Date.parse(T0) / 1000 });
     const saved = process.env.EMBLEM_PKCS11_PIN;
     process.env.EMBLEM_PKCS11_PIN = PIN;
     try {

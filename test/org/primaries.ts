@@ -1,8 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, tempDir, udpAsk } from '../dns/servers.js';
-import { buildQuery } from '../../src/dns/resolver.js';
+import { freePort, knotConf, KNOT_UPDATE_ZONE_OPTIONS, startDnsDaemon, tempDir } from '../dns/servers.js';
 import { thirdPartyEnv } from '../helpers/third-party.js';
 
 /** Primaries that accept RFC 2136 UPDATE signed with one TSIG key: Knot and BIND, each in its own temp dir. */
@@ -39,91 +38,34 @@ export function makeKeyFile(dir: string, name = 'emblem-update'): { path: string
   return { path, secret };
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+/** A temp dir with the TSIG key and a zone file per zone, and a free port: what a primary is started with. */
+async function preparePrimary(prefix: string, zones: readonly string[]) {
+  const dir = tempDir(prefix);
+  const port = await freePort();
+  const key = makeKeyFile(dir.path);
+  for (const z of zones) writeFileSync(join(dir.path, `${z}.zone`), zoneText(z));
+  return { dir, port, key };
 }
 
-async function waitForZone(port: number, zone: string, child: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${log()}`);
-    const answer = await udpAsk(port, buildQuery(zone, 6, 4242), 200);
-    if (answer && (answer[3]! & 0xf) === 0 && answer.readUInt16BE(6) > 0) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not answer for ${zone}: ${log()}`);
+/**
+ * One Knot primary serving several zones, each open to RFC 2136 UPDATE with one TSIG key (the authority tests serve
+ * the organisation's and the authority's zone from one: Pebble's -dnsserver takes one server).
+ */
+export async function startKnotZones(zones: readonly string[], prefix = 'emblem-knot-zones-'): Promise<{ port: number; keyFile: string; dir: string; stop(): Promise<void> }> {
+  const { dir, port, key } = await preparePrimary(prefix, zones);
+  const conf = join(dir.path, 'knot.conf');
+  const zoneConf = zones.map((z) => ({ domain: z, file: `${z}.zone`, options: KNOT_UPDATE_ZONE_OPTIONS }));
+  writeFileSync(conf, knotConf({ dir: dir.path, port, tcpWorkers: 2, updateKeySecret: key.secret, zones: zoneConf }));
+  const stop = await startDnsDaemon('knotd', ['-c', conf], dir, port, zones);
+  return { port, keyFile: key.path, dir: dir.path, stop };
 }
 
 export async function startKnotPrimary(zone = TEST_ZONE): Promise<Primary> {
-  const dir = tempDir('emblem-knot-primary-');
-  const port = await freePort();
-  const key = makeKeyFile(dir.path);
-  writeFileSync(join(dir.path, `${zone}.zone`), zoneText(zone));
-  const conf = join(dir.path, 'knot.conf');
-  writeFileSync(
-    conf,
-    `server:
-    rundir: "${dir.path}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 2
-    background-workers: 1
-database:
-    storage: "${dir.path}"
-log:
-  - target: stderr
-    any: warning
-key:
-  - id: emblem-update
-    algorithm: hmac-sha256
-    secret: ${key.secret}
-acl:
-  - id: update
-    key: emblem-update
-    action: update
-zone:
-  - domain: "${zone}"
-    storage: "${dir.path}"
-    file: "${zone}.zone"
-    acl: update
-    zonefile-sync: -1
-    zonefile-load: difference-no-serial
-    journal-content: all
-`,
-  );
-  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  await waitForZone(port, zone, child, () => log);
-  return {
-    name: 'knot',
-    port,
-    zone,
-    keyFile: key.path,
-    dir: dir.path,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child, 5_000);
-      dir.remove();
-    },
-  };
+  return { name: 'knot', zone, ...(await startKnotZones([zone], 'emblem-knot-primary-')) };
 }
 
 export async function startBindPrimary(zone = TEST_ZONE): Promise<Primary> {
-  const dir = tempDir('emblem-bind-primary-');
-  const port = await freePort();
-  const key = makeKeyFile(dir.path);
-  writeFileSync(join(dir.path, `${zone}.zone`), zoneText(zone));
+  const { dir, port, key } = await preparePrimary('emblem-bind-primary-', [zone]);
   const conf = join(dir.path, 'named.conf');
   writeFileSync(
     conf,
@@ -147,23 +89,8 @@ zone "${zone}" {
 };
 `,
   );
-  const child = spawn('named', ['-g', '-n', '1', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  await waitForZone(port, zone, child, () => log);
-  return {
-    name: 'bind',
-    port,
-    zone,
-    keyFile: key.path,
-    dir: dir.path,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child, 5_000);
-      dir.remove();
-    },
-  };
+  const stop = await startDnsDaemon('named', ['-g', '-n', '1', '-c', conf], dir, port, [zone]);
+  return { name: 'bind', port, zone, keyFile: key.path, dir: dir.path, stop };
 }
 
 /** Knot serving a zone file (no dynamic updates): changed by the zonefile channel, reloaded with knotc. */
@@ -173,34 +100,10 @@ export async function startKnotZonefile(zone = TEST_ZONE): Promise<Primary & { z
   const zoneFile = join(dir.path, `${zone}.zone`);
   writeFileSync(zoneFile, zoneText(zone));
   const conf = join(dir.path, 'knot.conf');
-  writeFileSync(
-    conf,
-    `server:
-    rundir: "${dir.path}"
-    listen: 127.0.0.1@${port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: "${dir.path}/knot.sock"
-database:
-    storage: "${dir.path}"
-log:
-  - target: stderr
-    any: warning
-zone:
-  - domain: "${zone}"
-    storage: "${dir.path}"
-    file: "${zone}.zone"
-    zonefile-sync: -1
-    journal-content: none
-`,
-  );
-  const child = spawn('knotd', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: thirdPartyEnv() });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  await waitForZone(port, zone, child, () => log);
+  // knotc reloads the zone file after each change; nothing is kept in a journal.
+  const options = ['zonefile-sync: -1', 'journal-content: none'];
+  writeFileSync(conf, knotConf({ dir: dir.path, port, tcpWorkers: 1, control: true, zones: [{ domain: zone, file: `${zone}.zone`, options }] }));
+  const stop = await startDnsDaemon('knotd', ['-c', conf], dir, port, [zone]);
   return {
     name: 'knot',
     port,
@@ -209,10 +112,6 @@ zone:
     dir: dir.path,
     zoneFile,
     reloadCommand: `knotc -c ${conf} -b zone-reload ${zone}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child, 5_000);
-      dir.remove();
-    },
+    stop,
   };
 }

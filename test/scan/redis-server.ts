@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { thirdPartyEnv } from '../helpers/third-party.js';
+import { freeTcpPort } from '../helpers/ports.js';
 
 export interface RunningRedis {
   url: string;
@@ -12,21 +13,11 @@ export function redisAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore', env: thirdPartyEnv() }).status === 0;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway Debian redis-server on 127.0.0.1, no persistence. */
 export async function startRedis(): Promise<RunningRedis> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore', env: thirdPartyEnv() });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let up = false;

@@ -1,27 +1,12 @@
 import { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../exit.js';
+import { addFolderOptions, collect, initPkcs11FromFlags, nowOf, type FolderOptions as Common } from '../folder-options.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-interface Common {
-  dir: string;
-  at?: string;
-  json?: boolean;
-  passphraseFile?: string;
-}
-
-function common(cmd: Command): Command {
-  return cmd
-    .requiredOption('--dir <folder>', 'the authority folder (emblem-authority.json, keys/, registry.sqlite)')
-    .option('--at <time>', 'act as of this ISO-8601 time instead of now (tests, dry runs)')
-    .option('--passphrase-file <file>', 'passphrase of the encrypted root key (default $EMBLEM_PASSPHRASE)')
-    .option('--json', 'print JSON');
-}
-
-async function nowOf(opts: Common): Promise<number> {
-  const { parseTime } = await import('../duration.js');
-  return Math.floor((opts.at ? parseTime(opts.at, '--at') : new Date()).getTime() / 1000);
-}
+const common = (cmd: Command): Command =>
+  addFolderOptions(cmd, {
+    dir: 'the authority folder (emblem-authority.json, keys/, registry.sqlite)',
+    passphrase: 'passphrase of the encrypted root key (default $EMBLEM_PASSPHRASE)',
+  });
 
 async function open(opts: Common & { pkcs11PinFile?: string }) {
   const { openAuthority } = await import('../../authority/runtime.js');
@@ -83,12 +68,7 @@ REQUEST_EXPIRED, NONCE_REPLAYED, LIMIT_EXCEEDED), refused grant, configuration e
       if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
       const { initAuthority } = await import('../../authority/init.js');
       const { readPassphrase } = await import('../inputs.js');
-      let pkcs11: import('../../org/init.js').InitPkcs11 | undefined;
-      if (opts.pkcs11Module && opts.pkcs11Token) {
-        const { pkcs11PinFrom } = await import('../../keys/pkcs11.js');
-        const pin = await pkcs11PinFrom(opts.pkcs11PinFile ? { pinFile: opts.pkcs11PinFile } : {});
-        pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
-      }
+      const pkcs11 = await initPkcs11FromFlags(opts);
       const passphrase = await readPassphrase(opts.passphraseFile);
       const r = await initAuthority({ dir: opts.dir, authority: opts.authority, publish: opts.publish, tsigKey: opts.tsigKey, ctLogLists: opts.ctLogList, caBundle: opts.caBundle, lifetime: opts.lifetime, maxRequestAge: opts.maxRequestAge, alg: opts.alg, passphrase, pkcs11 });
       if (!passphrase && !pkcs11) process.stderr.write('emblem: the root key is NOT encrypted; set EMBLEM_PASSPHRASE or --passphrase-file to encrypt it at rest\n');
@@ -221,21 +201,13 @@ Exit codes: 0 ok or warnings; 1 refuse; 2 bad input (REQUEST_MALFORMED, REQUEST_
     .option('--expiring <duration>', 'only active ones expiring within this (e.g. 30d)')
     .action(async (opts: Common & { expiring?: string }) => {
       const { parseDuration } = await import('../duration.js');
-      const { recordJson } = await import('../../authority/workflows.js');
+      const { listWorkflow } = await import('../../authority/workflows.js');
       const now = await nowOf(opts);
-      const reg = await registry(opts.dir, now);
-      try {
-        const rows = reg.list(opts.expiring ? { expiringBefore: now + parseDuration(opts.expiring, '--expiring') } : {});
-        if (opts.json) process.stdout.write(`${JSON.stringify({ endorsements: rows.map((r) => recordJson(r, now)) })}\n`);
-        else {
-          if (rows.length === 0) process.stdout.write('no endorsements\n');
-          for (const r of rows) {
-            const j = recordJson(r, now);
-            process.stdout.write(`${j.status.padEnd(10)} ${j.expires}  ${r.organization}  ${r.kid}  ${r.id}\n`);
-          }
-        }
-      } finally {
-        reg.close();
+      const listed = await listWorkflow(opts.dir, now, opts.expiring ? parseDuration(opts.expiring, '--expiring') : undefined);
+      if (opts.json) process.stdout.write(`${JSON.stringify(listed)}\n`);
+      else {
+        if (listed.endorsements.length === 0) process.stdout.write('no endorsements\n');
+        for (const e of listed.endorsements) process.stdout.write(`${e.status.padEnd(10)} ${e.expires}  ${e.organization}  ${e.kid}  ${e.id}\n`);
       }
     });
 

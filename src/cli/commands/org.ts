@@ -1,27 +1,12 @@
 import { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../exit.js';
+import { addFolderOptions, collect, initPkcs11FromFlags, nowOf, type FolderOptions as Common } from '../folder-options.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-interface Common {
-  dir: string;
-  at?: string;
-  json?: boolean;
-  passphraseFile?: string;
-}
-
-function common(cmd: Command): Command {
-  return cmd
-    .requiredOption('--dir <folder>', 'the organisation folder (emblem-org.yaml, keys/, state.json)')
-    .option('--at <time>', 'act as of this ISO-8601 time instead of now (tests, dry runs)')
-    .option('--passphrase-file <file>', 'passphrase of the encrypted keys (default $EMBLEM_PASSPHRASE)')
-    .option('--json', 'print JSON');
-}
-
-async function nowOf(opts: Common): Promise<number> {
-  const { parseTime } = await import('../duration.js');
-  return Math.floor((opts.at ? parseTime(opts.at, '--at') : new Date()).getTime() / 1000);
-}
+const common = (cmd: Command): Command =>
+  addFolderOptions(cmd, {
+    dir: 'the organisation folder (emblem-org.yaml, keys/, state.json)',
+    passphrase: 'passphrase of the encrypted keys (default $EMBLEM_PASSPHRASE)',
+  });
 
 async function runtime(opts: Common, log?: (e: Record<string, unknown>) => void) {
   const { openRuntime } = await import('../../org/runtime.js');
@@ -94,12 +79,7 @@ Exit codes (docs/issuer.md):
       if (!opts.pkcs11Module !== !opts.pkcs11Token) throw new UsageError('--pkcs11-module and --pkcs11-token go together');
       if (!opts.pkcs11Module && (opts.pkcs11Label || opts.pkcs11PinFile)) throw new UsageError('--pkcs11-label/--pkcs11-pin-file need --pkcs11-module and --pkcs11-token');
       if (!opts.yes && !process.stdin.isTTY) throw new UsageError('pass --yes to create the folder non-interactively');
-      let pkcs11: import('../../org/init.js').InitPkcs11 | undefined;
-      if (opts.pkcs11Module && opts.pkcs11Token) {
-        const { pkcs11PinFrom } = await import('../../keys/pkcs11.js');
-        const pin = await pkcs11PinFrom(opts.pkcs11PinFile ? { pinFile: opts.pkcs11PinFile } : {});
-        pkcs11 = { module: opts.pkcs11Module, token: opts.pkcs11Token, label: opts.pkcs11Label, pin, pinFile: opts.pkcs11PinFile };
-      }
+      const pkcs11 = await initPkcs11FromFlags(opts);
       const passphrase = await readPassphrase(opts.passphraseFile);
       const result = await initFolder({
         dir: opts.dir,

@@ -1,3 +1,6 @@
+import { EmblemError } from '../../core/errors.js';
+import { StoreErrorCodes } from './errors.js';
+
 /**
  * The observatory's schema, as numbered migrations per backend. A database records the highest version applied
  * (table observatory_schema); migrate() applies the newer ones in one transaction, so it is idempotent and a crash
@@ -89,3 +92,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
 ];
 
 export const SCHEMA_TABLE = 'observatory_schema';
+
+/**
+ * The migrations a database at schema version `current` still needs, in order (none when it is up to date).
+ * A database newer than this emblem knows is refused with STORE_SCHEMA_TOO_NEW rather than used half-understood.
+ */
+export function pendingMigrations(current: number, migrations: readonly Migration[]): Migration[] {
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new EmblemError(
+      StoreErrorCodes.STORE_SCHEMA_TOO_NEW,
+      `the database has schema version ${current}; this emblem knows up to ${latest} (upgrade emblem)`,
+    );
+  }
+  return migrations.filter((m) => m.version > current);
+}

@@ -9,17 +9,17 @@ import type {
 } from '../../observatory/store.js';
 import { StoreErrorCodes } from './errors.js';
 import { StoreLimits } from './limits.js';
-import { POSTGRES_MIGRATIONS, SCHEMA_TABLE } from './migrations.js';
+import { pendingMigrations, POSTGRES_MIGRATIONS, SCHEMA_TABLE } from './migrations.js';
 import {
   checkCursor,
-  checkIncidentId,
-  checkLeafIndexes,
+  checkIncidentClose,
   checkNewIncident,
   checkObservation,
   checkLeafIndex,
   checkTargetName,
   checkTime,
   chunks,
+  incidentsQuery,
   incidentFromRow,
   lastPerTarget,
   mergeObservations,
@@ -69,16 +69,7 @@ export class PostgresObservatoryStore implements ObservatoryStore {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER NOT NULL)`);
       const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SCHEMA_TABLE}`);
-      const current = rows[0]?.version ?? 0;
-      const latest = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
-      if (current > latest) {
-        throw new EmblemError(
-          StoreErrorCodes.STORE_SCHEMA_TOO_NEW,
-          `the database has schema version ${current}; this emblem knows up to ${latest} (upgrade emblem)`,
-        );
-      }
-      for (const migration of POSTGRES_MIGRATIONS) {
-        if (migration.version <= current) continue;
+      for (const migration of pendingMigrations(rows[0]?.version ?? 0, POSTGRES_MIGRATIONS)) {
         for (const sql of migration.statements) await client.query(sql);
         await client.query(`DELETE FROM ${SCHEMA_TABLE}`);
         await client.query(`INSERT INTO ${SCHEMA_TABLE} (version) VALUES ($1)`, [migration.version]);
@@ -205,9 +196,7 @@ export class PostgresObservatoryStore implements ObservatoryStore {
   }
 
   async closeIncident(id: number, closed: string, observations: readonly number[] = []): Promise<void> {
-    const checkedId = checkIncidentId(id);
-    const closedAt = checkTime('closed', closed);
-    const added = checkLeafIndexes('observations', observations);
+    const { id: checkedId, closed: closedAt, added } = checkIncidentClose(id, closed, observations);
     await this.transaction('closeIncident', async (client) => {
       const { rows } = await client.query<IncidentRow>('SELECT * FROM observatory_incidents WHERE id = $1 FOR UPDATE', [checkedId]);
       const row = rows[0];
@@ -223,15 +212,7 @@ export class PostgresObservatoryStore implements ObservatoryStore {
   }
 
   async incidents(filter: { open?: boolean; target?: string } = {}): Promise<IncidentRecord[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.open === true) where.push('closed IS NULL');
-    if (filter.open === false) where.push('closed IS NOT NULL');
-    if (filter.target !== undefined) {
-      args.push(checkTargetName(filter.target));
-      where.push(`target = $${args.length}`);
-    }
-    const sql = `SELECT * FROM observatory_incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened, id`;
+    const { sql, args } = incidentsQuery(filter, (n) => `$${n}`);
     return this.withClient('incidents', async (client) => (await client.query<IncidentRow>(sql, args)).rows.map(incidentFromRow));
   }
 

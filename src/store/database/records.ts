@@ -123,6 +123,27 @@ export function checkCursor(key: unknown, value?: unknown): void {
   if (value !== undefined) checkText('cursor value', value, StoreLimits.maxCursorValueBytes, true);
 }
 
+/** The arguments of closeIncident(), checked: the id, the closing time, the leaf indexes to add. */
+export function checkIncidentClose(id: unknown, closed: unknown, observations: readonly number[]): { id: number; closed: string; added: number[] } {
+  return { id: checkIncidentId(id), closed: checkTime('closed', closed), added: checkLeafIndexes('observations', observations) };
+}
+
+/**
+ * The query of incidents(filter), oldest first, the same in both backends; `placeholder(n)` writes the n-th
+ * parameter (1-based) in the backend's syntax.
+ */
+export function incidentsQuery(filter: { open?: boolean; target?: string }, placeholder: (n: number) => string): { sql: string; args: string[] } {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (filter.open === true) where.push('closed IS NULL');
+  if (filter.open === false) where.push('closed IS NOT NULL');
+  if (filter.target !== undefined) {
+    args.push(checkTargetName(filter.target));
+    where.push(`target = ${placeholder(args.length)}`);
+  }
+  return { sql: `SELECT * FROM observatory_incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened, id`, args };
+}
+
 /** The row limit of observations(): default and ceiling StoreLimits.maxObservationsPerQuery. */
 export function observationLimit(limit: number | undefined): number {
   if (limit === undefined) return StoreLimits.maxObservationsPerQuery;

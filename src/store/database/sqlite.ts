@@ -9,17 +9,17 @@ import type {
 } from '../../observatory/store.js';
 import { StoreErrorCodes } from './errors.js';
 import { StoreLimits } from './limits.js';
-import { SCHEMA_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
+import { pendingMigrations, SCHEMA_TABLE, SQLITE_MIGRATIONS } from './migrations.js';
 import {
   checkCursor,
-  checkIncidentId,
-  checkLeafIndexes,
+  checkIncidentClose,
   checkNewIncident,
   checkObservation,
   checkLeafIndex,
   checkTargetName,
   checkTime,
   chunks,
+  incidentsQuery,
   incidentFromRow,
   lastPerTarget,
   mergeObservations,
@@ -73,16 +73,7 @@ export class SqliteObservatoryStore implements ObservatoryStore {
       db.transaction(() => {
         db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER NOT NULL)`);
         const row = db.prepare(`SELECT max(version) AS version FROM ${SCHEMA_TABLE}`).get() as { version: number | null };
-        const current = row.version ?? 0;
-        const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]?.version ?? 0;
-        if (current > latest) {
-          throw new EmblemError(
-            StoreErrorCodes.STORE_SCHEMA_TOO_NEW,
-            `the database has schema version ${current}; this emblem knows up to ${latest} (upgrade emblem)`,
-          );
-        }
-        for (const migration of SQLITE_MIGRATIONS) {
-          if (migration.version <= current) continue;
+        for (const migration of pendingMigrations(row.version ?? 0, SQLITE_MIGRATIONS)) {
           for (const sql of migration.statements) db.exec(sql);
           db.prepare(`DELETE FROM ${SCHEMA_TABLE}`).run();
           db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version) VALUES (?)`).run(migration.version);
@@ -186,9 +177,7 @@ export class SqliteObservatoryStore implements ObservatoryStore {
   }
 
   async closeIncident(id: number, closed: string, observations: readonly number[] = []): Promise<void> {
-    const checkedId = checkIncidentId(id);
-    const closedAt = checkTime('closed', closed);
-    const added = checkLeafIndexes('observations', observations);
+    const { id: checkedId, closed: closedAt, added } = checkIncidentClose(id, closed, observations);
     this.run('closeIncident', (db) =>
       db.transaction(() => {
         const row = this.statement(`SELECT * FROM observatory_incidents WHERE id = ?`).get(checkedId) as IncidentRow | undefined;
@@ -205,15 +194,7 @@ export class SqliteObservatoryStore implements ObservatoryStore {
   }
 
   async incidents(filter: { open?: boolean; target?: string } = {}): Promise<IncidentRecord[]> {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.open === true) where.push('closed IS NULL');
-    if (filter.open === false) where.push('closed IS NOT NULL');
-    if (filter.target !== undefined) {
-      where.push('target = ?');
-      args.push(checkTargetName(filter.target));
-    }
-    const sql = `SELECT * FROM observatory_incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened, id`;
+    const { sql, args } = incidentsQuery(filter, () => '?');
     return this.run('incidents', () => (this.statement(sql).all(...args) as IncidentRow[]).map(incidentFromRow));
   }
 
