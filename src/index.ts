@@ -25,7 +25,7 @@ import { skipCommitmentCheck, type CommitmentChecker, type CommitmentOutcome as 
 import { verifyMaterial } from './core/verify/index.js';
 import { isFailure as coreIsFailure, type CommitmentReport as CoreCommitmentReport, type EmblemSummary as CoreEmblemSummary, type ResultLevel as CoreResultLevel, type VerificationReport } from './core/verify/report.js';
 import { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
-import { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
+import { asyncSignatureVerifier } from './crypto/worker-signature-verifier.js';
 import type { CommitmentPolicy, CtCommitmentChecker, DetailedCommitmentOutcome as CoreDetailedCommitmentOutcome } from './ct/commitment-checker.js';
 import type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 import type { DiscoveryEra as CoreDiscoveryEra, DiscoveryOptions } from './dns/discovery.js';
@@ -47,6 +47,7 @@ export { RESULT_ORDER, type Level, type VerificationReport } from './core/verify
 export { parseMaterialText } from './core/material/parse-text.js';
 export { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
 export { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
+export { WorkerSignatureVerifier, asyncSignatureVerifier } from './crypto/worker-signature-verifier.js';
 export type { CommitmentPolicy, CtCommitmentChecker, LogEntryReport } from './ct/commitment-checker.js';
 export type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 export type { DiscoveryReport, DiscoveryQuery } from './dns/discovery.js';
@@ -227,7 +228,7 @@ export async function verifyTokenSet(input: string | Material[], options: Verify
     throw usage('verifyTokenSet takes text or an array of Material');
   }
   useNodeCrypto();
-  const verifier = options.threadPool === true ? threadPoolSignatureVerifier : undefined;
+  const verifier = options.threadPool === true ? asyncSignatureVerifier() : undefined;
   return verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: policy }, verifier });
 }
 
