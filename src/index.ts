@@ -194,10 +194,13 @@ export interface VerifyTokenSetOptions extends VerificationOptions {
   /** Name of the input, prefixed to parse errors (default `input`). */
   source?: string;
   /**
-   * Verify the signatures on libuv's thread pool (node's WebCrypto) instead of synchronously on the calling thread:
-   * the report is the same, and several calls in flight use several cores (8 sets in flight verify ~2x faster than
-   * one at a time on two cores), at a few percent more CPU per token. Default false. EMBLEM_NO_ASYNC_VERIFY=1
-   * turns it off process-wide.
+   * Verify the signatures on worker threads (one per core, EMBLEM_VERIFY_WORKERS=N to change; each runs the same
+   * synchronous verifier) instead of on the calling thread, which keeps parsing and the chain logic: the report is
+   * the same, and several calls in flight use several cores. One call at a time it is slower than the default (a
+   * round trip to a thread per set); with 8 in flight it verifies more sets per second than the default one at a
+   * time (docs/performance.md). Default false. EMBLEM_NO_VERIFY_WORKERS=1 uses WebCrypto on libuv's thread pool
+   * instead; EMBLEM_NO_ASYNC_VERIFY=1 verifies synchronously. The threads start at the first call and do not keep
+   * an idle process alive.
    */
   threadPool?: boolean;
 }

@@ -175,7 +175,6 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
       this.restarts++;
       return null;
     }
-    worker.unref();
     const slot: Slot = { worker, batches: new Map(), outstanding: 0 };
     worker.on('message', (m: SignatureBatchResult) => {
       const checks = slot.batches.get(m.id);
@@ -197,6 +196,8 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
     };
     worker.on('error', fail);
     worker.on('exit', fail);
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     return slot;
   }
 
