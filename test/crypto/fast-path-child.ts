@@ -10,7 +10,7 @@ import { cwtOrgChain, jwsOrgChain, makeKeys, verify } from '../helpers/tokens.js
 installNodeSignatureVerifier();
 // The public API's asynchronous path; its threads (if any) are never closed: the process must still exit.
 const asyncVerifier = asyncSignatureVerifier();
-const asyncKind = asyncVerifier instanceof WorkerSignatureVerifier ? 'workers' : asyncVerifier === threadPoolSignatureVerifier ? 'thread-pool' : 'sync';
+const asyncKind = asyncVerifier instanceof WorkerSignatureVerifier ? 'workers' : asyncVerifier === nodeSignatureVerifier ? 'sync' : 'thread-pool';
 const reports: unknown[] = [];
 // Fixed keys would be better for comparing across processes, but reports name kids; compare shapes instead.
 const strip = (r: { emblem: unknown; verifiedAt: string; errors: Array<{ code: string }>; result: string[] }) => ({ result: r.result, codes: r.errors.map((e) => e.code) });
