@@ -17,6 +17,7 @@ import type { BenchSuite } from './suites.js';
 import type { Material } from '../src/core/material/material.js';
 import { skipCommitmentCheck } from '../src/core/verify/commitment.js';
 import { VerificationPool } from '../src/validator/verify-pool.js';
+import { nativeEs512 } from '../src/native/es512.js';
 import { buildScanWorld, SCAN_AT, type Category } from '../test/scan/scan-fixture.js';
 import { distinctEmblemWorld, noEmblemWorld, readSets } from './scan-zone.js';
 import { NOW } from '../test/helpers/tokens.js';
@@ -120,32 +121,43 @@ function zdnsStream(count: number, templates: Map<string, string>): Readable {
   });
 }
 
-function rawEs512Rate(seconds: number): number {
+/**
+ * Raw ES512 verifies per second on this thread: with `native` (the system-libcrypto module, what the scan's
+ * verifier uses when it is built) or, when null, node:crypto.
+ */
+function rawEs512Rate(seconds: number, native: { importKey(x: Buffer, y: Buffer): unknown; verify(k: unknown, d: Buffer, s: Buffer): boolean } | null): number {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
   const data = Buffer.alloc(700, 1);
   const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
   const key = createPublicKey(publicKey.export({ format: 'pem', type: 'spki' }));
+  const jwk = publicKey.export({ format: 'jwk' });
+  const handle = native?.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
+  const check = native ? () => native.verify(handle, data, signature) : () => createVerify('sha512').update(data).verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
   const start = performance.now();
   let n = 0;
   while (performance.now() - start < seconds * 1000) {
-    if (!createVerify('sha512').update(data).verify({ key, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('bad');
+    if (!check()) throw new Error('bad');
     n++;
   }
   return (n * 1000) / (performance.now() - start);
 }
 
+/** The native ES512 module's file when it is built and not switched off (EMBLEM_NATIVE_ES512=0), else null. */
+const NATIVE_ES512 = nativeEs512() ? fileURLToPath(new URL('../build/Release/es512_verify.node', import.meta.url)) : null;
+
 /**
- * Raw ES512 verifies in `threads` threads at once, summed: what the machine itself delivers on the cores it gives
- * this process right now.
+ * Raw ES512 verifies in `threads` threads at once, summed (native module when built, as the verifier): what the
+ * machine itself delivers on the cores it gives this process right now.
  */
 async function parallelRawEs512Rate(threads: number, seconds: number): Promise<number> {
   // rawEs512Rate itself, as source (the thread runs plain JavaScript: tsx's loader does not reach worker threads).
   const code = `const { parentPort, workerData } = require('node:worker_threads');
 const { createSign, createVerify, createPublicKey, generateKeyPairSync } = require('node:crypto');
 const rawEs512Rate = ${rawEs512Rate.toString()};
-parentPort.once('message', () => parentPort.postMessage(rawEs512Rate(workerData)));
+const native = workerData.native ? require(workerData.native) : null;
+parentPort.once('message', () => parentPort.postMessage(rawEs512Rate(workerData.seconds, native)));
 parentPort.postMessage('ready');`;
-  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: seconds }));
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: { seconds, native: NATIVE_ES512 } }));
   try {
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
     const rates = workers.map((w) => new Promise<number>((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));
@@ -160,7 +172,8 @@ parentPort.postMessage('ready');`;
  * A long-lived child pinned to `cpus` cores (taskset) that verifies bursts of sets through the scan's thread pool on
  * command. Pinning makes "one core" mean one core (otherwise the pool's thread, the main thread and V8's helpers
  * spread over every core). The child is this file, started with EMBLEM_SCAN_BENCH_CHILD set; it answers each line of
- * stdin with one JSON line: `raw SECONDS` measures a raw ES512 verify on one thread, `raw-parallel SECONDS` in as
+ * stdin with one JSON line: `raw SECONDS` measures a raw ES512 verify on one thread with the verifier's backend
+ * (native module when built), `raw-node SECONDS` with node:crypto, `raw-parallel SECONDS` (verifier's backend) in as
  * many threads as the pool has (what the pinned cores deliver together right now), `pool FROM TO` verifies
  * sets[FROM..TO) (each set once: a repeated emblem would hit the signature cache) and reports the elapsed time.
  */
@@ -239,7 +252,8 @@ if (process.env.EMBLEM_SCAN_BENCH_CHILD) {
     while ((i = input.indexOf('\n')) !== -1) {
       const [cmd, a, b] = input.slice(0, i).split(' ');
       input = input.slice(i + 1);
-      if (cmd === 'raw') process.stdout.write(`${JSON.stringify({ value: rawEs512Rate(Number(a)) })}\n`);
+      if (cmd === 'raw') process.stdout.write(`${JSON.stringify({ value: rawEs512Rate(Number(a), nativeEs512()) })}\n`);
+      else if (cmd === 'raw-node') process.stdout.write(`${JSON.stringify({ value: rawEs512Rate(Number(a), null) })}\n`);
       else if (cmd === 'raw-parallel') process.stdout.write(`${JSON.stringify({ value: await parallelRawEs512Rate(workers, Number(a)) })}\n`);
       else {
         const start = performance.now();
@@ -314,29 +328,14 @@ const suite: BenchSuite = {
       if (wants('es512')) {
         // Issue 14 target 6: the optional native ES512 verifier (system libcrypto) against node:crypto, alternating
         // short samples on this thread so both see the same machine load.
-        const { nativeEs512 } = await import('../src/native/es512.js');
         const native = nativeEs512();
         if (!native) console.log('native ES512 verifier: not built (or EMBLEM_NATIVE_ES512=0): skipped');
         else {
-          const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
-          const data = Buffer.alloc(700, 1);
-          const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
-          const jwk = publicKey.export({ format: 'jwk' });
-          const handle = native.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
-          const rate = (fn: () => boolean, ms: number) => {
-            const start = performance.now();
-            let n = 0;
-            while (performance.now() - start < ms) {
-              if (!fn()) throw new Error('bad signature');
-              n++;
-            }
-            return (n * 1000) / (performance.now() - start);
-          };
           const ratios: number[] = [];
           const rates: Array<[number, number]> = [];
           for (let r = 0; r < 5; r++) {
-            const a = rawEs512Rate(0.3);
-            const b = rate(() => native.verify(handle, data, signature), 300);
+            const a = rawEs512Rate(0.3, null);
+            const b = rawEs512Rate(0.3, native);
             rates.push([a, b]);
             ratios.push(b / a);
           }
@@ -413,11 +412,14 @@ const suite: BenchSuite = {
           let oneMs = 0;
           let twoMs = 0;
           const raws: number[] = [];
+          const rawsNode: number[] = [];
           const ratios: number[] = [];
           const perRaw: number[] = [];
+          const perRawNode: number[] = [];
           const platform: number[] = [];
           for (let r = 0; r < ROUNDS; r++) {
             raws.push(await one.command('raw 0.3'));
+            rawsNode.push(await one.command('raw-node 0.3'));
             platform.push((await two.command('raw-parallel 0.3')) / raws[r]!);
             const a = await one.command(`pool ${WARM + r * BURST_ONE} ${WARM + (r + 1) * BURST_ONE}`);
             const b = await two.command(`pool ${2 * WARM + r * BURST_TWO} ${2 * WARM + (r + 1) * BURST_TWO}`);
@@ -425,23 +427,27 @@ const suite: BenchSuite = {
             twoMs += b;
             ratios.push((BURST_TWO / b) / (BURST_ONE / a));
             perRaw.push((BURST_ONE * 1000) / a / raws[r]!);
+            perRawNode.push((BURST_ONE * 1000) / a / rawsNode[r]!);
           }
           const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
           const rawRate = median(raws);
           const oneRate = (ROUNDS * BURST_ONE * 1000) / oneMs;
           const twoRate = (ROUNDS * BURST_TWO * 1000) / twoMs;
-          console.log(`raw ES512 verify (node:crypto, 1 pinned core): ${rawRate.toFixed(0)}/s (median of ${ROUNDS} samples between bursts)`);
-          // Each burst against the raw sample taken just before it on the same core; the median of those ratios.
+          const backend = NATIVE_ES512 ? `native ES512, system libcrypto (${nativeEs512()!.libraryVersion}), the verifier's backend` : `node:crypto, the verifier's backend (native module not built or EMBLEM_NATIVE_ES512=0)`;
+          console.log(`raw ES512 verify, 1 pinned core, WALL rate of one thread: ${backend}: ${rawRate.toFixed(0)}/s; node:crypto: ${median(rawsNode).toFixed(0)}/s ` +
+            `(medians of ${ROUNDS} samples between bursts)`);
+          // Each burst against the raw samples taken just before it on the same core; the median of those ratios.
           const costRatio = median(perRaw);
           // Two signatures per target are new (emblem, root endorsement of its key): signatures/s = 2 x targets/s.
-          console.log(`verification only, distinct emblem keys, 1 core (1 thread): ${oneRate.toFixed(0)} protected targets/s = ${costRatio.toFixed(2)}x raw per target; ` +
-            `${(2 * oneRate).toFixed(0)} new signatures/s = ${(2 * costRatio).toFixed(2)}x raw verify/s ` +
-            `(median per burst against the raw sample just before it; target >= 0.8x: ${verdict(2 * costRatio >= 0.8)})`);
-          console.log(`verification only, 2 cores (2 threads): ${twoRate.toFixed(0)}/s = ${(twoRate / oneRate).toFixed(2)}x one core ` +
+          console.log(`verification only, distinct emblem keys, 1 pinned core (1 verification thread + the main thread on the same core): ` +
+            `${oneRate.toFixed(0)} protected targets/s, ${(2 * oneRate).toFixed(0)} new signatures/s = ${(2 * costRatio).toFixed(2)}x raw verify/s of the same backend ` +
+            `(target >= 0.8x: ${verdict(2 * costRatio >= 0.8)}); = ${(2 * median(perRawNode)).toFixed(2)}x raw node:crypto verify/s ` +
+            `(median per burst against the raw samples just before it)`);
+          console.log(`verification only, 2 pinned cores (2 verification threads): ${twoRate.toFixed(0)} protected targets/s = ${(twoRate / oneRate).toFixed(2)}x one core ` +
             `(${ROUNDS} interleaved bursts each; per-burst ratios ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}) ` +
             `(target >= 1.8x: ${verdict(twoRate >= 1.8 * oneRate)})`);
           // Context for the line above: a shared VM does not always deliver two cores' worth; this is the ceiling.
-          console.log(`  the machine's own scaling in this run: raw ES512 in 2 threads on 2 cores = ${median(platform).toFixed(2)}x one thread on one core ` +
+          console.log(`  the machine's own scaling in this run: raw ES512 (same backend) in 2 threads on 2 cores = ${median(platform).toFixed(2)}x one thread on one core ` +
             `(median of ${ROUNDS}); verification reaches ${((twoRate / oneRate) / median(platform) * 100).toFixed(0)} % of it`);
         } finally {
           one.close();

@@ -25,7 +25,7 @@ import { skipCommitmentCheck, type CommitmentChecker, type CommitmentOutcome as 
 import { verifyMaterial } from './core/verify/index.js';
 import { isFailure as coreIsFailure, type CommitmentReport as CoreCommitmentReport, type EmblemSummary as CoreEmblemSummary, type ResultLevel as CoreResultLevel, type VerificationReport } from './core/verify/report.js';
 import { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
-import { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
+import { asyncSignatureVerifier } from './crypto/worker-signature-verifier.js';
 import type { CommitmentPolicy, CtCommitmentChecker, DetailedCommitmentOutcome as CoreDetailedCommitmentOutcome } from './ct/commitment-checker.js';
 import type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 import type { DiscoveryEra as CoreDiscoveryEra, DiscoveryOptions } from './dns/discovery.js';
@@ -47,6 +47,7 @@ export { RESULT_ORDER, type Level, type VerificationReport } from './core/verify
 export { parseMaterialText } from './core/material/parse-text.js';
 export { installNodeSignatureVerifier } from './crypto/node-signature-verifier.js';
 export { threadPoolSignatureVerifier } from './crypto/thread-pool-signature-verifier.js';
+export { WorkerSignatureVerifier, asyncSignatureVerifier } from './crypto/worker-signature-verifier.js';
 export type { CommitmentPolicy, CtCommitmentChecker, LogEntryReport } from './ct/commitment-checker.js';
 export type { EmbeddedSctEntry, LogEntryJson } from './ct/leaf-hash.js';
 export type { DiscoveryReport, DiscoveryQuery } from './dns/discovery.js';
@@ -193,10 +194,13 @@ export interface VerifyTokenSetOptions extends VerificationOptions {
   /** Name of the input, prefixed to parse errors (default `input`). */
   source?: string;
   /**
-   * Verify the signatures on libuv's thread pool (node's WebCrypto) instead of synchronously on the calling thread:
-   * the report is the same, and several calls in flight use several cores (8 sets in flight verify ~2x faster than
-   * one at a time on two cores), at a few percent more CPU per token. Default false. EMBLEM_NO_ASYNC_VERIFY=1
-   * turns it off process-wide.
+   * Verify the signatures on worker threads (one per core, EMBLEM_VERIFY_WORKERS=N to change; each runs the same
+   * synchronous verifier) instead of on the calling thread, which keeps parsing and the chain logic: the report is
+   * the same, and several calls in flight use several cores. One call at a time it is slower than the default (a
+   * round trip to a thread per set); with 8 in flight it verifies more sets per second than the default one at a
+   * time (docs/performance.md). Default false. EMBLEM_NO_VERIFY_WORKERS=1 uses WebCrypto on libuv's thread pool
+   * instead; EMBLEM_NO_ASYNC_VERIFY=1 verifies synchronously. The threads start at the first call and do not keep
+   * an idle process alive.
    */
   threadPool?: boolean;
 }
@@ -227,7 +231,7 @@ export async function verifyTokenSet(input: string | Material[], options: Verify
     throw usage('verifyTokenSet takes text or an array of Material');
   }
   useNodeCrypto();
-  const verifier = options.threadPool === true ? threadPoolSignatureVerifier : undefined;
+  const verifier = options.threadPool === true ? asyncSignatureVerifier() : undefined;
   return verifyMaterial(material, { now, trustedKeys, commitments, inputErrors, policy: { unauthenticatedChain: policy }, verifier });
 }
 

@@ -8,6 +8,8 @@ export interface NativeEs512 {
   importKey(x: Buffer, y: Buffer): NativeEs512Key;
   /** ES512 over `data` with a JWS signature (r || s, 132 bytes); false for any other length. */
   verify(key: NativeEs512Key, data: Buffer, signature: Buffer): boolean;
+  /** The libcrypto really in use (OpenSSL_version), e.g. "OpenSSL 3.0.15 3 Sep 2024". */
+  readonly libraryVersion: string;
 }
 
 let loaded: NativeEs512 | null | undefined;

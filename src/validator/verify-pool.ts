@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../crypto/module-worker.js';
 import { EmblemError } from '../core/errors.js';
 import { ScanErrorCodes } from './errors.js';
 import type { Material } from '../core/material/material.js';
@@ -26,17 +27,10 @@ interface WorkerSlot {
   batch: VerifyJob[];
 }
 
-/**
- * A verification thread running verify-worker next to this module. Built code loads the .js file; when this module
- * runs from source under tsx (tests, `npm run bench`), the thread registers tsx's loader first, because loader
- * hooks of the main thread do not reach worker threads.
- */
+/** A verification thread running verify-worker next to this module (built .js, or .ts under tsx). */
 function startVerifyWorker(workerData: VerifyWorkerConfig): Worker {
   const resourceLimits = { maxYoungGenerationSizeMb: ScanLimits.workerYoungGenerationMb, maxOldGenerationSizeMb: ScanLimits.workerOldGenerationMb };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./verify-worker.js', import.meta.url), { workerData, resourceLimits });
-  const script = new URL('./verify-worker.ts', import.meta.url).href;
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
+  return startModuleWorker(import.meta.url, './verify-worker', { workerData, resourceLimits });
 }
 
 /**

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { base64urlDecode, base64urlEncode } from '../../src/core/encoding.js';
 import { parseMaterialText } from '../../src/core/material/parse-text.js';
 import type { Material } from '../../src/core/material/material.js';
@@ -18,13 +18,18 @@ import type { SignatureAlgorithm } from '../../src/core/tokens/algorithms.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { createNodeSignatureVerifier, nodeSha256 } from '../../src/crypto/node-signature-verifier.js';
 import { threadPoolSignatureVerifier } from '../../src/crypto/thread-pool-signature-verifier.js';
+import { WorkerSignatureVerifier } from '../../src/crypto/worker-signature-verifier.js';
 import { SHARED } from '../helpers/cli.js';
 import { AUTHORITY, cwtOrgChain, DAY, jwsOrgChain, makeKeys, NOW, verify } from '../helpers/tokens.js';
+
+const workers = new WorkerSignatureVerifier({ workers: 2 });
+after(() => workers.close());
 
 const VERIFIERS: Array<[string, SignatureVerifier]> = [
   ['node:crypto, SPKI import', createNodeSignatureVerifier(true)],
   ['node:crypto, JWK import', createNodeSignatureVerifier(false)],
   ['thread pool', threadPoolSignatureVerifier],
+  ['worker threads', workers],
   ['WebCrypto (core default)', webCryptoSignatureVerifier],
 ];
 
@@ -87,13 +92,15 @@ describe('signature fast paths give identical reports', () => {
     assert.ok(invalid >= all.length / 2, `expected many invalid sets, got ${invalid} of ${all.length}`);
   });
 
-  it('8 sets in flight on the thread pool give the reports one at a time gives', async () => {
-    const all = (await sets()).slice(0, 24);
-    const sequential = [];
-    for (const set of all) sequential.push(await verify(set.material, { ...(set.now ? { now: set.now } : {}) }));
-    const concurrent = await Promise.all(all.map((set) => verify(set.material, { verifier: threadPoolSignatureVerifier, ...(set.now ? { now: set.now } : {}) })));
-    assert.deepEqual(concurrent, sequential);
-  });
+  for (const [name, verifier] of [['thread pool', threadPoolSignatureVerifier], ['worker threads', workers]] as const) {
+    it(`every set in flight at once on the ${name} gives the reports one at a time gives`, async () => {
+      const all = await sets();
+      const sequential = [];
+      for (const set of all) sequential.push(await verify(set.material, { ...(set.now ? { now: set.now } : {}) }));
+      const concurrent = await Promise.all(all.map((set) => verify(set.material, { verifier, ...(set.now ? { now: set.now } : {}) })));
+      assert.deepEqual(concurrent, sequential);
+    });
+  }
 
   it('a point off the curve never verifies, whichever way it is imported', async () => {
     const [key] = await makeKeys(1, 'ES512');
@@ -125,20 +132,23 @@ describe('node:crypto SHA-256 in the core', () => {
 describe('each fast path can be forced off', () => {
   const child = fileURLToPath(new URL('./fast-path-child.ts', import.meta.url));
   const run = (env: Record<string, string>) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, EMBLEM_NO_SPKI_IMPORT: '', EMBLEM_NO_ASYNC_VERIFY: '', EMBLEM_NO_NODE_HASH: '', EMBLEM_NATIVE_ES512: '', ...env }, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, EMBLEM_NO_SPKI_IMPORT: '', EMBLEM_NO_ASYNC_VERIFY: '', EMBLEM_NO_NODE_HASH: '', EMBLEM_NATIVE_ES512: '', EMBLEM_NO_VERIFY_WORKERS: '', ...env }, encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as { nodeHash: boolean; spki: boolean; async: boolean; threadPoolIsNode: boolean; native: boolean; reports: unknown[] };
+    return JSON.parse(r.stdout) as { nodeHash: boolean; spki: boolean; async: boolean; threadPoolIsNode: boolean; asyncKind: string; native: boolean; reports: unknown[] };
   };
-  it('EMBLEM_NO_SPKI_IMPORT=1, EMBLEM_NO_ASYNC_VERIFY=1 and EMBLEM_NO_NODE_HASH=1 switch their path off and change no report', () => {
+  it('EMBLEM_NO_SPKI_IMPORT=1, EMBLEM_NO_ASYNC_VERIFY=1, EMBLEM_NO_VERIFY_WORKERS=1 and EMBLEM_NO_NODE_HASH=1 switch their path off and change no report', () => {
     const on = run({});
-    assert.deepEqual([on.nodeHash, on.spki, on.async, on.threadPoolIsNode], [true, true, true, false]);
+    assert.deepEqual([on.nodeHash, on.spki, on.async, on.threadPoolIsNode, on.asyncKind], [true, true, true, false, 'workers']);
     const noHash = run({ EMBLEM_NO_NODE_HASH: '1' });
     assert.deepEqual([noHash.nodeHash, noHash.spki], [false, true]);
     assert.deepEqual(noHash.reports, on.reports);
     const noSpki = run({ EMBLEM_NO_SPKI_IMPORT: '1' });
     assert.deepEqual([noSpki.spki, noSpki.async], [false, true]);
     const noAsync = run({ EMBLEM_NO_ASYNC_VERIFY: '1' });
-    assert.deepEqual([noAsync.spki, noAsync.async, noAsync.threadPoolIsNode], [true, false, true]);
+    assert.deepEqual([noAsync.spki, noAsync.async, noAsync.threadPoolIsNode, noAsync.asyncKind], [true, false, true, 'sync']);
+    const noWorkers = run({ EMBLEM_NO_VERIFY_WORKERS: '1' });
+    assert.equal(noWorkers.asyncKind, 'thread-pool');
+    assert.deepEqual(noWorkers.reports, on.reports);
     assert.ok(on.reports.length >= 4);
     assert.deepEqual(noSpki.reports, on.reports);
     assert.deepEqual(noAsync.reports, on.reports);

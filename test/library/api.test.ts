@@ -25,6 +25,8 @@ import {
 import { parsePemCertificates, summarizeCertificate } from '../../src/ct/certificate.js';
 import { prepareLocalCtCommitments } from '../../src/ct/local-ct-commitments.js';
 import { SHARED } from '../helpers/cli.js';
+import { parseMaterialText } from '../../src/core/material/parse-text.js';
+import type { Material } from '../../src/core/material/material.js';
 import { NOW } from '../helpers/tokens.js';
 import { buildScanWorld, type ScanWorld } from '../scan/scan-fixture.js';
 import { startDnsServer, tempDir, type RunningDnsServer } from '../scan/scan-helpers.js';
@@ -170,6 +172,23 @@ describe('signing and verifying', () => {
       assert.deepEqual(later.result, ['INVALID']);
       assert.ok(later.errors.some((e) => e.code === 'TOKEN_EXPIRED'), JSON.stringify(later.errors));
     }
+  });
+
+  it('threadPool: true (worker threads) gives the reports of the default path, for the live sets intact and tampered, 8 in flight', async () => {
+    const at = new Date('2026-06-17T00:10:00Z');
+    const texts: Array<string | Material[]> = [];
+    for (const file of ['emblem.felixlinker.de.txt', 'emblem.redcross.org.uk.txt', 'cyberstar.online.txt']) {
+      const text = readFileSync(join(SHARED, 'interop', 'dns', file), 'utf8');
+      // The emblem's signature with its last character changed: the report turns INVALID on both paths alike.
+      const material = parseMaterialText(text).material.map((m, i) => (i === 0 && m.kind === 'jws' ? { ...m, text: m.text.slice(0, -1) + (m.text.endsWith('A') ? 'B' : 'A') } : m));
+      texts.push(text, material);
+    }
+    const all = [...texts, ...texts, ...texts].slice(0, 8);
+    const sequential = [];
+    for (const text of all) sequential.push(await verifyTokenSet(text, { at, commitments: 'skip' }));
+    const concurrent = await Promise.all(all.map((text) => verifyTokenSet(text, { at, commitments: 'skip', threadPool: true })));
+    assert.deepEqual(concurrent, sequential);
+    assert.ok(sequential.some((r) => r.result[0] === 'INVALID') && sequential.some((r) => r.result[0] !== 'INVALID'));
   });
 
   it('keeps a private key file readable only by its owner and reads it back', async () => {

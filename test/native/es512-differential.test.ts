@@ -71,3 +71,38 @@ test('a point not on P-521 is refused at import', { skip: skipReason }, () => {
   assert.throws(() => native!.importKey(Buffer.alloc(66, 1), Buffer.alloc(66, 2)), /P-521/);
   assert.throws(() => native!.importKey(Buffer.alloc(65), Buffer.alloc(66)), TypeError);
 });
+
+test('import accepts exactly the keys node:crypto accepts: genuine, one bit off, a coordinate plus p', { skip: native ? false : 'native ES512 module not built' }, () => {
+  // P-521's field prime 2^521 - 1: x + p encodes the same residue, but is not a canonical coordinate.
+  const p = (1n << 521n) - 1n;
+  const bytes = (n: bigint) => Buffer.from(n.toString(16).padStart(132, '0'), 'hex');
+  const cases: Array<[Buffer, Buffer]> = [];
+  for (let i = 0; i < 8; i++) {
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({ format: 'jwk' });
+    const x = Buffer.from(jwk.x!, 'base64url');
+    const y = Buffer.from(jwk.y!, 'base64url');
+    const flipped = Buffer.from(y);
+    flipped[65 - i]! ^= 1 << i;
+    cases.push([x, y], [x, flipped]);
+    const xp = BigInt(`0x${x.toString('hex')}`) + p;
+    if (xp < 1n << 528n) cases.push([bytes(xp), y]);
+  }
+  let accepted = 0;
+  for (const [x, y] of cases) {
+    let byNode = true;
+    try {
+      createPublicKey({ key: Buffer.concat([Buffer.from('30819b301006072a8648ce3d020106052b810400230381860004', 'hex'), x, y]), format: 'der', type: 'spki' });
+    } catch {
+      byNode = false;
+    }
+    let byNative = true;
+    try {
+      native!.importKey(x, y);
+    } catch {
+      byNative = false;
+    }
+    assert.equal(byNative, byNode, `x ${x.toString('hex').slice(0, 16)}…, y ${y.toString('hex').slice(0, 16)}…`);
+    if (byNode) accepted++;
+  }
+  assert.equal(accepted, 8, 'the genuine keys, and only they');
+});
