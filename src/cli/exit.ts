@@ -22,3 +22,12 @@ export class UsageError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * After a command failed because its Redis queue did not answer (QUEUE_UNREACHABLE): ioredis keeps reconnecting in
+ * the background and BullMQ's close() waits for the connection that never came, so the process would never exit.
+ * The error is still printed by the CLI's handler (and sets the exit code) before this unref'd timer ends the process.
+ */
+export function exitSoonAfterQueueFailure(err: unknown): void {
+  if ((err as { code?: unknown }).code === 'QUEUE_UNREACHABLE') setTimeout(() => process.exit(), 200).unref();
+}

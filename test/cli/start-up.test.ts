@@ -20,7 +20,9 @@ const HOOK = `data:text/javascript,${encodeURIComponent(
 const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(HOOK)});`)}`;
 
 async function loadedModules(args: string[], env: Record<string, string | undefined> = {}): Promise<string[]> {
-  const run = await runCli(args, { env: { ...env, NODE_OPTIONS: `--import=${REGISTER}` } });
+  // These tests are about the bundle and lazy registration themselves: run with both on even when the suite runs
+  // with every fast path off (.ci/run's third run), whose switches would otherwise reach the child.
+  const run = await runCli(args, { env: { EMBLEM_NO_CLI_BUNDLE: undefined, EMBLEM_NO_LAZY_COMMANDS: undefined, ...env, NODE_OPTIONS: `--import=${REGISTER}` } });
   assert.equal(run.code, 0, run.stderr);
   return run.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
 }

@@ -11,7 +11,7 @@ import { ResultCollector } from '../../src/validator/result-collector.js';
 import type { LineSink } from '../../src/validator/result-writer.js';
 import { ScanSummary } from '../../src/validator/scan-summary.js';
 import { readTargets } from '../../src/validator/target-reader.js';
-import { CLI } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { SCAN_AT, buildScanWorld, type ScanWorld } from './scan-fixture.js';
 import { readResults, runScan, SCAN_FLAGS, startDnsServer, tempDir, waitFor } from './scan-helpers.js';
 
@@ -219,4 +219,17 @@ describe('progress', () => {
     assert.deepEqual([done.targets, done.total, done.totalExact, done.found], [NAMES, NAMES, true, protectedCount]);
     assert.equal(JSON.parse(run.stdout).byStatus.protected, protectedCount);
   });
+});
+
+test('a queue whose Redis never answers: `scan --queue` and `worker` print QUEUE_UNREACHABLE and exit 2, not hang', async () => {
+  // Port 1 on loopback: nothing listens (connection refused), so ioredis would reconnect forever.
+  writeFileSync(file('queue-names.txt'), 'a.example\nb.example\n');
+  const runs = await Promise.all([
+    runCli(['scan', '--input', file('queue-names.txt'), '--queue', 'redis://127.0.0.1:1/0', '--out', file('queue-out.jsonl'), '--skip-commitment-check', '--at', SCAN_AT], { timeoutMs: 45_000 }),
+    runCli(['worker', '--queue', 'redis://127.0.0.1:1/0', '--resolver', '127.0.0.1:9'], { timeoutMs: 45_000 }),
+  ]);
+  for (const r of runs) {
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /QUEUE_UNREACHABLE/);
+  }
 });

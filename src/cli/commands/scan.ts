@@ -12,7 +12,7 @@ import type { OutputFormat } from '../../validator/result-format.js';
 import type { InputFingerprint } from '../../validator/resume-state.js';
 import { addCommitmentOptions, commitmentCheckerFor, ctBundleInfoFor, ctBundleLine, type CommitmentFlags, type CtBundleInfo } from '../commitment-flags.js';
 import { parseTime } from '../duration.js';
-import { ExitCode, UsageError } from '../exit.js';
+import { ExitCode, exitSoonAfterQueueFailure, UsageError } from '../exit.js';
 import { publicKeyMaterial, readPublicKeyFile } from '../inputs.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -225,6 +225,9 @@ Examples:
           skipCommitmentCheck: opts.skipCommitmentCheck === true,
         },
         ...shared,
+      }).catch((err: unknown) => {
+        exitSoonAfterQueueFailure(err);
+        throw err;
       });
     } else {
       outcome = await runScan({

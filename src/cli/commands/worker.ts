@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { ScanLimits } from '../../validator/limits.js';
 import { addCommitmentOptions, commitmentCheckerFor, type CommitmentFlags } from '../commitment-flags.js';
-import { ExitCode, UsageError } from '../exit.js';
+import { ExitCode, exitSoonAfterQueueFailure, UsageError } from '../exit.js';
 import { intFlag } from './scan.js';
 
 interface WorkerFlags extends CommitmentFlags {
@@ -60,6 +60,9 @@ Example:
       commitments: () => commitmentCheckerFor(opts),
       log: process.stderr,
       signal: controller.signal,
+    }).catch((err: unknown) => {
+      exitSoonAfterQueueFailure(err);
+      throw err;
     });
     process.stderr.write(`${JSON.stringify({ event: 'stopped', ...done })}\n`);
     process.exitCode = ExitCode.OK;

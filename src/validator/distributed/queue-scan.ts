@@ -39,7 +39,10 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
   try {
     await connectedWithin(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), location);
   } catch (err) {
-    await Promise.allSettled([queue.close(), events.close(), sink.close()]);
+    // BullMQ's close() waits for the connection that never came: bounded, the output is closed either way, and the
+    // CLI ends the process after printing the error (ioredis keeps reconnecting in the background).
+    await sink.close().catch(() => undefined);
+    await Promise.race([Promise.allSettled([queue.close(), events.close()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
     throw err;
   }
   // Jobs of an earlier (interrupted) run are stale: --resume re-enqueues from the resume point.
