@@ -14,7 +14,10 @@ import { spawn } from 'node:child_process';
 import { CLI } from '../helpers/cli.js';
 
 const native = batchedUdp();
-const skipNative = native ? false : 'native UDP module not built (npm install builds it on Linux)';
+const switchedOff = process.env.EMBLEM_NATIVE_UDP === '0';
+// CI builds the module (make, gcc): there a missing module fails, unless the run switched it off on purpose.
+if (!native && !switchedOff && process.env.CI === 'true' && process.platform === 'linux') throw new Error('native UDP module not built on CI (npm run install)');
+const skipNative = native ? false : switchedOff ? 'switched off (EMBLEM_NATIVE_UDP=0)' : 'native UDP module not built (npm install builds it on Linux)';
 
 describe('batched resolver client and node:dgram give identical scan output', { skip: skipNative }, () => {
   const tmp = tempDir('emblem-batched-resolver-');
