@@ -18,7 +18,7 @@ import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { parseObservationRecord } from '../evidence/replay.js';
 import { reportError } from '../core/errors.js';
 import type { ObservationRecord } from '../evidence/observation-record.js';
-import { connectedWithin, parseQueueUrl, type QueueLocation } from '../validator/distributed/queue-connection.js';
+import { closeAfterFailedConnect, connectedWithin, parseQueueUrl, type QueueLocation } from '../validator/distributed/queue-connection.js';
 import type { ObserveConfig, ObserveQueueConfig } from './config.js';
 import { ObserveLimits } from './limits.js';
 import { errorObservation, observeTarget, summaryFromRecord, type Observation, type ObservationContext, type VantagePoint } from './observation.js';
@@ -118,9 +118,7 @@ export class QueueObserver implements RemoteObserver {
       // A queue serves one coordinator: jobs left by a crashed run belong to windows that are over.
       await queue.obliterate({ force: true });
     } catch (err) {
-      // close() would wait for a connection that never comes (ioredis retries forever): drop the sockets instead.
-      // Bounded: with no Redis at all even that may wait on the connection, and the error matters more.
-      await Promise.race([Promise.allSettled([queue.close(), events.close()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await closeAfterFailedConnect([queue, events]);
       throw err;
     }
     // Each job waited for adds a 'closing' listener to the queue: a batch's jobs at most.

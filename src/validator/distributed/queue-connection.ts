@@ -57,3 +57,11 @@ export async function connectedWithin(ready: Promise<unknown>, location: QueueLo
     clearTimeout(timer);
   }
 }
+
+/**
+ * Closes BullMQ objects whose connection never came up (QUEUE_UNREACHABLE). Bounded: their close() waits for that
+ * connection, and ioredis keeps reconnecting in the background, so the CLI ends the process after printing the error.
+ */
+export async function closeAfterFailedConnect(objects: ReadonlyArray<{ close(): Promise<void> }>): Promise<void> {
+  await Promise.race([Promise.allSettled(objects.map((o) => o.close())), new Promise((r) => setTimeout(r, 2_000).unref())]);
+}

@@ -8,7 +8,7 @@ import type { ScanIoOptions, ScanOutcome } from '../scan-pipeline.js';
 import { openScanOutput } from '../scan-output.js';
 import type { ScanTarget } from '../scan-target.js';
 import { readTargets } from '../target-reader.js';
-import { connectedWithin, parseQueueUrl } from './queue-connection.js';
+import { closeAfterFailedConnect, connectedWithin, parseQueueUrl } from './queue-connection.js';
 import { decodeJobResult, encodeTarget, type QueueJobData, type QueueScanConfig } from './queue-job.js';
 
 export interface QueueScanOptions extends ScanIoOptions {
@@ -39,10 +39,8 @@ export async function runQueueScan(options: QueueScanOptions): Promise<ScanOutco
   try {
     await connectedWithin(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), location);
   } catch (err) {
-    // BullMQ's close() waits for the connection that never came: bounded, the output is closed either way, and the
-    // CLI ends the process after printing the error (ioredis keeps reconnecting in the background).
     await sink.close().catch(() => undefined);
-    await Promise.race([Promise.allSettled([queue.close(), events.close()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await closeAfterFailedConnect([queue, events]);
     throw err;
   }
   // Jobs of an earlier (interrupted) run are stale: --resume re-enqueues from the resume point.
