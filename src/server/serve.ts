@@ -60,19 +60,19 @@ async function verifySettings(opts: ServeFlags): Promise<VerifySettings> {
   trustedKeys.push(...(await trustStoreKeys(opts.trustStore ?? [])));
   // One real checker for the server's lifetime (its log lists and tree heads are cached between requests).
   let real: Promise<CommitmentChecker> | null = null;
+  const commitments = (skip: boolean): Promise<CommitmentChecker> => {
+    if (skip || opts.skipCommitmentCheck) return Promise.resolve(skipCommitmentCheck);
+    real ??= commitmentCheckerFromOptions(opts);
+    return real;
+  };
   return {
     trustedKeys,
     policy: opts.policy,
-    commitments: (skip) => {
-      if (skip || opts.skipCommitmentCheck) return Promise.resolve(skipCommitmentCheck);
-      real ??= commitmentCheckerFromOptions(opts);
-      return real;
-    },
+    commitments,
     ctBundle: (now, skip) => (skip ? Promise.resolve(null) : ctBundleInfo(opts, now)),
     ctLogs: async () => {
-      if (opts.skipCommitmentCheck) return [];
-      real ??= commitmentCheckerFromOptions(opts);
-      const checker = await real;
+      // The log list of the same checker that verifies; none when commitments are not checked.
+      const checker = await commitments(false);
       if (!(checker instanceof CtCommitmentChecker)) return [];
       return (await checker.listedLogs()).map((l) => ({
         id: l.logIdBase64, kind: l.kind, description: l.description, operator: l.operator, url: l.url ?? l.monitoringUrl ?? null,
