@@ -81,6 +81,31 @@ function splitLabels(text: string): string[] {
 }
 
 /**
+ * The key of an absolute name written only with letters, digits, '-' and '_' ("Example.ORG."): its lower-case
+ * text without the final dot, which is what the general path below gives for such a name (no escapes to decode,
+ * nothing to escape). Null for anything else (escapes, other characters, empty or over-long labels, a name over
+ * 255 octets, a relative name): the general path then decides. A scan parses every input name, so this is hot.
+ */
+function plainAbsoluteName(text: string): NameKey | null {
+  const end = text.length - 1;
+  // Wire length = text length + 1 for an absolute name (each dot becomes a length octet, plus the root label).
+  if (end < 1 || text.charCodeAt(end) !== 0x2e || text.length + 1 > DnsLimits.maxNameWireBytes) return null;
+  let labelStart = 0;
+  let upper = false;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (i === labelStart || i - labelStart > DnsLimits.maxLabelBytes) return null;
+      labelStart = i + 1;
+    } else if (c >= 0x41 && c <= 0x5a) upper = true;
+    else if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)) return null;
+  }
+  if (end === labelStart || end - labelStart > DnsLimits.maxLabelBytes) return null;
+  const key = text.slice(0, end);
+  return upper ? key.toLowerCase() : key;
+}
+
+/**
  * Parses a name in presentation format. Relative names (no trailing dot) are completed with `origin`;
  * "@" is the origin. Throws DNS_NAME_INVALID for empty labels, over-long labels or names.
  */
@@ -90,6 +115,11 @@ export function parseName(text: string, origin: NameKey | null = ROOT): NameKey 
     return origin;
   }
   if (text === '.') return ROOT;
+  return plainAbsoluteName(text) ?? parseEscapedName(text, origin);
+}
+
+/** parseName's general path (escapes, relative names, every error); exported for the fast path's differential test. */
+export function parseEscapedName(text: string, origin: NameKey | null): NameKey {
   const absolute = text.endsWith('.') && !text.endsWith('\\.');
   const body = absolute ? text.slice(0, -1) : text;
   if (body.length === 0) throw nameError(text, 'empty');

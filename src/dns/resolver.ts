@@ -5,6 +5,7 @@ import * as dnsPacket from 'dns-packet';
 import { EmblemError } from '../core/errors.js';
 import { asciiLower, labelKeyFromBytes, nameToWire, type NameKey } from './domain-name.js';
 import { DnsLimits } from './limits.js';
+import { decodeCommonResponse } from './lean-response-decoder.js';
 import { assertMessageFraming } from './message-framing.js';
 import { OPT_RECORD_BYTES } from './response-message.js';
 import { CLASS_IN, RRType, parseTypeName } from './rr-type.js';
@@ -134,6 +135,12 @@ function timeoutError(server: string, transport: string, ms: number): EmblemErro
  * Decodes a response and checks it answers our question (ID, QR, question); anything else is an error.
  * `expectedName` is the name the query asks (read back from the query when not given).
  */
+/**
+ * EMBLEM_NO_LEAN_DNS_DECODE=1 decodes every response with dns-packet (the lean decoder gives the same objects;
+ * this is its switch for comparing). Read once per process.
+ */
+export const leanDecodeEnabled = process.env.EMBLEM_NO_LEAN_DNS_DECODE !== '1';
+
 export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true, expectedName?: NameKey): dnsPacket.Packet {
   let message: dnsPacket.Packet;
   try {
@@ -142,7 +149,10 @@ export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string,
     assertMessageFraming(bytes);
     // dns-packet only follows backward compression pointers, so a pointer loop throws instead of spinning.
     // A Buffer is decoded in place (nothing writes to a received message); other byte arrays are viewed as one.
-    message = dnsPacket.decode(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // The common shapes (NXDOMAIN/NODATA with an SOA, TXT, CNAME) without dns-packet's generic decoder; the same
+    // object either way, and anything unusual still goes through dns-packet.
+    message = (leanDecodeEnabled ? decodeCommonResponse(buf) : null) ?? dnsPacket.decode(buf);
   } catch (err) {
     throw new EmblemError('DNS_RESPONSE_MALFORMED', `malformed response from ${server}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -37,12 +37,14 @@ describe('batched resolver client and node:dgram give identical scan output', { 
     return JSON.parse(r.stdout) as { dnsQueries: number; byStatus: Record<string, number> };
   };
 
-  test('every category (protected, expired, invalid, not covered, no emblem, NXDOMAIN) scans the same both ways', async () => {
+  test('every category (protected, expired, invalid, not covered, no emblem, NXDOMAIN) scans the same both ways (and with the lean response decoder off)', async () => {
     const server = await startDnsServer(world.zoneFiles, join(tmp.dir, 'stats.json'));
-    let batched, dgram;
+    let batched, dgram, dnsPacketOnly;
     try {
-      batched = await scan(server.address, join(tmp.dir, 'batched.jsonl'), { EMBLEM_NO_BATCHED_RESOLVER: undefined });
+      batched = await scan(server.address, join(tmp.dir, 'batched.jsonl'), { EMBLEM_NO_BATCHED_RESOLVER: undefined, EMBLEM_NO_LEAN_DNS_DECODE: undefined });
       dgram = await scan(server.address, join(tmp.dir, 'dgram.jsonl'), { EMBLEM_NO_BATCHED_RESOLVER: '1' });
+      // The lean response decoder off: every answer through dns-packet, same results.
+      dnsPacketOnly = await scan(server.address, join(tmp.dir, 'dns-packet.jsonl'), { EMBLEM_NO_BATCHED_RESOLVER: undefined, EMBLEM_NO_LEAN_DNS_DECODE: '1' });
     } finally {
       await server.stop();
     }
@@ -52,6 +54,8 @@ describe('batched resolver client and node:dgram give identical scan output', { 
     const b = readFileSync(join(tmp.dir, 'dgram.jsonl'), 'utf8');
     assert.equal(a.split('\n').length, 801);
     assert.equal(a, b);
+    assert.deepEqual(dnsPacketOnly.byStatus, batched.byStatus);
+    assert.equal(readFileSync(join(tmp.dir, 'dns-packet.jsonl'), 'utf8'), a);
     // The world's expectations hold too (not just "both equally wrong").
     const results = a.trim().split('\n').map((l) => JSON.parse(l) as { target: string; status: string });
     const expected = new Map(world.expectations.map((e) => [e.name, e.status]));

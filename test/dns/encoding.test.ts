@@ -10,7 +10,7 @@ import { EmblemError } from '../../src/core/errors.js';
 import { parseAdemTxtValue } from '../../src/core/material/txt.js';
 import { assertSingleCborItem, classifyIhleItem, skipCborItem } from '../../src/dns/cbor-item.js';
 import { formatTxtRdata, joinTxtRdata, parseTxtRdata, quoteCharacterString, txtRdata, unescapeToBytes } from '../../src/dns/character-strings.js';
-import { nameToWire, normalizeUserName, parseName, toFqdn } from '../../src/dns/domain-name.js';
+import { nameToWire, normalizeUserName, parseEscapedName, parseName, toFqdn } from '../../src/dns/domain-name.js';
 import { emblemRecords, emblemTxtValue } from '../../src/dns/emblem-records.js';
 import { formatGenericRdata, parseGenericRdata, parseHexPresentation } from '../../src/dns/generic-rdata.js';
 import { parsePublishableText } from '../../src/dns/material-files.js';
@@ -208,6 +208,34 @@ e IHLE \\# 1 a0 ; hex, lower case
     assert.throws(() => parseName('a..b.'), EmblemError);
     assert.throws(() => parseName(`${'a'.repeat(64)}.`), EmblemError);
     assert.throws(() => parseName(`${'a.'.repeat(128)}`), EmblemError);
+  });
+
+  test('the fast path for plain names gives what the general path gives, or the same error', () => {
+    // Names near every edge the fast path checks: case, '-', '_', empty and 63/64-octet labels, 255/256-octet
+    // names, escapes and characters it leaves to the general path, relative names.
+    const piece = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,6}$/),
+      fc.constantFrom('a'.repeat(62), 'B'.repeat(63), 'c'.repeat(64), '\\.', '\\065', '*', '@x', '"', 'é', ' '),
+    );
+    const text = fc.tuple(fc.array(piece, { maxLength: 70 }), fc.boolean()).map(([labels, absolute]) => labels.join('.') + (absolute ? '.' : ''));
+    const outcome = (f: () => string) => {
+      try {
+        return { key: f() };
+      } catch (err) {
+        assert.ok(err instanceof EmblemError, String(err));
+        return { code: err.code, message: err.message };
+      }
+    };
+    fc.assert(
+      fc.property(text, fc.constantFrom('', 'example.test'), (t, origin) => {
+        if (t === '@' || t === '.') return;
+        assert.deepEqual(outcome(() => parseName(t, origin)), outcome(() => parseEscapedName(t, origin)));
+      }),
+      { numRuns: 5000 },
+    );
+    assert.equal(parseName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}.`).length, 253);
+    assert.throws(() => parseName(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}.`), EmblemError);
+    assert.equal(normalizeUserName('Clinic_1.Hospital-A.EXAMPLE'), 'clinic_1.hospital-a.example');
   });
 });
 
