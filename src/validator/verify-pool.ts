@@ -45,6 +45,7 @@ export class VerificationPool {
   private flushScheduled = false;
   private closed = false;
   private restarts = 0;
+  private workers = 0;
 
   constructor(private readonly options: VerificationPoolOptions) {
     const workers = Math.max(0, Math.min(options.workers, ScanLimits.maxWorkers));
@@ -56,7 +57,12 @@ export class VerificationPool {
         verifyMaterial(material, { now: options.now, trustedKeys: await trusted, policy: options.policy, commitments: options.commitments, cache, parser: parsed });
       return;
     }
-    for (let i = 0; i < workers; i++) this.slots.push(this.startWorker());
+    this.workers = workers;
+  }
+
+  /** Threads start at the first set to verify: a scan whose names have no emblem never pays for them. */
+  private startSlots(): void {
+    while (this.slots.length < this.workers) this.slots.push(this.startWorker());
   }
 
   private startWorker(): WorkerSlot {
@@ -111,6 +117,7 @@ export class VerificationPool {
   verify(material: Material[]): Promise<VerificationReport> {
     if (this.inline) return this.inline(material);
     if (this.closed) return Promise.reject(new EmblemError(ScanErrorCodes.VERIFY_WORKER_FAILED, 'verification pool closed'));
+    if (this.slots.length === 0) this.startSlots();
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.outstanding.size < slot.outstanding.size) slot = s;
     const id = this.nextId++;

@@ -96,7 +96,7 @@ describe('lean DNS response decoder', () => {
   });
 
   test('the common answers take the lean path: NXDOMAIN with an SOA, TXT, CNAME, with and without EDNS', () => {
-    const query = buildQuery('a.example', 16);
+    const query = buildQuery('a.example', 16, 0x2b1d);
     const id = query.readUInt16BE(0);
     const soa = { name: 'example', type: 'SOA' as const, ttl: 60, data: { mname: 'ns.example', rname: 'host.example', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5 } };
     const cases = [

@@ -219,15 +219,19 @@ test('verification with the parsed-material cache reports exactly what verifyMat
   }
 });
 
-test('a verification thread that dies fails only its own sets; a new thread takes over', { timeout: 60_000 }, async () => {
+test('verification threads start at the first set; one that dies fails only its own sets; a new thread takes over', { timeout: 60_000 }, async () => {
   const tokens = await import('../helpers/tokens.js');
   const { skipCommitmentCheck } = await import('../../src/core/verify/commitment.js');
   const { VerificationPool } = await import('../../src/validator/verify-pool.js');
   const [emblem, root, authority] = await tokens.makeKeys(3);
   const material = await tokens.jwsOrgChain({ emblem: emblem!, root: root!, authority: authority! });
   const pool = new VerificationPool({ workers: 1, now: tokens.NOW, trustedKeys: [], policy: {}, commitments: skipCommitmentCheck });
+  const slots = () => (pool as unknown as { slots: unknown[] }).slots.length;
   try {
+    // No thread before the first set (a scan of names without emblems never starts one).
+    assert.equal(slots(), 0);
     assert.notEqual((await pool.verify(material)).result[0], 'INVALID');
+    assert.equal(slots(), 1);
     const inFlight = pool.verify(material);
     // Kill the thread under the pending set (as an out-of-memory abort would).
     await (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots[0]!.worker.terminate();
