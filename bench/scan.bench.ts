@@ -126,12 +126,13 @@ function zdnsStream(count: number, templates: Map<string, string>): Readable {
  * verifier uses when it is built) or, when null, node:crypto.
  */
 function rawEs512Rate(seconds: number, native: { importKey(x: Buffer, y: Buffer): unknown; verify(k: unknown, d: Buffer, s: Buffer): boolean } | null): number {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  // The encodings come from the key generation itself: exporting a freshly generated key can deadlock node 20 (see
+  // docs/performance.md, "A node 20 deadlock"). A P-521 SPKI ends with the point's x and y, 66 bytes each.
+  const { privateKey, publicKey: spki } = generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const data = Buffer.alloc(700, 1);
   const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
-  const key = createPublicKey(publicKey.export({ format: 'pem', type: 'spki' }));
-  const jwk = publicKey.export({ format: 'jwk' });
-  const handle = native?.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const handle = native?.importKey(spki.subarray(spki.length - 132, spki.length - 66), spki.subarray(spki.length - 66));
   const check = native ? () => native.verify(handle, data, signature) : () => createVerify('sha512').update(data).verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
   const start = performance.now();
   let n = 0;
@@ -157,7 +158,7 @@ const rawEs512Rate = ${rawEs512Rate.toString()};
 const native = workerData.native ? require(workerData.native) : null;
 parentPort.once('message', () => parentPort.postMessage(rawEs512Rate(workerData.seconds, native)));
 parentPort.postMessage('ready');`;
-  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData: { seconds, native: NATIVE_ES512 } }));
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, execArgv: [], workerData: { seconds, native: NATIVE_ES512 } }));
   try {
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
     const rates = workers.map((w) => new Promise<number>((resolve, reject) => (w.once('message', resolve), w.once('error', reject))));

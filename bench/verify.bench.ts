@@ -22,10 +22,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Raw ES512 verify with node:crypto, synchronously on one core: the floor any verifier pays per token. */
 function rawEs512Verify(): () => void {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+  // The encoding comes from the key generation itself: exporting a freshly generated key can deadlock node 20 (see
+  // docs/performance.md, "A node 20 deadlock").
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding: { format: 'pem', type: 'spki' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const data = Buffer.alloc(1200, 1); // about the signing input of a live token
   const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
-  const key = createPublicKey(publicKey.export({ format: 'pem', type: 'spki' }));
+  const key = createPublicKey(publicKey);
   return () => {
     if (!verify('sha512', data, { key, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('bad signature');
   };
@@ -111,14 +113,14 @@ async function rate(sets: string[], inFlight: number, seconds: number, verifier:
 async function rawThreads(threads: number, seconds: number, native: boolean): Promise<number> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
-    const { createSign, generateKeyPairSync, verify } = require('node:crypto');
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+    const { createPublicKey, createSign, generateKeyPairSync, verify } = require('node:crypto');
+    const { privateKey, publicKey: jwk } = generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding: { format: 'jwk' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
     const data = Buffer.alloc(1200, 1);
     const sig = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
     let check = () => verify('sha512', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
     if (workerData.native) {
       const native = require(workerData.native);
-      const jwk = publicKey.export({ format: 'jwk' });
       const handle = native.importKey(Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url'));
       check = () => native.verify(handle, data, sig);
     }
@@ -129,7 +131,8 @@ async function rawThreads(threads: number, seconds: number, native: boolean): Pr
     });
     parentPort.postMessage('ready');`;
   const workerData = { seconds, native: native ? ROOT + 'build/Release/es512_verify.node' : null };
-  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, workerData }));
+  // Plain CommonJS: the threads need none of tsx's loader hooks that `node --import tsx` would pass on.
+  const workers = Array.from({ length: threads }, () => new Worker(code, { eval: true, execArgv: [], workerData }));
   await Promise.all(workers.map((w) => new Promise((ok) => w.once('message', ok))));
   const results = workers.map((w) => new Promise<number>((ok) => w.once('message', ok)));
   for (const w of workers) w.postMessage('go');

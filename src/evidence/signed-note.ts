@@ -116,9 +116,15 @@ function rawPublicKey(key: KeyObject): Uint8Array {
 
 export function generateSigner(name: string): NoteSigner {
   if (!isValidKeyName(name)) badKey(`bad key name ${JSON.stringify(name)} (no spaces or "+")`);
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = rawPublicKey(publicKey);
-  return { name, publicKey: raw, keyHash: noteKeyHash(name, raw), privateKey };
+  // Encoded by the generation itself and re-imported: exporting a freshly generated KeyObject (as formatSignerKey
+  // does) can deadlock node 20 (a GC during the export finalises the generation job, which takes the key's lock the
+  // export holds; docs/performance.md). An Ed25519 SPKI is a fixed 12-byte head and the 32-byte key.
+  const { privateKey: pkcs8, publicKey: spki } = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+  });
+  const raw = new Uint8Array(spki.subarray(spki.length - 32));
+  return { name, publicKey: raw, keyHash: noteKeyHash(name, raw), privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }) };
 }
 
 function checkText(text: string): void {

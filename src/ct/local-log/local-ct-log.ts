@@ -76,7 +76,9 @@ export class LocalCtLog {
     const store = options.store ?? null;
     let pem = store ? await store.loadKey() : null;
     if (!pem) {
-      pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      // PEM from the generation itself: exporting a freshly generated KeyObject can deadlock node 20 (a GC during the
+      // export finalises the generation job, which takes the key's lock the export holds; docs/performance.md).
+      pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
       if (store) await store.saveKey(pem);
     }
     const log = new LocalCtLog(createPrivateKey(pem), options);
