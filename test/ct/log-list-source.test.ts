@@ -1,15 +1,16 @@
 /** Log lists from files and URLs: merging, the on-disk cache, max-age / no-store, stale copies when offline. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HttpClient, HttpResponse } from '../../src/ct/http.js';
 import { clearLogListMemoryCache, loadLogLists } from '../../src/ct/log-list-source.js';
 import { tempDir } from './fixtures.js';
+import { freshEcKeyPair } from '../helpers/fresh-key-pair.js';
 
 function listWith(description: string): { json: unknown; id: Uint8Array } {
-  const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' });
+  const key = freshEcKeyPair('prime256v1').publicKey.export({ type: 'spki', format: 'der' });
   const id = createHash('sha256').update(key).digest();
   return {
     id: new Uint8Array(id),

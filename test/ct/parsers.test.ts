@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { EmblemError } from '../../src/core/errors.js';
 import { encodeSctList, leafIndexExtension, leafIndexFromExtensions, parseSctList, type SignedCertificateTimestamp } from '../../src/ct/sct.js';
@@ -11,6 +11,7 @@ import { encodeTileIndex, parseTilePath, tilePath } from '../../src/ct/tile-path
 import { signDigitallySigned, verifyDigitallySigned } from '../../src/ct/signature.js';
 import { treeHeadSignatureInput } from '../../src/ct/tree-head.js';
 import { parseLogList } from '../../src/ct/log-list.js';
+import { freshEcKeyPair } from '../helpers/fresh-key-pair.js';
 
 const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
 const timestamp = fc.integer({ min: 0, max: 2 ** 48 });
@@ -100,7 +101,7 @@ test('tile paths: the C2SP examples, and encode/parse round-trip', () => {
 });
 
 test('checkpoints: signed notes round-trip and verify; a tampered note does not', async () => {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { privateKey, publicKey } = freshEcKeyPair('prime256v1');
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   const logId = new Uint8Array(createHash('sha256').update(spki).digest());
   const submissionUrl = 'https://log.example/2026h1/';
@@ -124,7 +125,7 @@ test('checkpoints: signed notes round-trip and verify; a tampered note does not'
 });
 
 test('log lists: v3 logs and tiled_logs are indexed; bad entries are dropped with a warning', () => {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const { publicKey } = freshEcKeyPair('prime256v1');
   const key = publicKey.export({ type: 'spki', format: 'der' });
   const logId = createHash('sha256').update(key).digest('base64');
   const list = {

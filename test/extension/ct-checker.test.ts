@@ -5,7 +5,7 @@
  * cannot be reached (or may not be reached) leaves the commitment unavailable, never failed.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { sign as nodeSign } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -16,6 +16,7 @@ import { issueBindingCertificate, issueLoggedCertificate, type LoggedCertificate
 import { verifyDigitallySigned } from '../../src/ct/signature.js';
 import { NOW } from '../helpers/tokens.js';
 import { editJson, flipBase64, request, startCaAndLog, startTamperingProxy, type CaAndLog, type TamperingProxy } from '../ct/fixtures.js';
+import { freshEcKeyPair } from '../helpers/fresh-key-pair.js';
 
 const HOST = 'hospital.example';
 const KID = 'n5e6i7nfwq3k2ymzttu7ynlu3ouhb2dmazwxhsjvchd6zwd5wfha';
@@ -129,7 +130,7 @@ describe('browser CT commitment checker (WebCrypto + fetch)', () => {
   });
 
   it('WebCrypto verification agrees with node:crypto on DER ECDSA signatures; hostile DER never throws', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const { privateKey, publicKey } = freshEcKeyPair('prime256v1');
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), fc.boolean(), async (data, corrupt) => {

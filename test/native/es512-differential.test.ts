@@ -1,9 +1,10 @@
 // Issue 14 target 6: the native ES512 verifier (system libcrypto) answers exactly as node:crypto over 10,000
 // random valid and invalid signatures.
 import assert from 'node:assert/strict';
-import { createPublicKey, createSign, generateKeyPairSync, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
 import { nativeEs512 } from '../../src/native/es512.js';
+import { freshEcKeyPair } from '../helpers/fresh-key-pair.js';
 
 const native = nativeEs512();
 const switchedOff = process.env.EMBLEM_NATIVE_ES512 === '0';
@@ -25,7 +26,7 @@ function prng(seed: number): () => number {
 
 test('native ES512 and node:crypto agree on 10,000 valid and invalid signatures', { skip: skipReason }, () => {
   const random = prng(14);
-  const keys = Array.from({ length: 4 }, () => generateKeyPairSync('ec', { namedCurve: 'P-521' }));
+  const keys = Array.from({ length: 4 }, () => freshEcKeyPair('P-521'));
   const handles = keys.map((k) => {
     const jwk = k.publicKey.export({ format: 'jwk' });
     return native!.importKey(Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url'));
@@ -78,7 +79,7 @@ test('import accepts exactly the keys node:crypto accepts: genuine, one bit off,
   const bytes = (n: bigint) => Buffer.from(n.toString(16).padStart(132, '0'), 'hex');
   const cases: Array<[Buffer, Buffer]> = [];
   for (let i = 0; i < 8; i++) {
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({ format: 'jwk' });
+    const jwk = freshEcKeyPair('P-521').publicKey.export({ format: 'jwk' });
     const x = Buffer.from(jwk.x!, 'base64url');
     const y = Buffer.from(jwk.y!, 'base64url');
     const flipped = Buffer.from(y);
