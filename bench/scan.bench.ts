@@ -308,19 +308,28 @@ const suite: BenchSuite = {
             // flight as targets in flight (a target has one question out at a time), one thread.
             const sockets = DnsLimits.resolverSocketsPerFamily;
             const inFlight = Number(concurrency);
-            const before = dnsperfRate(server.address, nw.queryFile!, sockets, inFlight);
-            const batched = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '' });
+            // Three rounds, dnsperf before and after each scan; each scan is compared with the mean of the two dnsperf
+            // runs around it and the median of the three ratios is the verdict (one pair alone swung 0.42-0.58x
+            // between runs on this shared 2-core machine).
+            const perfs = [dnsperfRate(server.address, nw.queryFile!, sockets, inFlight)];
+            const rounds: Array<{ targetsPerSecond: number; qps: number; ratio: number }> = [];
+            for (let r = 0; r < 3; r++) {
+              const batched = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '' });
+              if (batched.dnsQueries !== nw.queries) throw new Error(`scan asked ${batched.dnsQueries} questions, dnsperf ${nw.queries}`);
+              perfs.push(dnsperfRate(server.address, nw.queryFile!, sockets, inFlight));
+              const qps = batched.dnsQueries / batched.seconds;
+              rounds.push({ targetsPerSecond: batched.targets / batched.seconds, qps, ratio: qps / ((perfs[r]! + perfs[r + 1]!) / 2) });
+            }
             const dgram = await scan(args, undefined, { EMBLEM_NO_BATCHED_RESOLVER: '1' });
-            const after = dnsperfRate(server.address, nw.queryFile!, sockets, inFlight);
-            const perf = (before + after) / 2;
-            const qps = batched.dnsQueries / batched.seconds;
+            perfs.push(dnsperfRate(server.address, nw.queryFile!, sockets, inFlight));
+            if (dgram.dnsQueries !== nw.queries) throw new Error(`scan asked ${dgram.dnsQueries} questions, dnsperf ${nw.queries}`);
+            const mid = [...rounds].sort((a, b) => a.ratio - b.ratio)[1]!;
             const dgramQps = dgram.dnsQueries / dgram.seconds;
-            if (batched.dnsQueries !== nw.queries || dgram.dnsQueries !== nw.queries) throw new Error(`scan asked ${batched.dnsQueries}/${dgram.dnsQueries} questions, dnsperf ${nw.queries}`);
             console.log(`DNS client, ${nw.total} names without emblem (60 % exist, 40 % NXDOMAIN; ${nw.queries} questions), --concurrency ${concurrency}:`);
-            console.log(`  dnsperf against the same server and questions (-c ${sockets} -q ${inFlight} -T 1, as the scan): ${perf.toFixed(0)} q/s (before ${before.toFixed(0)}, after ${after.toFixed(0)})`);
-            console.log(`  emblem scan, batched UDP (sendmmsg/recvmmsg): ${(batched.targets / batched.seconds).toFixed(0)} targets/s, ${qps.toFixed(0)} q/s = ` +
-              `${(qps / perf).toFixed(2)}x dnsperf (target >= 0.5x: ${verdict(qps >= 0.5 * perf)})`);
-            console.log(`  emblem scan, node:dgram (EMBLEM_NO_BATCHED_RESOLVER=1): ${(dgram.targets / dgram.seconds).toFixed(0)} targets/s, ${dgramQps.toFixed(0)} q/s = ${(dgramQps / perf).toFixed(2)}x dnsperf`);
+            console.log(`  dnsperf against the same server and questions (-c ${sockets} -q ${inFlight} -T 1, as the scan), before and after each scan: ${perfs.map((p) => p.toFixed(0)).join(', ')} q/s`);
+            console.log(`  emblem scan, batched UDP (sendmmsg/recvmmsg), 3 rounds: ${rounds.map((r) => `${r.qps.toFixed(0)} q/s = ${r.ratio.toFixed(2)}x`).join('; ')}`);
+            console.log(`  median round: ${mid.targetsPerSecond.toFixed(0)} targets/s, ${mid.qps.toFixed(0)} q/s = ${mid.ratio.toFixed(2)}x dnsperf (target >= 0.5x: ${verdict(mid.ratio >= 0.5)})`);
+            console.log(`  emblem scan, node:dgram (EMBLEM_NO_BATCHED_RESOLVER=1): ${(dgram.targets / dgram.seconds).toFixed(0)} targets/s, ${dgramQps.toFixed(0)} q/s = ${(dgramQps / ((perfs[3]! + perfs[4]!) / 2)).toFixed(2)}x dnsperf`);
           } finally {
             server.stop();
           }
