@@ -159,13 +159,45 @@ export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string,
   const counts = (message.answers?.length ?? 0) + (message.authorities?.length ?? 0) + (message.additionals?.length ?? 0);
   if (counts > DnsLimits.maxResponseRecords) throw new EmblemError('LIMIT_EXCEEDED', `response from ${server} has ${counts} records`);
   if (checkId && message.id !== query.readUInt16BE(0)) throw new EmblemError('DNS_RESPONSE_MALFORMED', `response ID mismatch from ${server}`);
+  if (message.type !== 'response') throw notOurQuestion(server);
+  // Usually the answer repeats our question byte for byte (letters perhaps in another case): then it is ours.
+  if (echoesQuestion(bytes, query)) return message;
   const q = message.questions?.[0];
   const qtype = query.readUInt16BE(query.length - OPT_RECORD_BYTES - 4);
   const expected = expectedName ?? nameKeyOf(query);
-  if (message.type !== 'response' || !q || asciiLower(q.name.replace(/\.$/, '')) !== expected || typeCode(q.type) !== qtype) {
-    throw new EmblemError('DNS_RESPONSE_MALFORMED', `response from ${server} does not answer the question asked`);
-  }
+  if (!q || asciiLower(q.name.replace(/\.$/, '')) !== expected || typeCode(q.type) !== qtype) throw notOurQuestion(server);
   return message;
+}
+
+function notOurQuestion(server: string): EmblemError {
+  return new EmblemError('DNS_RESPONSE_MALFORMED', `response from ${server} does not answer the question asked`);
+}
+
+/**
+ * True when the response's first question is the query's question section (name, type, class) byte for byte,
+ * ASCII letters compared without case (RFC 4343; resolvers may randomise case, RFC draft 0x20). Both messages were
+ * framed already, so the bytes compared lie inside each.
+ */
+function echoesQuestion(response: Uint8Array, query: Buffer): boolean {
+  const end = query.length - OPT_RECORD_BYTES;
+  if (response.length < end || response[4] !== 0 || response[5] === 0) return false;
+  // Labels: length octets and the type and class must match exactly; only label bytes are compared without case.
+  let i = 12;
+  while (query[i] !== 0) {
+    const labelEnd = i + 1 + query[i]!;
+    if (response[i] !== query[i]) return false;
+    for (let j = i + 1; j < labelEnd; j++) {
+      let a = response[j]!;
+      let b = query[j]!;
+      if (a === b) continue;
+      if (a >= 0x41 && a <= 0x5a) a += 32;
+      if (b >= 0x41 && b <= 0x5a) b += 32;
+      if (a !== b) return false;
+    }
+    i = labelEnd;
+  }
+  for (; i < end; i++) if (response[i] !== query[i]) return false;
+  return true;
 }
 
 function nameKeyOf(query: Buffer): NameKey {

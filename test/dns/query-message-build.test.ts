@@ -58,4 +58,21 @@ describe('query messages', () => {
       { numRuns: 300 },
     );
   });
+
+  it('letter case is ignored in labels only: a type octet that differs by 0x20 is another question', () => {
+    // 65400 is 0xff78: its low octet is 'x', which a case-blind byte comparison would take for 'X' (0x58).
+    const query = buildQuery('a.example', 65400, 9);
+    const wire = nameToWire('a.example');
+    const good = emptyAnswer(query, Buffer.from(wire));
+    assert.equal(decodeResponse(good, query, 'test').questions?.length, 1, 'control');
+    const at = 12 + wire.length;
+    for (const [offset, value] of [[at + 1, 0x58]] as const) {
+      const bad = Buffer.from(good);
+      bad[offset] = value;
+      assert.throws(() => decodeResponse(bad, query, 'test'), /does not answer the question/, `octet ${offset}`);
+    }
+    // A label with a dot in it (\046) echoed byte for byte is the question asked.
+    const dotted = buildQuery('a\\046b.example', 16, 9);
+    assert.equal(decodeResponse(emptyAnswer(dotted, nameToWire('a\\046b.example')), dotted, 'test').questions?.length, 1);
+  });
 });
