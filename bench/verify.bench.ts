@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, createSign, generateKeyPairSync, verify } from 'node:crypto';
+import { createSign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BenchSuite } from './suites.js';
+import { freshEcKeyPair } from '../test/helpers/fresh-key-pair.js';
 import { BENCH_SECONDS, measure, type Measurement } from './measure.js';
 import { installNodeSignatureVerifier, nodeHashEnabled, nodeSignatureVerifier, spkiImportEnabled } from '../src/crypto/node-signature-verifier.js';
 import { asyncVerifyEnabled, threadPoolSignatureVerifier } from '../src/crypto/thread-pool-signature-verifier.js';
@@ -22,12 +23,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Raw ES512 verify with node:crypto, synchronously on one core: the floor any verifier pays per token. */
 function rawEs512Verify(): () => void {
-  // The encoding comes from the key generation itself: exporting a freshly generated key can deadlock node 20 (see
-  // docs/performance.md, "A node 20 deadlock").
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-521', publicKeyEncoding: { format: 'pem', type: 'spki' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const { privateKey, publicKey: key } = freshEcKeyPair('P-521');
   const data = Buffer.alloc(1200, 1); // about the signing input of a live token
   const signature = createSign('sha512').update(data).sign({ key: privateKey, dsaEncoding: 'ieee-p1363' });
-  const key = createPublicKey(publicKey);
   return () => {
     if (!verify('sha512', data, { key, dsaEncoding: 'ieee-p1363' }, signature)) throw new Error('bad signature');
   };

@@ -90,7 +90,7 @@ export function decodeCommonResponse(buf: Buffer): dnsPacket.Packet | null {
         } else return null;
         record = {
           name: owner,
-          type: type === TXT ? 'TXT' : type === CNAME ? 'CNAME' : 'SOA',
+          type: types.toString(type),
           ttl: buf.readUInt32BE(o + 4),
           class: classes.toString(klass & 0x7fff),
           flush: (klass & 0x8000) !== 0,

@@ -132,15 +132,15 @@ function timeoutError(server: string, transport: string, ms: number): EmblemErro
 }
 
 /**
- * Decodes a response and checks it answers our question (ID, QR, question); anything else is an error.
- * `expectedName` is the name the query asks (read back from the query when not given).
- */
-/**
  * EMBLEM_NO_LEAN_DNS_DECODE=1 decodes every response with dns-packet (the lean decoder gives the same objects;
  * this is its switch for comparing). Read once per process.
  */
 export const leanDecodeEnabled = process.env.EMBLEM_NO_LEAN_DNS_DECODE !== '1';
 
+/**
+ * Decodes a response and checks it answers our question (ID, QR, question); anything else is an error.
+ * `expectedName` is the name the query asks (read back from the query when not given).
+ */
 export function decodeResponse(bytes: Uint8Array, query: Buffer, server: string, checkId = true, expectedName?: NameKey): dnsPacket.Packet {
   let message: dnsPacket.Packet;
   try {

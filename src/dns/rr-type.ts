@@ -32,14 +32,14 @@ export function parseIhleTypeCode(text: string): number {
   return n;
 }
 
+/** RRType inverted once: every discovery query is logged by its type name. */
+const NAMES_BY_CODE = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
+
 /** Mnemonic for a type code: known names, "IHLE" for the configured code, else RFC 3597 "TYPEnnn". */
 export function typeName(code: number, ihleType = DEFAULT_IHLE_TYPE): string {
   if (code === ihleType) return 'IHLE';
   return NAMES_BY_CODE.get(code) ?? `TYPE${code}`;
 }
-
-/** RRType inverted once: every discovery query is logged by its type name. */
-const NAMES_BY_CODE = new Map<number, string>(Object.entries(RRType).map(([name, code]) => [code, name]));
 
 /** Parses "TXT", "ihle", "TYPE65400" or "65400" (case-insensitive) to a code; null when unknown. */
 export function parseTypeName(text: string, ihleType = DEFAULT_IHLE_TYPE): number | null {

@@ -45,7 +45,8 @@ export class VerificationPool {
   private flushScheduled = false;
   private closed = false;
   private restarts = 0;
-  private workers = 0;
+  /** Threads to start at the first set (0: verification runs inline). */
+  private readonly workers: number = 0;
 
   constructor(private readonly options: VerificationPoolOptions) {
     const workers = Math.max(0, Math.min(options.workers, ScanLimits.maxWorkers));
