@@ -7,6 +7,9 @@ export const CryptoLimits = {
   /** Bytes of signed data in one message: signing inputs are a few KB (DNS TXT answers), but a caller may pass
    *  anything; a larger item travels alone. Bounds the buffer allocated per message. */
   maxBatchBytes: 1024 * 1024,
+  /** Checks asked together (one set's signatures) that go to one thread while the threads are busy; a larger group
+   *  is spread over the threads so that it does not queue on one. */
+  maxGroupOnOneThread: 8,
   /** Most threads a pool may start (the machine's cores are the useful number; this is a sanity cap). */
   maxWorkers: 64,
   /** Threads replaced after dying before the pool stops using threads and verifies on the calling thread: a thread

@@ -38,6 +38,8 @@ interface Slot {
   /** Checks sent and not yet answered, by batch id. */
   batches: Map<number, Check[]>;
   outstanding: number;
+  /** Messages and checks sent to this thread since it started. */
+  sent: { messages: number; checks: number };
 }
 
 /**
@@ -55,10 +57,15 @@ export function defaultVerifyWorkers(): number {
 /**
  * Verifies signatures on worker threads, each running the synchronous verifier (ES512 through the system libcrypto
  * when the native module is built, node:crypto otherwise): the calling thread keeps parsing, the chain logic and the
- * signature cache, and sends only the checks. The checks asked within one turn of the event loop are shared out evenly
- * over the threads, one message per thread (buffers transferred, not copied), least busy thread first: one set's
- * signatures are checked in parallel, and several sets in flight keep every thread busy while the calling thread
- * parses the next.
+ * signature cache, and sends only the checks, their bytes packed into one transferred buffer per message.
+ *
+ * Checks asked together (in one synchronous run: a set's Promise.all over its tokens) form a group. A group goes
+ * whole, as one message, to the least busy thread: with several sets in flight every thread stays busy and each set
+ * costs one message and one answer. When at least two threads are idle, the group is shared out over them instead
+ * (one set alone: its signatures are checked in parallel, the lowest latency), and so is a group of more than
+ * CryptoLimits.maxGroupOnOneThread checks. Measured on two cores with 3-token sets: giving every group to one thread
+ * left the other idle (1.21x for 8 in flight vs 1); sharing every group out cost ~20 % of the throughput with 8 in
+ * flight (two messages and answers per set, and a set done only when its slower half is); see docs/performance.md.
  *
  * Threads start at the first check and do not keep the process alive while idle. A thread that dies is replaced
  * (up to CryptoLimits.maxRestarts); its unanswered checks, and every check after the pool gives up, are verified on
@@ -67,7 +74,10 @@ export function defaultVerifyWorkers(): number {
 export class WorkerSignatureVerifier implements SignatureVerifier {
   readonly workers: number;
   private readonly slots: Slot[] = [];
-  private pending: Check[] = [];
+  /** Groups of checks asked and not yet sent; the last one is still open while `groupOpen`. */
+  private groups: Check[][] = [];
+  private queued = 0;
+  private groupOpen = false;
   private flushQueued = false;
   private nextBatch = 0;
   private restarts = 0;
@@ -80,15 +90,29 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
   verify(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
     if (this.closed) return nodeSignatureVerifier.verify(key, data, signature);
     return new Promise((resolve) => {
-      this.pending.push({ key, data, signature, resolve });
-      if (this.pending.length >= CryptoLimits.maxBatch) this.flush();
+      let group = this.groupOpen ? this.groups[this.groups.length - 1] : undefined;
+      if (!group) {
+        group = [];
+        this.groups.push(group);
+        if (!this.groupOpen) {
+          this.groupOpen = true;
+          // The group closes when the synchronous run that asks it ends: a set asks all its checks in one run.
+          queueMicrotask(() => (this.groupOpen = false));
+        }
+      }
+      group.push({ key, data, signature, resolve });
+      if (++this.queued >= CryptoLimits.maxBatch) this.flush();
       else if (!this.flushQueued) {
         this.flushQueued = true;
-        // After the current job's synchronous part and its microtasks: a set's Promise.all over its tokens has then
-        // asked for every signature.
+        // After the current job's synchronous part and its microtasks: every set resumed in this turn has asked.
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** Messages and checks sent to each running thread so far (for tests and diagnostics: how work was shared out). */
+  sentPerThread(): Array<{ messages: number; checks: number }> {
+    return this.slots.map((s) => ({ ...s.sent }));
   }
 
   /** Stops the threads; later checks run on the calling thread. */
@@ -101,32 +125,41 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
 
   private flush(): void {
     this.flushQueued = false;
-    // The turn's checks are shared out evenly: all of them to one thread would leave the others idle while 8 sets
-    // in flight wait on one batch (measured: 1.2x instead of the machine's 1.9x on two cores).
-    const share = Math.ceil(this.pending.length / this.workers);
-    while (this.pending.length > 0) {
-      const checks = this.takeBatch(share);
+    const groups = this.groups;
+    this.groups = [];
+    this.queued = 0;
+    for (const group of groups) this.dispatch(group);
+  }
+
+  /** One group: whole to the least busy thread, or shared out (see the class comment). */
+  private dispatch(group: Check[]): void {
+    this.leastBusy(); // starts the threads
+    const idle = this.slots.reduce((n, s) => n + (s.outstanding === 0 ? 1 : 0), 0);
+    const ways = idle >= 2 ? idle : group.length > CryptoLimits.maxGroupOnOneThread ? this.slots.length : 1;
+    const share = Math.ceil(group.length / Math.max(1, ways));
+    let at = 0;
+    while (at < group.length) {
+      const n = this.batchLength(group, at, share);
+      const checks = group.slice(at, at + n);
+      at += n;
       const slot = this.leastBusy();
-      if (!slot) {
-        this.inline(checks);
-        continue;
-      }
-      this.send(slot, checks);
+      if (slot) this.send(slot, checks);
+      else this.inline(checks);
     }
   }
 
-  /** Up to `share` checks (at most maxBatch) and maxBatchBytes of bytes (at least one check). */
-  private takeBatch(share: number): Check[] {
+  /** How many checks from `at` go in one message: up to `share` (at most maxBatch) and maxBatchBytes (at least one). */
+  private batchLength(group: Check[], at: number, share: number): number {
     let bytes = 0;
     let n = 0;
-    while (n < this.pending.length && n < Math.min(share, CryptoLimits.maxBatch)) {
-      const c = this.pending[n]!;
+    while (at + n < group.length && n < Math.min(share, CryptoLimits.maxBatch)) {
+      const c = group[at + n]!;
       const size = c.data.byteLength + c.signature.byteLength;
       if (n > 0 && bytes + size > CryptoLimits.maxBatchBytes) break;
       bytes += size;
       n++;
     }
-    return this.pending.splice(0, n);
+    return n;
   }
 
   private leastBusy(): Slot | null {
@@ -167,6 +200,8 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
     slot.batches.set(id, checks);
     if (slot.outstanding === 0) slot.worker.ref();
     slot.outstanding += checks.length;
+    slot.sent.messages++;
+    slot.sent.checks += checks.length;
     slot.worker.postMessage({ id, keys, meta: meta.buffer, bytes: bytes.buffer } satisfies SignatureBatch, [meta.buffer, bytes.buffer]);
   }
 
@@ -179,7 +214,7 @@ export class WorkerSignatureVerifier implements SignatureVerifier {
       this.restarts++;
       return null;
     }
-    const slot: Slot = { worker, batches: new Map(), outstanding: 0 };
+    const slot: Slot = { worker, batches: new Map(), outstanding: 0, sent: { messages: 0, checks: 0 } };
     worker.on('message', (m: SignatureBatchResult) => {
       const checks = slot.batches.get(m.id);
       if (!checks) return;

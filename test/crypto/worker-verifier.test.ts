@@ -79,6 +79,42 @@ describe('worker-thread signature verifier', () => {
     assert.deepEqual(await Promise.all(all.map((c) => workers.verify(c.key.publicKey, c.data, c.signature))), expected);
   });
 
+  it('shares a lone set out over idle threads, and gives a set asked while they are busy to one thread whole', async () => {
+    const pool = new WorkerSignatureVerifier({ workers: 2 });
+    try {
+      const es512 = (await checks(400, 17)).filter((c) => c.key.alg === 'ES512');
+      assert.ok(es512.length >= 60);
+      const verifyAll = (cs: Check[]) => Promise.all(cs.map((c) => pool.verify(c.key.publicKey, c.data, c.signature)));
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      const sent = () => pool.sentPerThread().reduce((a, s) => ({ messages: a.messages + s.messages, checks: a.checks + s.checks }), { messages: 0, checks: 0 });
+      // One group of three on an idle pool: in parallel, two to one thread and one to the other.
+      await verifyAll(es512.slice(0, 3));
+      assert.deepEqual(pool.sentPerThread().map((s) => s.checks).sort(), [1, 2]);
+      // A burst (20 checks) keeps both threads busy; a group asked in the next turn (before any answer can be read:
+      // no poll phase runs between the two) goes whole, as one message, to one thread.
+      const burst = verifyAll(es512.slice(3, 23));
+      await turn();
+      const before = pool.sentPerThread();
+      assert.ok(before.every((s) => s.checks > 2), `burst shared out: ${JSON.stringify(before)}`);
+      const group = verifyAll(es512.slice(23, 26));
+      await turn();
+      const added = pool.sentPerThread().map((s, i) => s.checks - before[i]!.checks);
+      assert.deepEqual(added.sort(), [0, 3]);
+      assert.equal(pool.sentPerThread().reduce((n, s, i) => n + s.messages - before[i]!.messages, 0), 1);
+      await Promise.all([burst, group]);
+      // A group larger than CryptoLimits.maxGroupOnOneThread is cut in two messages even while the threads are busy.
+      const burst2 = verifyAll(es512.slice(0, 20));
+      await turn();
+      const before2 = sent();
+      const big = verifyAll(es512.slice(20, 20 + CryptoLimits.maxGroupOnOneThread + 2));
+      await turn();
+      assert.deepEqual(sent(), { messages: before2.messages + 2, checks: before2.checks + CryptoLimits.maxGroupOnOneThread + 2 });
+      await Promise.all([burst2, big]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('answers checks in flight when its threads stop on the calling thread, and every later one there too', async () => {
     const pool = new WorkerSignatureVerifier({ workers: 2 });
     const all = await checks(200, 17);
